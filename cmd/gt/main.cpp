@@ -1,0 +1,210 @@
+// gt: the command line. Argument parsing and wiring only; the work lives in internal/.
+
+#include "daemon/commands.hpp"
+#include "daemon/daemon.hpp"
+#include "state/names.hpp"
+#include "state/town.hpp"
+#include "util/log.hpp"
+#include "util/time.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <optional>
+#include <string>
+
+namespace {
+
+constexpr int k_exit_usage = 2;
+
+/// Options shared by every command.
+struct Globals {
+    std::string town;
+};
+
+/// Resolves the town or exits 2 with the reason.
+std::string town_or_exit(const Globals& g) {
+    auto town = gt::state::find_town(g.town.empty() ? std::nullopt : std::optional(g.town));
+    if (!town) {
+        std::cerr << "gt: " << town.error() << "\n";
+        std::exit(k_exit_usage);
+    }
+    return *town;
+}
+
+/// Parses a duration flag or exits 2.
+std::optional<gt::util::Millis> duration_or_exit(const std::string& flag, const std::string& text) {
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    auto d = gt::util::parse_duration(text);
+    if (!d) {
+        std::cerr << "gt: " << flag << ": " << d.error() << "\n";
+        std::exit(k_exit_usage);
+    }
+    return *d;
+}
+
+int fail(const std::string& command, const std::string& message, int code) {
+    std::cerr << "gt " << command << ": " << message << "\n";
+    return code;
+}
+
+void add_town_commands(CLI::App& app, Globals& g, std::function<int()>& action) {
+    auto* init = app.add_subcommand("init", "Create a town (mayor/town.json and the layout)");
+    auto dir = std::make_shared<std::string>(".");
+    auto name = std::make_shared<std::string>();
+    init->add_option("DIR", *dir, "Directory of the new town (default: .)");
+    init->add_option("--name", *name, "Town name (default: the directory's name)");
+    init->callback([&action, dir, name] {
+        action = [dir, name] {
+            std::string target = *dir;
+            if (auto st = gt::state::init_town(target, *name); !st) {
+                return fail("init", st.error(),
+                            st.error().rfind("refusing", 0) == 0 ? k_exit_usage : 1);
+            }
+            std::cout << "Created town at " << target << "\n";
+            return 0;
+        };
+    });
+
+    auto* rig = app.add_subcommand("rig", "Manage the town's rigs");
+    rig->require_subcommand(1);
+    auto rig_name = std::make_shared<std::string>();
+    auto* rig_add = rig->add_subcommand("add", "Add a rig and create its directories");
+    rig_add->add_option("NAME", *rig_name, "Rig name")->required();
+    rig_add->callback([&, rig_name] {
+        action = [&g, rig_name] {
+            std::string town = town_or_exit(g);
+            if (auto st = gt::state::validate_name("rig", *rig_name); !st) {
+                return fail("rig add", st.error(), k_exit_usage);
+            }
+            if (auto st = gt::state::add_rig(town, *rig_name); !st) {
+                return fail("rig add", st.error(), 1);
+            }
+            std::cout << "Added rig " << *rig_name << "\n";
+            return 0;
+        };
+    });
+    auto* rig_remove =
+        rig->add_subcommand("remove", "Remove a rig from rigs.json (directories are kept)");
+    rig_remove->add_option("NAME", *rig_name, "Rig name")->required();
+    rig_remove->callback([&, rig_name] {
+        action = [&g, rig_name] {
+            std::string town = town_or_exit(g);
+            if (auto st = gt::state::validate_name("rig", *rig_name); !st) {
+                return fail("rig remove", st.error(), k_exit_usage);
+            }
+            if (auto st = gt::state::remove_rig(town, *rig_name); !st) {
+                return fail("rig remove", st.error(), 1);
+            }
+            std::cout << "Removed rig " << *rig_name << " (its directories are kept)\n";
+            return 0;
+        };
+    });
+    auto* rig_list = rig->add_subcommand("list", "List the town's rigs");
+    rig_list->callback([&] {
+        action = [&g] {
+            auto rigs = gt::state::load_rigs(town_or_exit(g));
+            if (!rigs) {
+                return fail("rig list", rigs.error(), 1);
+            }
+            for (const auto& r : *rigs) {
+                std::cout << r.name << (r.added_at.empty() ? "" : "\tadded " + r.added_at) << "\n";
+            }
+            return 0;
+        };
+    });
+}
+
+void add_daemon_commands(CLI::App& app, Globals& g, std::function<int()>& action) {
+    auto* daemon = app.add_subcommand("daemon", "Run and control the town's recovery daemon");
+    daemon->require_subcommand(1);
+
+    auto* run = daemon->add_subcommand("run", "Run the daemon in the foreground");
+    auto ready_fd = std::make_shared<int>(-1);
+    run->add_option("--ready-fd", *ready_fd, "Descriptor to report readiness on (used by start)")
+        ->group("");
+    run->callback([&, ready_fd] {
+        action = [&g, ready_fd] {
+            gt::daemon::DaemonOptions o;
+            o.town = town_or_exit(g);
+            o.ready_fd = *ready_fd;
+            o.log_to_stderr = *ready_fd < 0;
+            return gt::daemon::run_daemon(o);
+        };
+    });
+
+    daemon->add_subcommand("start", "Start the daemon in the background")->callback([&] {
+        action = [&g] { return gt::daemon::start_daemon(town_or_exit(g)); };
+    });
+
+    auto timeout = std::make_shared<std::string>();
+    auto* stop =
+        daemon->add_subcommand("stop", "Stop the daemon (SIGTERM, then SIGKILL after the timeout)");
+    stop->add_option("--timeout", *timeout,
+                     "How long to wait before SIGKILL (default: daemon.stop_timeout, 10s)");
+    stop->callback([&, timeout] {
+        action = [&g, timeout] {
+            std::string town = town_or_exit(g);
+            return gt::daemon::stop_daemon(town, duration_or_exit("--timeout", *timeout));
+        };
+    });
+    auto* restart = daemon->add_subcommand("restart", "Stop, then start the daemon");
+    restart->add_option("--timeout", *timeout, "Stop timeout before SIGKILL");
+    restart->callback([&, timeout] {
+        action = [&g, timeout] {
+            std::string town = town_or_exit(g);
+            return gt::daemon::restart_daemon(town, duration_or_exit("--timeout", *timeout));
+        };
+    });
+
+    auto as_json = std::make_shared<bool>(false);
+    auto* status = daemon->add_subcommand(
+        "status", "Show the daemon's state (exit 0 running, 3 not running, 4 not responding)");
+    status->add_flag("--json", *as_json, "One JSON object");
+    status->callback([&, as_json] {
+        action = [&g, as_json] { return gt::daemon::status_daemon(town_or_exit(g), *as_json); };
+    });
+
+    auto lines = std::make_shared<int>(50);
+    auto follow = std::make_shared<bool>(false);
+    auto* logs = daemon->add_subcommand("logs", "Show daemon/daemon.log");
+    logs->add_option("-n,--lines", *lines, "Number of lines (default 50)")
+        ->check(CLI::NonNegativeNumber);
+    logs->add_flag("-f,--follow", *follow, "Follow the log, across rotation");
+    logs->callback([&, lines, follow] {
+        action = [&g, lines, follow] {
+            return gt::daemon::show_logs(town_or_exit(g), *lines, *follow);
+        };
+    });
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    gt::util::init_stderr_logging();
+    CLI::App app{"gt: the town recovery daemon and its tools"};
+    app.set_version_flag("--version", GT_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();
+    Globals g;
+    app.add_option("--town", g.town,
+                   "Town root (default: $GT_TOWN_ROOT, else the nearest "
+                   "ancestor holding mayor/town.json)");
+    std::function<int()> action;
+    add_town_commands(app, g, action);
+    add_daemon_commands(app, g, action);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return k_exit_usage;
+    }
+    return action ? action() : k_exit_usage;
+}

@@ -1,0 +1,369 @@
+#include "commands.hpp"
+
+#include "daemon.hpp"
+#include "lock.hpp"
+#include "pid_file.hpp"
+#include "proc/process.hpp"
+#include "state/config.hpp"
+#include "state/daemon_state.hpp"
+#include "state/town.hpp"
+#include "util/file.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <iostream>
+#include <limits.h>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace gt::daemon {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string self_exe() {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) {
+        return "gt";
+    }
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+/// What is known about the town's daemon without talking to it.
+struct Probe {
+    std::optional<pid_t> pid;   ///< the lock holder when one runs
+    std::optional<pid_t> stale; ///< PID of a stale PID file that was removed
+};
+
+/// Decides "running" by the lock alone. When nobody holds it, removes a leftover PID file and
+/// marks state.json not running, under the lock so that a starting daemon cannot be disturbed.
+Probe probe(const state::TownPaths& paths) {
+    Probe p;
+    p.pid = lock_holder(paths.lock_file());
+    if (p.pid) {
+        if (*p.pid == 0) {
+            if (auto info = read_pid_file(paths.pid_file()); info && info->matches_live_process()) {
+                p.pid = info->pid;
+            }
+        }
+        return p;
+    }
+    with_lock_held(paths.lock_file(), [&] {
+        if (auto info = read_pid_file(paths.pid_file())) {
+            p.stale = info->pid;
+        } else if (util::path_exists(paths.pid_file())) {
+            p.stale = 0;
+        }
+        if (p.stale) {
+            ::unlink(paths.pid_file().c_str());
+        }
+        if (auto s = state::read_daemon_state(paths.state_file()); s && s->running) {
+            s->running = false;
+            s->next_heartbeat_at.clear();
+            state::write_daemon_state(paths.state_file(), *s);
+        }
+    });
+    return p;
+}
+
+void report_stale(const Probe& p) {
+    if (p.stale) {
+        std::cerr << "warning: removed stale PID file (PID " << *p.stale
+                  << " does not hold the daemon lock)\n";
+    }
+}
+
+/// Waits until `pid` no longer holds the lock, at most `timeout`.
+bool wait_released(const state::TownPaths& paths, pid_t pid, util::Millis timeout) {
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+        auto holder = lock_holder(paths.lock_file());
+        if (!holder || *holder != pid) {
+            return true;
+        }
+        if (Clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+util::Millis configured_stop_timeout(const std::string& town) {
+    auto config = state::load_town_config(town);
+    return config ? config->daemon.stop_timeout : util::Millis(10'000);
+}
+
+} // namespace
+
+int start_daemon(const std::string& town) {
+    state::TownPaths paths(town);
+    Probe p = probe(paths);
+    report_stale(p);
+    if (p.pid) {
+        std::cout << "Daemon already running (PID " << *p.pid << ")\n";
+        return 0;
+    }
+    if (auto config = state::load_town_config(town); !config) {
+        std::cerr << "gt daemon start: " << config.error() << "\n";
+        return 1;
+    }
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        std::cerr << "gt daemon start: pipe: " << util::errno_text(errno) << "\n";
+        return 1;
+    }
+    util::Fd read_end(fds[0]), write_end(fds[1]);
+    std::vector<std::string> drop;
+    for (const char* const* v = k_identity_vars; *v; ++v) {
+        drop.emplace_back(*v);
+    }
+    proc::SpawnOptions so;
+    so.argv = {self_exe(), "daemon", "run", "--town", town, "--ready-fd", "3"};
+    so.env = proc::make_env(drop);
+    so.new_session = true;
+    so.cwd = "/";
+    so.keep_fds = {{write_end.get(), 3}};
+    auto child = proc::spawn(so);
+    if (!child) {
+        std::cerr << "gt daemon start: " << child.error() << "\n";
+        return 1;
+    }
+    write_end.reset();
+
+    std::string message;
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) {
+            break;
+        }
+        pollfd pfd{read_end.get(), POLLIN, 0};
+        int rc = ::poll(&pfd, 1, static_cast<int>(left.count()));
+        if (rc < 0 && errno == EINTR) {
+            continue;
+        }
+        if (rc <= 0) {
+            break;
+        }
+        char buf[4096];
+        ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        message.append(buf, static_cast<std::size_t>(n));
+        if (message.find('\n') != std::string::npos) {
+            break;
+        }
+    }
+    if (auto nl = message.find('\n'); nl != std::string::npos) {
+        message.resize(nl);
+    }
+    pid_t pid = *child;
+    if (message.rfind("READY ", 0) == 0) {
+        auto info = read_pid_file(paths.pid_file());
+        if (info && info->pid == pid) {
+            std::cout << "Daemon started (PID " << pid << ")\n";
+        } else {
+            // Our child reported ready but the PID file names another: it lost the race.
+            std::cout << "Daemon already running (PID " << (info ? info->pid : 0) << ")\n";
+        }
+        return 0;
+    }
+    int status = 0;
+    bool exited =
+        proc::wait_for_exit(pid, std::chrono::milliseconds(message.empty() ? 1000 : 200), status);
+    if (message.rfind("RUNNING ", 0) == 0) {
+        std::cout << "Daemon already running (PID " << message.substr(8) << ")\n";
+        return 0;
+    }
+    if (message.rfind("ERROR ", 0) == 0) {
+        std::cerr << "gt daemon start: " << message.substr(6) << "\n";
+        return 1;
+    }
+    if (!exited) {
+        std::cerr << "gt daemon start: the daemon (PID " << pid
+                  << ") did not report ready within 5s; see " << paths.log_file() << "\n";
+        return 1;
+    }
+    // It died without a word (a crash): a racing winner may still be running.
+    if (auto holder = lock_holder(paths.lock_file()); holder && *holder != pid) {
+        std::cout << "Daemon already running (PID " << *holder << ")\n";
+        return 0;
+    }
+    std::cerr << "gt daemon start: the daemon exited before it was ready ("
+              << (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                      : "exit " + std::to_string(WEXITSTATUS(status)))
+              << "); see " << paths.log_file() << "\n";
+    return 1;
+}
+
+int stop_daemon(const std::string& town, std::optional<util::Millis> timeout_opt) {
+    state::TownPaths paths(town);
+    Probe p = probe(paths);
+    report_stale(p);
+    if (!p.pid) {
+        std::cout << "Daemon is not running\n";
+        return 0;
+    }
+    pid_t pid = *p.pid;
+    if (pid <= 0) {
+        std::cerr << "gt daemon stop: the daemon lock is held but its holder cannot be identified; "
+                     "refusing to signal anything\n";
+        return 1;
+    }
+    util::Millis timeout = timeout_opt.value_or(configured_stop_timeout(town));
+    // `pid` was read from the lock itself, so it is the holder, not a reused PID.
+    if (::kill(pid, SIGTERM) != 0 && errno != ESRCH) {
+        std::cerr << "gt daemon stop: cannot signal PID " << pid << ": " << util::errno_text(errno)
+                  << "\n";
+        return 1;
+    }
+    // A stopped process does not act on SIGTERM until continued; SIGCONT lets a SIGSTOPped
+    // daemon shut down cleanly instead of being killed.
+    ::kill(pid, SIGCONT);
+    if (!wait_released(paths, pid, timeout)) {
+        auto holder = lock_holder(paths.lock_file());
+        if (holder && *holder == pid) {
+            std::cerr << "gt daemon stop: PID " << pid << " did not stop within "
+                      << util::format_duration(timeout) << "; sending SIGKILL\n";
+            ::kill(pid, SIGKILL);
+        }
+        if (!wait_released(paths, pid, std::max(timeout, util::Millis(5000)))) {
+            std::cerr << "gt daemon stop: PID " << pid << " still holds the lock\n";
+            return 1;
+        }
+        probe(paths); // clean the PID file and state.json the killed daemon left behind
+    }
+    std::cout << "Daemon stopped (was PID " << pid << ")\n";
+    return 0;
+}
+
+int restart_daemon(const std::string& town, std::optional<util::Millis> timeout) {
+    if (int rc = stop_daemon(town, timeout); rc != 0) {
+        return rc;
+    }
+    return start_daemon(town);
+}
+
+namespace {
+
+std::string ago(const std::string& when) {
+    auto t = util::parse_time(when);
+    if (!t) {
+        return "";
+    }
+    return util::format_duration(std::chrono::duration_cast<util::Millis>(util::now() - *t));
+}
+
+std::string in(const std::string& when) {
+    auto t = util::parse_time(when);
+    if (!t) {
+        return "";
+    }
+    auto d = std::chrono::duration_cast<util::Millis>(*t - util::now());
+    return d.count() <= 0 ? "due now" : "in " + util::format_duration(d);
+}
+
+/// True when the binary on disk is newer than the running process (an upgrade not yet applied).
+bool binary_newer(pid_t pid, const std::string& started_at) {
+    struct stat st {};
+    std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+    if (::stat(exe.c_str(), &st) != 0) {
+        return false;
+    }
+    auto started = util::parse_time(started_at);
+    if (!started) {
+        return false;
+    }
+    auto mtime = util::TimePoint(util::Millis(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 +
+                                              st.st_mtim.tv_nsec / 1'000'000));
+    return mtime > *started;
+}
+
+} // namespace
+
+int status_daemon(const std::string& town, bool as_json) {
+    state::TownPaths paths(town);
+    Probe p = probe(paths);
+    if (!p.pid) {
+        if (as_json) {
+            nlohmann::json j = {{"running", false}, {"town", town}};
+            if (p.stale) {
+                j["stale_pid_file_removed"] = *p.stale;
+            }
+            std::cout << j.dump(2) << "\n";
+        } else {
+            report_stale(p);
+            std::cout << "Daemon is not running\n";
+        }
+        return k_status_not_running;
+    }
+    auto s = state::read_daemon_state(paths.state_file());
+    std::vector<std::string> warnings;
+    if (!s) {
+        warnings.push_back("cannot read state: " + s.error());
+    } else if (s->pid != *p.pid) {
+        warnings.push_back("state.json names PID " + std::to_string(s->pid) +
+                           ", lock held by PID " + std::to_string(*p.pid) +
+                           " (daemon still starting?)");
+    }
+    if (s && binary_newer(*p.pid, s->started_at)) {
+        warnings.push_back(
+            "the gt binary is newer than the running daemon: run 'gt daemon restart'");
+    }
+    if (as_json) {
+        nlohmann::json j = {{"running", true}, {"pid", *p.pid}, {"town", town}};
+        if (s) {
+            j["started_at"] = s->started_at;
+            j["last_heartbeat"] = s->last_heartbeat;
+            j["heartbeat_count"] = s->heartbeat_count;
+            j["last_heartbeat_ms"] = s->last_heartbeat_ms;
+            j["next_heartbeat_at"] = s->next_heartbeat_at;
+            j["interval_ms"] = s->interval_ms;
+            j["version"] = s->version;
+            j["counters"] = {{"restarts", s->counters.restarts},
+                             {"kills", s->counters.kills},
+                             {"marked_dead", s->counters.marked_dead},
+                             {"lifecycle_done", s->counters.lifecycle_done},
+                             {"lifecycle_rejected", s->counters.lifecycle_rejected},
+                             {"notifications", s->counters.notifications},
+                             {"bad_files", s->counters.bad_files}};
+        }
+        j["warnings"] = warnings;
+        std::cout << j.dump(2) << "\n";
+        return k_status_running;
+    }
+    std::cout << "Daemon running (PID " << *p.pid << ")\n";
+    std::cout << "  town:            " << town << "\n";
+    if (s) {
+        std::cout << "  started:         " << s->started_at << " (up " << ago(s->started_at)
+                  << ")\n";
+        if (s->last_heartbeat.empty()) {
+            std::cout << "  last heartbeat:  none yet\n";
+        } else {
+            std::cout << "  last heartbeat:  " << s->last_heartbeat << " ("
+                      << ago(s->last_heartbeat) << " ago, #" << s->heartbeat_count << ", took "
+                      << s->last_heartbeat_ms << "ms)\n";
+        }
+        std::cout << "  next heartbeat:  " << s->next_heartbeat_at << " ("
+                  << in(s->next_heartbeat_at) << ", every "
+                  << util::format_duration(util::Millis(s->interval_ms)) << ")\n";
+        std::cout << "  restarts:        " << s->counters.restarts << "\n";
+    }
+    for (const auto& w : warnings) {
+        std::cout << "  warning: " << w << "\n";
+    }
+    return k_status_running;
+}
+
+} // namespace gt::daemon

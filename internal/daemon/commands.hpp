@@ -1,0 +1,31 @@
+#pragma once
+
+#include "util/time.hpp"
+
+#include <optional>
+#include <string>
+
+namespace gt::daemon {
+
+/// Exit codes of `gt daemon status` (LSB).
+inline constexpr int k_status_running = 0;
+inline constexpr int k_status_not_running = 3;
+inline constexpr int k_status_hung = 4;
+
+/// `gt daemon start`: spawns `gt daemon run` detached and waits (≤ 5 s) for it to report ready.
+/// Returns the exit code; prints `Daemon started (PID N)` or `Daemon already running (PID M)`.
+int start_daemon(const std::string& town);
+
+/// `gt daemon stop`: SIGTERM to the verified lock holder, SIGKILL after `timeout`.
+int stop_daemon(const std::string& town, std::optional<util::Millis> timeout);
+
+/// `gt daemon restart`: stop, then start.
+int restart_daemon(const std::string& town, std::optional<util::Millis> timeout);
+
+/// `gt daemon status [--json]`: LSB exit codes.
+int status_daemon(const std::string& town, bool json);
+
+/// `gt daemon logs [-n N] [-f]`.
+int show_logs(const std::string& town, int lines, bool follow);
+
+} // namespace gt::daemon

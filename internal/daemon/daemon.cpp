@@ -1,0 +1,293 @@
+#include "daemon.hpp"
+
+#include "event_log.hpp"
+#include "heartbeat.hpp"
+#include "lock.hpp"
+#include "pid_file.hpp"
+#include "state/config.hpp"
+#include "state/daemon_state.hpp"
+#include "state/town.hpp"
+#include "util/asio.hpp"
+#include "util/file.hpp"
+#include "util/log.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+namespace gt::daemon {
+
+const char* const k_identity_vars[] = {"GT_ROLE",
+                                       "GT_RIG",
+                                       "GT_POLECAT",
+                                       "GT_CREW",
+                                       "BD_ACTOR",
+                                       "GIT_AUTHOR_NAME",
+                                       "GIT_AUTHOR_EMAIL",
+                                       "GIT_COMMITTER_NAME",
+                                       "GIT_COMMITTER_EMAIL",
+                                       nullptr};
+
+namespace {
+
+/// The write end of `gt daemon start`'s readiness pipe: one line, then closed.
+class ReadyPipe {
+public:
+    explicit ReadyPipe(int fd) : m_fd(fd) {
+        if (m_fd) {
+            util::set_cloexec(m_fd.get());
+        }
+    }
+    void send(const std::string& line) {
+        if (!m_fd) {
+            return;
+        }
+        std::string msg = line + "\n";
+        // Short and atomic (< PIPE_BUF); the reader may be gone: SIGPIPE is ignored.
+        [[maybe_unused]] auto n = ::write(m_fd.get(), msg.data(), msg.size());
+        m_fd.reset();
+    }
+
+private:
+    util::Fd m_fd;
+};
+
+/// The result of one heartbeat's blocking part, applied on the loop.
+struct TickResult {
+    util::Result<state::TownConfig> config{util::err("not loaded")};
+    std::size_t rigs = 0;
+    std::string rigs_error;
+    util::Millis duration{0};
+};
+
+/// Wiring: owns the loop, the lock, the signals, the heartbeat and the daemon's state.
+class Daemon {
+public:
+    Daemon(const DaemonOptions& o, state::TownConfig config, DaemonLock lock)
+        : m_paths(o.town), m_config(std::move(config)), m_lock(std::move(lock)),
+          m_signals(m_io, SIGTERM, SIGINT, SIGHUP), m_writes(m_pool.get_executor()),
+          m_events(m_paths.events_file(), m_config.daemon.log.max_size,
+                   m_config.daemon.log.max_files),
+          m_heartbeat(m_io, m_pool, m_config.daemon.heartbeat_interval,
+                      [this] { return tick_work(); }) {
+        m_signals.add(SIGUSR1);
+        m_signals.add(SIGUSR2);
+    }
+
+    int run(ReadyPipe& ready) {
+        if (auto st = m_events.open(); !st) {
+            spdlog::warn("events: {}", st.error());
+        }
+        m_state.running = true;
+        m_state.pid = ::getpid();
+        m_state.started_at = util::format_time(util::now());
+        m_state.version = GT_VERSION;
+        m_state.town = m_paths.root();
+        m_state.interval_ms = m_config.daemon.heartbeat_interval.count();
+        m_state.next_heartbeat_at = m_state.started_at;
+        if (auto st = state::write_daemon_state(m_paths.state_file(), m_state); !st) {
+            spdlog::error("{}", st.error());
+            ready.send("ERROR " + st.error());
+            return 1;
+        }
+        wait_signal();
+        spdlog::info("daemon started: pid {}, town {}, heartbeat every {}", m_state.pid,
+                     m_paths.root(), util::format_duration(m_config.daemon.heartbeat_interval));
+        m_events.record("daemon_started", "", "", "pid " + std::to_string(m_state.pid));
+        ready.send("READY " + std::to_string(m_state.pid));
+        m_heartbeat.start();
+        m_io.run();
+
+        // Stopping: the pool finishes the step it is in (bounded by its timeouts); queued work
+        // is dropped.
+        m_pool.stop();
+        m_pool.join();
+        m_state.running = false;
+        m_state.stopped_at = util::format_time(util::now());
+        m_state.next_heartbeat_at.clear();
+        if (auto st = state::write_daemon_state(m_paths.state_file(), m_state); !st) {
+            spdlog::error("{}", st.error());
+        }
+        ::unlink(m_paths.pid_file().c_str());
+        m_events.record("daemon_stopped", "", "", "pid " + std::to_string(m_state.pid));
+        spdlog::info("daemon stopped");
+        m_lock.release();
+        return 0;
+    }
+
+private:
+    void wait_signal() {
+        m_signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+            if (ec) {
+                return;
+            }
+            on_signal(sig);
+            if (!m_stopping) {
+                wait_signal();
+            }
+        });
+    }
+
+    void on_signal(int sig) {
+        switch (sig) {
+        case SIGTERM:
+        case SIGINT:
+            spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            m_stopping = true;
+            m_heartbeat.stop();
+            m_signals.cancel();
+            m_io.stop();
+            break;
+        case SIGHUP:
+            spdlog::info("received SIGHUP: reloading configuration");
+            reload_config();
+            m_heartbeat.trigger();
+            break;
+        case SIGUSR1:
+            spdlog::info("received SIGUSR1");
+            m_heartbeat.trigger();
+            break;
+        case SIGUSR2:
+            spdlog::info("received SIGUSR2");
+            break;
+        }
+    }
+
+    void reload_config() {
+        auto config = state::load_town_config(m_paths.root());
+        apply_config(config);
+    }
+
+    void apply_config(const util::Result<state::TownConfig>& config) {
+        if (!config) {
+            if (config.error() != m_last_config_error) {
+                spdlog::error("keeping the last good configuration: {}", config.error());
+                m_last_config_error = config.error();
+            }
+            return;
+        }
+        m_last_config_error.clear();
+        if (config->daemon.heartbeat_interval != m_config.daemon.heartbeat_interval) {
+            spdlog::info("heartbeat interval now {}",
+                         util::format_duration(config->daemon.heartbeat_interval));
+            m_heartbeat.set_interval(config->daemon.heartbeat_interval);
+        }
+        m_config = *config;
+        m_state.interval_ms = m_config.daemon.heartbeat_interval.count();
+    }
+
+    /// Runs on the pool: the blocking part of a heartbeat.
+    std::function<void()> tick_work() {
+        auto started = std::chrono::steady_clock::now();
+        auto result = std::make_shared<TickResult>();
+        result->config = state::load_town_config(m_paths.root());
+        auto rigs = state::load_rigs(m_paths.root());
+        if (rigs) {
+            result->rigs = rigs->size();
+        } else {
+            result->rigs_error = rigs.error();
+        }
+        result->duration =
+            std::chrono::duration_cast<util::Millis>(std::chrono::steady_clock::now() - started);
+        return [this, result] { tick_done(*result); };
+    }
+
+    /// Runs on the loop: applies a heartbeat's results and persists the state.
+    void tick_done(const TickResult& r) {
+        apply_config(r.config);
+        if (!r.rigs_error.empty()) {
+            ++m_state.counters.bad_files;
+            spdlog::warn("{}", r.rigs_error);
+        }
+        m_state.heartbeat_count += 1;
+        m_state.last_heartbeat = util::format_time(util::now());
+        m_state.last_heartbeat_ms = r.duration.count();
+        m_state.next_heartbeat_at =
+            util::format_time(util::now() + m_config.daemon.heartbeat_interval - r.duration);
+        persist_state();
+    }
+
+    /// Writes state.json off the loop, in order.
+    void persist_state() {
+        asio::post(m_writes, [path = m_paths.state_file(), s = m_state] {
+            if (auto st = state::write_daemon_state(path, s); !st) {
+                spdlog::error("{}", st.error());
+            }
+        });
+    }
+
+    state::TownPaths m_paths;
+    state::TownConfig m_config;
+    DaemonLock m_lock;
+    asio::io_context m_io{1};
+    asio::thread_pool m_pool{2};
+    asio::signal_set m_signals;
+    asio::strand<asio::thread_pool::executor_type> m_writes;
+    EventLog m_events;
+    Heartbeat m_heartbeat;
+    state::DaemonState m_state;
+    std::string m_last_config_error;
+    bool m_stopping = false;
+};
+
+} // namespace
+
+int run_daemon(const DaemonOptions& o) {
+    for (const char* const* v = k_identity_vars; *v; ++v) {
+        ::unsetenv(*v);
+    }
+    ::signal(SIGPIPE, SIG_IGN);
+    ReadyPipe ready(o.ready_fd);
+    state::TownPaths paths(o.town);
+
+    auto config = state::load_town_config(o.town);
+    if (!config) {
+        std::cerr << "gt daemon: " << config.error() << "\n";
+        ready.send("ERROR " + config.error());
+        return 1;
+    }
+    for (const auto& dir : {paths.daemon_dir(), paths.requests_dir()}) {
+        if (auto st = util::make_dirs(dir, 0700, true); !st) {
+            std::cerr << "gt daemon: " << st.error() << "\n";
+            ready.send("ERROR " + st.error());
+            return 1;
+        }
+    }
+    auto lock = DaemonLock::acquire(paths.lock_file());
+    if (!lock) {
+        if (lock.error_code() == EWOULDBLOCK) {
+            pid_t holder = lock_holder(paths.lock_file()).value_or(0);
+            if (holder == 0) {
+                if (auto info = read_pid_file(paths.pid_file())) {
+                    holder = info->pid;
+                }
+            }
+            std::cerr << "daemon already running (PID " << holder << ")\n";
+            ready.send("RUNNING " + std::to_string(holder));
+            return 0;
+        }
+        std::cerr << "gt daemon: " << lock.error() << "\n";
+        ready.send("ERROR " + lock.error());
+        return 1;
+    }
+    if (auto st = write_pid_file(paths.pid_file()); !st) {
+        std::cerr << "gt daemon: " << st.error() << "\n";
+        ready.send("ERROR " + st.error());
+        return 1;
+    }
+    if (auto st = util::init_file_logging(paths.log_file(), config->daemon.log.max_size,
+                                          config->daemon.log.max_files, o.log_to_stderr);
+        !st) {
+        std::cerr << "gt daemon: " << st.error() << "\n";
+        ready.send("ERROR " + st.error());
+        ::unlink(paths.pid_file().c_str());
+        return 1;
+    }
+    Daemon daemon(o, std::move(*config), std::move(*lock));
+    return daemon.run(ready);
+}
+
+} // namespace gt::daemon

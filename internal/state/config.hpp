@@ -1,0 +1,78 @@
+#pragma once
+
+#include "util/result.hpp"
+#include "util/time.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gt::state {
+
+using namespace std::chrono_literals;
+
+/// `daemon.restart` of town.json (§8, §5.4).
+struct RestartConfig {
+    util::Millis initial_backoff = 30s;
+    util::Millis max_backoff = 10min;
+    double multiplier = 2.0;
+    int crash_loop_count = 5;
+    util::Millis crash_loop_window = 15min;
+    util::Millis crash_loop_expiry = 1h;
+    util::Millis stability_period = 30min;
+};
+
+/// `daemon.log` of town.json.
+struct LogConfig {
+    std::uint64_t max_size = 10ull * 1024 * 1024;
+    int max_files = 5;
+};
+
+/// `daemon` of town.json.
+struct DaemonConfig {
+    util::Millis heartbeat_interval = 3min;
+    util::Millis dead_agent_timeout = 15min;
+    util::Millis gupp_timeout = 30min;
+    util::Millis deacon_stale = 15min;
+    util::Millis deacon_kill = 30min;
+    util::Millis start_grace = 5min;
+    util::Millis lifecycle_max_age = 6h;
+    util::Millis stop_timeout = 10s;
+    util::Millis tmux_timeout = 5s;
+    RestartConfig restart;
+    LogConfig log;
+};
+
+/// One entry of `roles`: whether the role is supervised and the command its session runs.
+struct RoleConfig {
+    bool enabled = true;
+    std::vector<std::string> command; ///< empty: the town's agent command
+};
+
+/// The whole of `mayor/town.json`; every field optional, defaults as in §8.
+struct TownConfig {
+    std::string name;
+    int version = 1;
+    DaemonConfig daemon;
+    std::vector<std::string> agent_command{"claude", "--dangerously-skip-permissions"};
+    std::vector<std::string> process_names{"node", "claude"};
+    std::map<std::string, RoleConfig> roles; ///< keyed by role name
+    std::string tmux_socket;
+
+    /// The command for `role` (its own, else the agent command).
+    const std::vector<std::string>& command_for(const std::string& role) const;
+    /// Whether `role` is supervised. The mayor is off unless enabled; others on unless disabled.
+    bool role_enabled(const std::string& role) const;
+};
+
+/// Parses town.json text. Errors read `<where>: <field>: <reason>`.
+util::Result<TownConfig> parse_town_config(const std::string& text, const std::string& where);
+
+/// Loads and validates `<root>/mayor/town.json`.
+util::Result<TownConfig> load_town_config(const std::string& town_root);
+
+/// The default town.json content for a new town called `name`.
+std::string default_town_json(const std::string& name);
+
+} // namespace gt::state

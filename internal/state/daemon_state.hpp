@@ -1,0 +1,44 @@
+#pragma once
+
+#include "util/result.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace gt::state {
+
+/// Action counters kept in state.json.
+struct Counters {
+    std::uint64_t restarts = 0;
+    std::uint64_t kills = 0;
+    std::uint64_t marked_dead = 0;
+    std::uint64_t lifecycle_done = 0;
+    std::uint64_t lifecycle_rejected = 0;
+    std::uint64_t notifications = 0;
+    std::uint64_t bad_files = 0;
+};
+
+/// daemon/state.json (§2). Times are RFC 3339 strings, empty when unknown.
+struct DaemonState {
+    bool running = false;
+    long pid = 0;
+    std::string started_at;
+    std::string stopped_at;
+    std::string last_heartbeat;
+    std::uint64_t heartbeat_count = 0;
+    std::string version;
+    std::string town;
+    std::string socket;
+    std::int64_t interval_ms = 0;
+    std::string next_heartbeat_at;
+    std::int64_t last_heartbeat_ms = 0;
+    Counters counters;
+};
+
+/// Writes `s` atomically to `path`.
+util::Status write_daemon_state(const std::string& path, const DaemonState& s);
+
+/// Reads state.json; fields of the wrong type are left at their defaults.
+util::Result<DaemonState> read_daemon_state(const std::string& path);
+
+} // namespace gt::state

@@ -1,0 +1,23 @@
+#pragma once
+
+#include "util/file.hpp"
+#include "util/result.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+namespace gt::state {
+
+/// Reads and parses a JSON file of at most `cap` bytes. Never throws: a missing, unreadable,
+/// oversized or unparseable file is an error naming the file and the reason.
+util::Result<nlohmann::json> read_json(const std::string& path,
+                                       std::size_t cap = util::k_max_file_size,
+                                       bool follow_symlinks = true);
+
+/// Parses JSON text without exceptions; the error names `where`.
+util::Result<nlohmann::json> parse_json(const std::string& text, const std::string& where);
+
+/// Writes `value` (pretty-printed, trailing newline) atomically, mode 0600.
+util::Status write_json(const std::string& path, const nlohmann::json& value);
+
+} // namespace gt::state

@@ -1,0 +1,63 @@
+#pragma once
+
+#include "util/result.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gt::state {
+
+/// Every path of the town layout (§2), from the town root.
+class TownPaths {
+public:
+    explicit TownPaths(std::string root) : m_root(std::move(root)) {}
+
+    const std::string& root() const { return m_root; }
+    std::string mayor_dir() const { return m_root + "/mayor"; }
+    std::string town_json() const { return m_root + "/mayor/town.json"; }
+    std::string rigs_json() const { return m_root + "/mayor/rigs.json"; }
+    std::string daemon_dir() const { return m_root + "/daemon"; }
+    std::string lock_file() const { return m_root + "/daemon/daemon.lock"; }
+    std::string pid_file() const { return m_root + "/daemon/daemon.pid"; }
+    std::string state_file() const { return m_root + "/daemon/state.json"; }
+    std::string log_file() const { return m_root + "/daemon/daemon.log"; }
+    std::string events_file() const { return m_root + "/daemon/events.jsonl"; }
+    std::string restart_state_file() const { return m_root + "/daemon/restart_state.json"; }
+    std::string requests_dir() const { return m_root + "/daemon/requests"; }
+    std::string socket_file() const { return m_root + "/daemon/daemon.sock"; }
+    std::string agents_dir() const { return m_root + "/agents"; }
+    std::string mail_dir() const { return m_root + "/mail"; }
+    std::string deacon_dir() const { return m_root + "/deacon"; }
+    std::string deacon_heartbeat() const { return m_root + "/deacon/heartbeat.json"; }
+
+private:
+    std::string m_root;
+};
+
+/// Finds the town root: `flag` if given, else $GT_TOWN_ROOT, else the nearest ancestor of the
+/// working directory holding mayor/town.json. The result is absolute and normalised.
+util::Result<std::string> find_town(const std::optional<std::string>& flag);
+
+/// Creates a town at `dir` (created if missing) with the layout of §2 and a default town.json.
+/// Refuses when `dir` already holds mayor/town.json.
+util::Status init_town(const std::string& dir, const std::string& name);
+
+/// One entry of mayor/rigs.json.
+struct RigEntry {
+    std::string name;
+    std::string git_url;
+    std::string added_at;
+};
+
+/// Reads mayor/rigs.json. Entries with invalid names are skipped with a logged warning;
+/// a missing file is an empty list; an unreadable or malformed file is an error.
+util::Result<std::vector<RigEntry>> load_rigs(const std::string& town_root);
+
+/// Validates `name`, adds it to rigs.json and creates its directories (§2).
+util::Status add_rig(const std::string& town_root, const std::string& name);
+
+/// Removes `name` from rigs.json; its directories are kept.
+util::Status remove_rig(const std::string& town_root, const std::string& name);
+
+} // namespace gt::state

@@ -1,0 +1,142 @@
+#include "tmux.hpp"
+
+#include <cerrno>
+#include <sstream>
+
+namespace gt::tmux {
+
+namespace {
+
+constexpr const char* k_snapshot_format =
+    "#{session_name}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t"
+    "#{pane_current_command}";
+
+std::vector<std::string> split_tabs(const std::string& line) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        auto tab = line.find('\t', start);
+        out.push_back(line.substr(start, tab == std::string::npos ? tab : tab - start));
+        if (tab == std::string::npos) {
+            return out;
+        }
+        start = tab + 1;
+    }
+}
+
+bool to_long(const std::string& s, long& out) {
+    if (s.empty()) {
+        out = 0;
+        return true;
+    }
+    char* end = nullptr;
+    errno = 0;
+    long v = std::strtol(s.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0') {
+        return false;
+    }
+    out = v;
+    return true;
+}
+
+} // namespace
+
+ErrorKind classify(const std::string& e) {
+    if (e.find("no server running") != std::string::npos ||
+        e.find("error connecting to") != std::string::npos ||
+        e.find("No such file or directory") != std::string::npos) {
+        return ErrorKind::no_server;
+    }
+    if (e.find("can't find session") != std::string::npos ||
+        e.find("session not found") != std::string::npos ||
+        e.find("can't find pane") != std::string::npos ||
+        e.find("can't find window") != std::string::npos) {
+        return ErrorKind::session_not_found;
+    }
+    if (e.find("duplicate session") != std::string::npos) {
+        return ErrorKind::duplicate_session;
+    }
+    return ErrorKind::other;
+}
+
+Snapshot parse_snapshot(const std::string& output) {
+    Snapshot snap;
+    std::istringstream in(output);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto f = split_tabs(line);
+        if (f.size() < 6 || f[0].empty()) {
+            continue;
+        }
+        Pane p;
+        p.session = f[0];
+        long index, pid, dead, status;
+        if (!to_long(f[1], index) || !to_long(f[2], pid) || !to_long(f[3], dead) ||
+            !to_long(f[4], status)) {
+            continue;
+        }
+        p.index = static_cast<int>(index);
+        p.pid = pid;
+        p.dead = dead != 0;
+        p.dead_status = static_cast<int>(status);
+        p.command = f[5];
+        for (std::size_t i = 6; i < f.size(); ++i) {
+            p.command += "\t" + f[i];
+        }
+        auto it = snap.sessions.find(p.session);
+        // The first pane is the one with the lowest index.
+        if (it == snap.sessions.end() || p.index < it->second.index) {
+            snap.sessions[p.session] = std::move(p);
+        }
+    }
+    return snap;
+}
+
+Reply TmuxClient::run(const std::vector<std::string>& args) const {
+    proc::RunOptions o;
+    o.argv = {"tmux"};
+    if (!m_socket.empty()) {
+        o.argv.push_back("-L");
+        o.argv.push_back(m_socket);
+    }
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.timeout = m_timeout;
+    Reply reply;
+    auto r = m_runner.run(o);
+    if (!r) {
+        reply.error = ErrorKind::other;
+        reply.message = r.error();
+        return reply;
+    }
+    reply.out = std::move(r->out);
+    if (r->timed_out) {
+        reply.error = ErrorKind::timeout;
+        reply.message = "tmux timed out";
+    } else if (!r->success()) {
+        reply.message = r->err.empty() ? r->describe() : r->err;
+        while (!reply.message.empty() && reply.message.back() == '\n') {
+            reply.message.pop_back();
+        }
+        reply.error = classify(reply.message);
+    }
+    return reply;
+}
+
+util::Result<Snapshot> TmuxClient::snapshot() const {
+    auto reply = run({"list-panes", "-a", "-F", k_snapshot_format});
+    if (reply.ok()) {
+        return parse_snapshot(reply.out);
+    }
+    if (reply.error == ErrorKind::no_server) {
+        return Snapshot{};
+    }
+    if (reply.message.find("No such file") != std::string::npos ||
+        reply.message.find("cannot run tmux") != std::string::npos) {
+        Snapshot s;
+        s.tmux_available = false;
+        return s;
+    }
+    return util::err("tmux list-panes: " + reply.message);
+}
+
+} // namespace gt::tmux

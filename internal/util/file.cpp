@@ -1,0 +1,166 @@
+#include "file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <random>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace gt::util {
+
+std::string errno_text(int code) {
+    return std::strerror(code);
+}
+
+Fd open_cloexec(const std::string& path, int flags, mode_t mode) {
+    int fd;
+    do {
+        fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    } while (fd < 0 && errno == EINTR);
+    return Fd(fd);
+}
+
+Result<std::string> read_file(const std::string& path, std::size_t cap, bool follow_symlinks) {
+    int flags = O_RDONLY | O_NONBLOCK | (follow_symlinks ? 0 : O_NOFOLLOW);
+    Fd fd = open_cloexec(path, flags);
+    if (!fd) {
+        int e = errno;
+        return err(path + ": " + (e == ELOOP ? std::string("is a symlink") : errno_text(e)), e);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        int e = errno;
+        return err(path + ": " + errno_text(e), e);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return err(path + ": not a regular file", EINVAL);
+    }
+    if (static_cast<std::size_t>(st.st_size) > cap) {
+        return err(path + ": too large (" + std::to_string(st.st_size) + " bytes, limit " +
+                       std::to_string(cap) + ")",
+                   EFBIG);
+    }
+    std::string out;
+    out.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    // The file may grow between fstat and read: read at most cap + 1 bytes to notice.
+    for (;;) {
+        if (got == out.size()) {
+            if (out.size() > cap) {
+                return err(path + ": too large (limit " + std::to_string(cap) + " bytes)", EFBIG);
+            }
+            out.resize(std::min(cap + 1, out.size() + 4096));
+        }
+        ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            int e = errno;
+            return err(path + ": " + errno_text(e), e);
+        }
+        if (n == 0) {
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    out.resize(got);
+    if (got > cap) {
+        return err(path + ": too large (limit " + std::to_string(cap) + " bytes)", EFBIG);
+    }
+    return out;
+}
+
+std::string dir_name(const std::string& path) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) {
+        return ".";
+    }
+    if (slash == 0) {
+        return "/";
+    }
+    return path.substr(0, slash);
+}
+
+void sync_dir(const std::string& dir) {
+    Fd d = open_cloexec(dir, O_RDONLY | O_DIRECTORY);
+    if (d) {
+        ::fsync(d.get());
+    }
+}
+
+Status write_file_atomic(const std::string& path, const std::string& content, mode_t mode) {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::string tmp =
+        path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng() % 1000000000);
+    Fd fd = open_cloexec(tmp, O_WRONLY | O_CREAT | O_EXCL, mode);
+    if (!fd) {
+        int e = errno;
+        return err("cannot create " + tmp + ": " + errno_text(e), e);
+    }
+    auto fail = [&](const std::string& what) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        return err(what + " " + tmp + ": " + errno_text(e), e);
+    };
+    ::fchmod(fd.get(), mode); // the umask may have narrowed or the caller widened: be exact
+    std::size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return fail("cannot write");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) {
+        return fail("cannot fsync");
+    }
+    fd.reset();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        return fail("cannot rename to " + path + ":");
+    }
+    sync_dir(dir_name(path));
+    return {};
+}
+
+Status make_dirs(const std::string& path, mode_t mode, bool enforce_mode) {
+    if (path.empty()) {
+        return err("empty directory path");
+    }
+    std::string partial;
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = path.find('/', pos + 1);
+        partial = path.substr(0, pos);
+        if (partial.empty()) {
+            continue;
+        }
+        bool last = pos == std::string::npos;
+        if (::mkdir(partial.c_str(), last ? mode : 0755) != 0 && errno != EEXIST) {
+            int e = errno;
+            return err("cannot create directory " + partial + ": " + errno_text(e), e);
+        }
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return err(path + ": not a directory", ENOTDIR);
+    }
+    if (enforce_mode && (st.st_mode & 07777) != mode) {
+        if (::chmod(path.c_str(), mode) != 0) {
+            int e = errno;
+            return err("cannot chmod " + path + ": " + errno_text(e), e);
+        }
+    }
+    return {};
+}
+
+bool path_exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+} // namespace gt::util

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "fd.hpp"
+#include "result.hpp"
+
+#include <cstddef>
+#include <string>
+#include <sys/types.h>
+
+namespace gt::util {
+
+/// The cap on every file gt reads (§2): larger files are never trusted.
+inline constexpr std::size_t k_max_file_size = 1024 * 1024;
+
+/// Reads a whole regular file of at most `cap` bytes. Fails (with the errno in error_code())
+/// when it is missing, unreadable, not a regular file, or larger than `cap`. With
+/// `follow_symlinks` false a symlink is refused (ELOOP).
+Result<std::string> read_file(const std::string& path, std::size_t cap = k_max_file_size,
+                              bool follow_symlinks = true);
+
+/// Writes a file atomically: a temp file in the same directory, fsync, rename, fsync of the
+/// directory. The temp file is removed if anything fails.
+Status write_file_atomic(const std::string& path, const std::string& content, mode_t mode = 0600);
+
+/// Creates `path` and missing parents; the last component gets `mode` (applied with chmod
+/// when it already exists and `enforce_mode` is set).
+Status make_dirs(const std::string& path, mode_t mode = 0755, bool enforce_mode = false);
+
+/// Opens `path` with O_CLOEXEC always added. Returns an invalid Fd and sets errno on failure.
+Fd open_cloexec(const std::string& path, int flags, mode_t mode = 0600);
+
+/// fsyncs a directory so a rename inside it is durable.
+void sync_dir(const std::string& dir);
+
+/// The directory part of `path` ("." when there is none).
+std::string dir_name(const std::string& path);
+
+/// True when `path` exists (any type, symlinks not followed).
+bool path_exists(const std::string& path);
+
+/// The strerror text for `code`.
+std::string errno_text(int code);
+
+} // namespace gt::util

@@ -1,0 +1,82 @@
+#include "proc/process.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+using namespace gt::proc;
+using namespace std::chrono_literals;
+
+TEST(ProcessRunner, CapturesOutputAndExitCode) {
+    RealProcessRunner r;
+    auto res = r.run({{"sh", "-c", "echo out; echo err >&2; exit 3"}, 5s});
+    ASSERT_TRUE(res.ok());
+    EXPECT_EQ(res->out, "out\n");
+    EXPECT_EQ(res->err, "err\n");
+    EXPECT_EQ(res->exit_code, 3);
+    EXPECT_FALSE(res->success());
+}
+
+TEST(ProcessRunner, KillsAtTimeoutIncludingGrandchildren) {
+    RealProcessRunner r;
+    auto start = std::chrono::steady_clock::now();
+    auto res = r.run({{"sh", "-c", "sleep 30 & sleep 30"}, 200ms});
+    ASSERT_TRUE(res.ok());
+    EXPECT_TRUE(res->timed_out);
+    EXPECT_FALSE(res->success());
+    // Generous bound: the point is that it did not wait 30 s.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+TEST(ProcessRunner, MissingProgramIsAnError) {
+    RealProcessRunner r;
+    auto res = r.run({{"gt-no-such-program-xyz"}, 1s});
+    EXPECT_FALSE(res.ok());
+}
+
+TEST(ProcessRunner, ChildSeesNoDescriptorAboveTwo) {
+    // Leak two descriptors without O_CLOEXEC, as a careless library would.
+    int leak = ::open("/dev/null", O_RDONLY);
+    ASSERT_GE(leak, 0);
+    ASSERT_EQ(::dup2(leak, 57), 57);
+    ASSERT_EQ(::dup2(leak, 7), 7);
+    RealProcessRunner r;
+    auto res = r.run({{"ls", "/proc/self/fd"}, 5s});
+    ::close(leak);
+    ::close(57);
+    ::close(7);
+    ASSERT_TRUE(res.ok());
+    ASSERT_TRUE(res->success()) << res->err;
+    std::set<int> fds;
+    std::istringstream in(res->out);
+    int fd;
+    while (in >> fd) {
+        fds.insert(fd);
+    }
+    // ls itself opens one descriptor (3) to read the directory it lists.
+    EXPECT_TRUE(fds.count(0) && fds.count(1) && fds.count(2));
+    for (int f : fds) {
+        EXPECT_LE(f, 3) << "child inherited descriptor " << f << ": " << res->out;
+    }
+    EXPECT_EQ(fds.count(7), 0u);
+    EXPECT_EQ(fds.count(57), 0u);
+}
+
+TEST(ProcessRunner, PassesEnvironmentAndWorkingDirectory) {
+    RealProcessRunner r;
+    RunOptions o{{"sh", "-c", "echo \"$GT_X\"; pwd"}, 5s};
+    o.env = make_env({"GT_X"}, {"GT_X=a;b $(id)"});
+    o.cwd = "/";
+    auto res = r.run(o);
+    ASSERT_TRUE(res.ok());
+    EXPECT_EQ(res->out, "a;b $(id)\n/\n");
+}
+
+TEST(ProcessInfo, StartTimeIdentifiesProcess) {
+    EXPECT_GT(process_start_time(::getpid()), 0u);
+    EXPECT_TRUE(process_alive(::getpid()));
+    EXPECT_EQ(process_start_time(0), 0u);
+    EXPECT_FALSE(process_alive(4194303));
+}

@@ -1,0 +1,91 @@
+#include "state/town.hpp"
+#include "support/temp_dir.hpp"
+#include "util/file.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace gt::state;
+
+TEST(Town, InitCreatesLayoutAndRefusesOverwrite) {
+    gt::test::TempDir dir;
+    std::string root = dir.path() + "/t";
+    ASSERT_TRUE(init_town(root, "").ok());
+    TownPaths p(root);
+    for (const auto& f : {p.town_json(), p.rigs_json(), p.daemon_dir(), p.agents_dir(),
+                          p.mail_dir(), p.deacon_dir()}) {
+        EXPECT_TRUE(gt::util::path_exists(f)) << f;
+    }
+    struct stat st {};
+    ::stat(p.daemon_dir().c_str(), &st);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    ::stat(p.town_json().c_str(), &st);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::string before = *gt::util::read_file(p.town_json());
+    EXPECT_FALSE(init_town(root, "other").ok());
+    EXPECT_EQ(*gt::util::read_file(p.town_json()), before);
+}
+
+TEST(Town, DiscoveryByFlagEnvAndAncestor) {
+    gt::test::TempDir dir;
+    std::string root = dir.path() + "/t";
+    ASSERT_TRUE(init_town(root, "t").ok());
+    ASSERT_TRUE(add_rig(root, "gastown").ok());
+    EXPECT_EQ(*find_town(root), root);
+    EXPECT_FALSE(find_town(dir.path()).ok());
+    char old[4096];
+    ASSERT_NE(::getcwd(old, sizeof old), nullptr);
+    ::unsetenv("GT_TOWN_ROOT");
+    ASSERT_EQ(::chdir((root + "/gastown/witness").c_str()), 0);
+    auto found = find_town(std::nullopt);
+    ::setenv("GT_TOWN_ROOT", root.c_str(), 1);
+    ASSERT_EQ(::chdir("/"), 0);
+    auto from_env = find_town(std::nullopt);
+    ::unsetenv("GT_TOWN_ROOT");
+    auto outside = find_town(std::nullopt);
+    ASSERT_EQ(::chdir(old), 0);
+    ASSERT_TRUE(found.ok()) << found.error();
+    EXPECT_EQ(*found, root);
+    ASSERT_TRUE(from_env.ok());
+    EXPECT_EQ(*from_env, root);
+    ASSERT_FALSE(outside.ok());
+    EXPECT_NE(outside.error().find("not in a Gas Town workspace"), std::string::npos);
+}
+
+TEST(Town, RigsAddListRemove) {
+    gt::test::TempDir dir;
+    std::string root = dir.path() + "/t";
+    ASSERT_TRUE(init_town(root, "t").ok());
+    ASSERT_TRUE(add_rig(root, "gastown").ok());
+    ASSERT_TRUE(add_rig(root, "beads").ok());
+    EXPECT_FALSE(add_rig(root, "gastown").ok());
+    EXPECT_FALSE(add_rig(root, "../x").ok());
+    EXPECT_TRUE(gt::util::path_exists(root + "/gastown/refinery/rig"));
+    EXPECT_TRUE(gt::util::path_exists(root + "/gastown/polecats"));
+    auto rigs = load_rigs(root);
+    ASSERT_TRUE(rigs.ok());
+    ASSERT_EQ(rigs->size(), 2u);
+    ASSERT_TRUE(remove_rig(root, "beads").ok());
+    EXPECT_EQ(load_rigs(root)->size(), 1u);
+    EXPECT_TRUE(gt::util::path_exists(root + "/beads/witness"));
+    EXPECT_FALSE(remove_rig(root, "beads").ok());
+}
+
+TEST(Town, RigsFileWithHostileKeysSkipsThemAndBadShapeIsAnError) {
+    gt::test::TempDir dir;
+    std::string root = dir.path() + "/t";
+    ASSERT_TRUE(init_town(root, "t").ok());
+    std::ofstream(TownPaths(root).rigs_json())
+        << R"({"version":1,"rigs":{"ok":{},"../x":{},"a;b":{}}})";
+    auto rigs = load_rigs(root);
+    ASSERT_TRUE(rigs.ok());
+    ASSERT_EQ(rigs->size(), 1u);
+    EXPECT_EQ((*rigs)[0].name, "ok");
+    std::ofstream(TownPaths(root).rigs_json()) << R"({"rigs":[1,2]})";
+    EXPECT_FALSE(load_rigs(root).ok());
+    std::ofstream(TownPaths(root).rigs_json()) << "\x01\x02garbage";
+    EXPECT_FALSE(load_rigs(root).ok());
+}

@@ -1,0 +1,118 @@
+#include "support/harness.hpp"
+
+#include "state/json_file.hpp"
+
+#include <csignal>
+#include <dirent.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace gt::test {
+
+proc::RunResult run_gt(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                       std::chrono::milliseconds timeout) {
+    proc::RealProcessRunner runner;
+    proc::RunOptions o;
+    o.argv = {GT_BINARY};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.timeout = timeout;
+    o.env = proc::make_env({"GT_TOWN_ROOT", "GT_ROLE", "GT_RIG", "GT_POLECAT", "GT_CREW",
+                            "BD_ACTOR", "GT_TMUX_SOCKET", "TMUX"},
+                           env);
+    auto r = runner.run(o);
+    if (!r) {
+        throw std::runtime_error("cannot run gt: " + r.error());
+    }
+    return *r;
+}
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
+}
+
+std::vector<pid_t> daemon_pids(const std::string& town) {
+    std::vector<pid_t> out;
+    DIR* d = ::opendir("/proc");
+    if (!d) {
+        return out;
+    }
+    while (dirent* e = ::readdir(d)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0) {
+            continue;
+        }
+        std::string cmdline = slurp("/proc/" + std::string(e->d_name) + "/cmdline");
+        std::vector<std::string> argv;
+        std::stringstream ss(cmdline);
+        std::string arg;
+        while (std::getline(ss, arg, '\0')) {
+            argv.push_back(arg);
+        }
+        bool is_daemon = false;
+        bool our_town = false;
+        for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
+            is_daemon = is_daemon || (argv[i] == "daemon" && argv[i + 1] == "run");
+            our_town = our_town || (argv[i] == "--town" && argv[i + 1] == town);
+        }
+        if (is_daemon && our_town && proc::process_alive(static_cast<pid_t>(pid))) {
+            out.push_back(static_cast<pid_t>(pid));
+        }
+    }
+    ::closedir(d);
+    return out;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+TownFixture::TownFixture() : m_dir("gt-town") {
+    m_root = m_dir.path() + "/town";
+    auto r = run_gt({"init", m_root, "--name", "testtown"});
+    if (!r.success()) {
+        throw std::runtime_error("gt init failed: " + r.err);
+    }
+}
+
+TownFixture::~TownFixture() {
+    run_gt({"--town", m_root, "daemon", "stop", "--timeout", "2s"});
+    for (pid_t pid : daemon_pids(m_root)) {
+        ::kill(pid, SIGKILL);
+    }
+}
+
+proc::RunResult TownFixture::gt(std::vector<std::string> args,
+                                const std::vector<std::string>& env) const {
+    args.insert(args.begin(), {"--town", m_root});
+    return run_gt(args, env);
+}
+
+void TownFixture::set_daemon_field(const std::string& key, const std::string& json_value) const {
+    std::string path = m_root + "/mayor/town.json";
+    auto doc = nlohmann::json::parse(slurp(path));
+    doc["daemon"][key] = nlohmann::json::parse(json_value);
+    if (!state::write_json(path, doc)) {
+        throw std::runtime_error("cannot write " + path);
+    }
+}
+
+pid_t TownFixture::pid_from_file() const {
+    std::string text = slurp(m_root + "/daemon/daemon.pid");
+    return static_cast<pid_t>(std::strtol(text.c_str(), nullptr, 10));
+}
+
+} // namespace gt::test

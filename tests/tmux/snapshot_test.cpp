@@ -1,0 +1,29 @@
+#include "tmux/tmux.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace gt::tmux;
+
+TEST(Snapshot, ParsesFirstPaneOfEachSession) {
+    auto s = parse_snapshot("gt-deacon\t0\t123\t0\t\tclaude\n"
+                            "gt-x-witness\t1\t200\t0\t\tbash\n"
+                            "gt-x-witness\t0\t199\t1\t137\tnode\n"
+                            "garbage line\n"
+                            "bad\tx\t1\t0\t\tsh\n");
+    ASSERT_EQ(s.sessions.size(), 2u);
+    EXPECT_EQ(s.sessions["gt-deacon"].pid, 123);
+    EXPECT_EQ(s.sessions["gt-deacon"].command, "claude");
+    EXPECT_FALSE(s.sessions["gt-deacon"].dead);
+    EXPECT_EQ(s.sessions["gt-x-witness"].index, 0);
+    EXPECT_TRUE(s.sessions["gt-x-witness"].dead);
+    EXPECT_EQ(s.sessions["gt-x-witness"].dead_status, 137);
+}
+
+TEST(Snapshot, ClassifiesErrors) {
+    EXPECT_EQ(classify("no server running on /tmp/tmux-0/x"), ErrorKind::no_server);
+    EXPECT_EQ(classify("error connecting to /tmp/tmux-0/x (No such file or directory)"),
+              ErrorKind::no_server);
+    EXPECT_EQ(classify("can't find session: =gt-x"), ErrorKind::session_not_found);
+    EXPECT_EQ(classify("duplicate session: gt-x"), ErrorKind::duplicate_session);
+    EXPECT_EQ(classify("something else"), ErrorKind::other);
+}
