@@ -1,64 +1,49 @@
 // gt: the command line. Argument parsing and wiring only; the work lives in internal/.
 
+#include "daemon/agent_list.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/daemon.hpp"
+#include "state/demo.hpp"
 #include "state/names.hpp"
 #include "state/town.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
-#include <CLI/CLI.hpp>
+#include "cli.hpp"
+#include <climits>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <unistd.h>
+
+namespace gt::cli {
 
 namespace {
 
-constexpr int k_exit_usage = 2;
-
-/// Options shared by every command.
-struct Globals {
-    std::string town;
-};
-
-/// Resolves the town or exits 2 with the reason.
-std::string town_or_exit(const Globals& g) {
-    auto town = gt::state::find_town(g.town.empty() ? std::nullopt : std::optional(g.town));
-    if (!town) {
-        std::cerr << "gt: " << town.error() << "\n";
-        std::exit(k_exit_usage);
-    }
-    return *town;
+/// This binary's path: the demo town's roles run `<it> agent simulate`.
+std::string self_exe() {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "gt";
 }
 
-/// Parses a duration flag or exits 2.
-std::optional<gt::util::Millis> duration_or_exit(const std::string& flag, const std::string& text) {
-    if (text.empty()) {
-        return std::nullopt;
-    }
-    auto d = gt::util::parse_duration(text);
-    if (!d) {
-        std::cerr << "gt: " << flag << ": " << d.error() << "\n";
-        std::exit(k_exit_usage);
-    }
-    return *d;
-}
+} // namespace
 
-int fail(const std::string& command, const std::string& message, int code) {
-    std::cerr << "gt " << command << ": " << message << "\n";
-    return code;
-}
-
-void add_town_commands(CLI::App& app, Globals& g, std::function<int()>& action) {
+void add_town_commands(CLI::App& app, Globals& g, Action& action) {
     auto* init = app.add_subcommand("init", "Create a town (mayor/town.json and the layout)");
     auto dir = std::make_shared<std::string>(".");
     auto name = std::make_shared<std::string>();
     init->add_option("DIR", *dir, "Directory of the new town (default: .)");
     init->add_option("--name", *name, "Town name (default: the directory's name)");
-    init->callback([&action, dir, name] {
-        action = [dir, name] {
+    auto demo = std::make_shared<bool>(false);
+    init->add_flag("--demo", *demo,
+                   "A demo town: rig 'demo', two hooked polecats, every role the simulated agent");
+    init->callback([&action, dir, name, demo] {
+        action = [dir, name, demo] {
             std::string target = *dir;
-            if (auto st = gt::state::init_town(target, *name); !st) {
+            auto st = *demo ? gt::state::init_demo_town(target, *name, self_exe())
+                            : gt::state::init_town(target, *name);
+            if (!st) {
                 return fail("init", st.error(),
                             st.error().rfind("refusing", 0) == 0 ? k_exit_usage : 1);
             }
@@ -116,7 +101,7 @@ void add_town_commands(CLI::App& app, Globals& g, std::function<int()>& action) 
     });
 }
 
-void add_daemon_commands(CLI::App& app, Globals& g, std::function<int()>& action) {
+void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
     auto* daemon = app.add_subcommand("daemon", "Run and control the town's recovery daemon");
     daemon->require_subcommand(1);
 
@@ -166,6 +151,14 @@ void add_daemon_commands(CLI::App& app, Globals& g, std::function<int()>& action
         action = [&g, as_json] { return gt::daemon::status_daemon(town_or_exit(g), *as_json); };
     });
 
+    auto identity = std::make_shared<std::string>();
+    auto* clear = daemon->add_subcommand("clear-backoff",
+                                         "Clear an agent's restart backoff and crash-loop state");
+    clear->add_option("IDENTITY", *identity, "e.g. deacon, gastown/witness")->required();
+    clear->callback([&, identity] {
+        action = [&g, identity] { return gt::daemon::clear_backoff(town_or_exit(g), *identity); };
+    });
+
     auto lines = std::make_shared<int>(50);
     auto follow = std::make_shared<bool>(false);
     auto* logs = daemon->add_subcommand("logs", "Show daemon/daemon.log");
@@ -179,7 +172,7 @@ void add_daemon_commands(CLI::App& app, Globals& g, std::function<int()>& action
     });
 }
 
-} // namespace
+} // namespace gt::cli
 
 int main(int argc, char** argv) {
     gt::util::init_stderr_logging();
@@ -187,13 +180,14 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", GT_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
-    Globals g;
+    gt::cli::Globals g;
     app.add_option("--town", g.town,
                    "Town root (default: $GT_TOWN_ROOT, else the nearest "
                    "ancestor holding mayor/town.json)");
-    std::function<int()> action;
-    add_town_commands(app, g, action);
-    add_daemon_commands(app, g, action);
+    gt::cli::Action action;
+    gt::cli::add_town_commands(app, g, action);
+    gt::cli::add_daemon_commands(app, g, action);
+    gt::cli::add_agent_commands(app, g, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -204,7 +198,7 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         app.exit(e);
-        return k_exit_usage;
+        return gt::cli::k_exit_usage;
     }
-    return action ? action() : k_exit_usage;
+    return action ? action() : gt::cli::k_exit_usage;
 }

@@ -248,6 +248,15 @@ int stop_daemon(const std::string& town, std::optional<util::Millis> timeout_opt
     return 0;
 }
 
+std::optional<pid_t> signal_daemon(const std::string& town, int sig) {
+    state::TownPaths paths(town);
+    Probe p = probe(paths);
+    if (!p.pid || *p.pid <= 0 || ::kill(*p.pid, sig) != 0) {
+        return std::nullopt;
+    }
+    return *p.pid;
+}
+
 int restart_daemon(const std::string& town, std::optional<util::Millis> timeout) {
     if (int rc = stop_daemon(town, timeout); rc != 0) {
         return rc;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <sys/types.h>
 
 namespace gt::daemon {
 
@@ -24,6 +25,10 @@ int restart_daemon(const std::string& town, std::optional<util::Millis> timeout)
 
 /// `gt daemon status [--json]`: LSB exit codes.
 int status_daemon(const std::string& town, bool json);
+
+/// Sends `sig` to the town's daemon, identified by the lock it holds (never by a PID file
+/// alone). Returns its PID, or nullopt when no daemon runs.
+std::optional<pid_t> signal_daemon(const std::string& town, int sig);
 
 /// `gt daemon logs [-n N] [-f]`.
 int show_logs(const std::string& town, int lines, bool follow);

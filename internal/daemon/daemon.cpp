@@ -4,6 +4,8 @@
 #include "heartbeat.hpp"
 #include "lock.hpp"
 #include "pid_file.hpp"
+#include "proc/process.hpp"
+#include "recovery.hpp"
 #include "state/config.hpp"
 #include "state/daemon_state.hpp"
 #include "state/town.hpp"
@@ -60,10 +62,39 @@ struct TickResult {
     util::Result<state::TownConfig> config{util::err("not loaded")};
     std::size_t rigs = 0;
     std::string rigs_error;
+    HeartbeatSummary summary;
     util::Millis duration{0};
 };
 
+/// The heartbeat's side of the daemon: touched only by heartbeat work, which never overlaps
+/// itself, so it needs no lock.
+struct TickContext {
+    state::TownConfig config; ///< the last good configuration
+    std::vector<std::string> rigs;
+    proc::RealProcessRunner runner;
+    Recovery recovery;
+
+    TickContext(const std::string& town, state::TownConfig c, EventLog& events,
+                std::string tmux_socket)
+        : config(std::move(c)), recovery(town, runner, events, std::move(tmux_socket)) {}
+};
+
+std::string env_or_empty(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
 /// Wiring: owns the loop, the lock, the signals, the heartbeat and the daemon's state.
+void add_counters(state::Counters& to, const state::Counters& d) {
+    to.restarts += d.restarts;
+    to.kills += d.kills;
+    to.marked_dead += d.marked_dead;
+    to.lifecycle_done += d.lifecycle_done;
+    to.lifecycle_rejected += d.lifecycle_rejected;
+    to.notifications += d.notifications;
+    to.bad_files += d.bad_files;
+}
+
 class Daemon {
 public:
     Daemon(const DaemonOptions& o, state::TownConfig config, DaemonLock lock)
@@ -71,6 +102,7 @@ public:
           m_signals(m_io, SIGTERM, SIGINT, SIGHUP), m_writes(m_pool.get_executor()),
           m_events(m_paths.events_file(), m_config.daemon.log.max_size,
                    m_config.daemon.log.max_files),
+          m_tick(o.town, m_config, m_events, env_or_empty("GT_TMUX_SOCKET")),
           m_heartbeat(m_io, m_pool, m_config.daemon.heartbeat_interval,
                       [this] { return tick_work(); }) {
         m_signals.add(SIGUSR1);
@@ -151,7 +183,9 @@ private:
             m_heartbeat.trigger();
             break;
         case SIGUSR2:
-            spdlog::info("received SIGUSR2");
+            // The heartbeat re-reads restart_state.json first (clear-backoff), then acts on it.
+            spdlog::info("received SIGUSR2: reloading restart_state.json");
+            m_heartbeat.trigger();
             break;
         }
     }
@@ -184,12 +218,20 @@ private:
         auto started = std::chrono::steady_clock::now();
         auto result = std::make_shared<TickResult>();
         result->config = state::load_town_config(m_paths.root());
+        if (result->config) {
+            m_tick.config = *result->config;
+        }
         auto rigs = state::load_rigs(m_paths.root());
         if (rigs) {
-            result->rigs = rigs->size();
+            m_tick.rigs.clear();
+            for (const auto& r : *rigs) {
+                m_tick.rigs.push_back(r.name);
+            }
         } else {
-            result->rigs_error = rigs.error();
+            result->rigs_error = rigs.error() + " (keeping the last good rig list)";
         }
+        result->rigs = m_tick.rigs.size();
+        result->summary = m_tick.recovery.run(m_tick.config, m_tick.rigs);
         result->duration =
             std::chrono::duration_cast<util::Millis>(std::chrono::steady_clock::now() - started);
         return [this, result] { tick_done(*result); };
@@ -202,6 +244,7 @@ private:
             ++m_state.counters.bad_files;
             spdlog::warn("{}", r.rigs_error);
         }
+        add_counters(m_state.counters, r.summary.counters);
         m_state.heartbeat_count += 1;
         m_state.last_heartbeat = util::format_time(util::now());
         m_state.last_heartbeat_ms = r.duration.count();
@@ -227,6 +270,7 @@ private:
     asio::signal_set m_signals;
     asio::strand<asio::thread_pool::executor_type> m_writes;
     EventLog m_events;
+    TickContext m_tick;
     Heartbeat m_heartbeat;
     state::DaemonState m_state;
     std::string m_last_config_error;
@@ -239,6 +283,9 @@ int run_daemon(const DaemonOptions& o) {
     for (const char* const* v = k_identity_vars; *v; ++v) {
         ::unsetenv(*v);
     }
+    // Started from inside tmux, $TMUX would point our tmux calls at that server.
+    ::unsetenv("TMUX");
+    ::unsetenv("TMUX_PANE");
     ::signal(SIGPIPE, SIG_IGN);
     ReadyPipe ready(o.ready_fd);
     state::TownPaths paths(o.town);

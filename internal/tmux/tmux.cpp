@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* k_snapshot_format =
     "#{session_name}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t"
-    "#{pane_current_command}";
+    "#{pane_dead_signal}\t#{pane_current_command}";
 
 std::vector<std::string> split_tabs(const std::string& line) {
     std::vector<std::string> out;
@@ -65,22 +65,23 @@ Snapshot parse_snapshot(const std::string& output) {
     std::string line;
     while (std::getline(in, line)) {
         auto f = split_tabs(line);
-        if (f.size() < 6 || f[0].empty()) {
+        if (f.size() < 7 || f[0].empty()) {
             continue;
         }
         Pane p;
         p.session = f[0];
-        long index, pid, dead, status;
+        long index, pid, dead, status, signal;
         if (!to_long(f[1], index) || !to_long(f[2], pid) || !to_long(f[3], dead) ||
-            !to_long(f[4], status)) {
+            !to_long(f[4], status) || !to_long(f[5], signal)) {
             continue;
         }
         p.index = static_cast<int>(index);
         p.pid = pid;
         p.dead = dead != 0;
         p.dead_status = static_cast<int>(status);
-        p.command = f[5];
-        for (std::size_t i = 6; i < f.size(); ++i) {
+        p.dead_signal = static_cast<int>(signal);
+        p.command = f[6];
+        for (std::size_t i = 7; i < f.size(); ++i) {
             p.command += "\t" + f[i];
         }
         auto it = snap.sessions.find(p.session);
@@ -120,6 +121,60 @@ Reply TmuxClient::run(const std::vector<std::string>& args) const {
         reply.error = classify(reply.message);
     }
     return reply;
+}
+
+std::string escape_argument(const std::string& arg) {
+    if (arg.empty() || arg.back() != ';') {
+        return arg;
+    }
+    return arg.substr(0, arg.size() - 1) + "\\;";
+}
+
+bool is_shell(const std::string& command) {
+    std::string name = command;
+    if (!name.empty() && name.front() == '-') {
+        name.erase(0, 1); // a login shell
+    }
+    for (const char* shell : {"bash", "zsh", "sh", "dash", "fish", "tcsh", "ksh"}) {
+        if (name == shell) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Reply TmuxClient::new_session(const SessionSpec& spec) const {
+    std::vector<std::string> args{"new-session", "-d", "-s",
+                                  spec.name,     "-c", escape_argument(spec.cwd)};
+    for (const auto& [key, value] : spec.env) {
+        args.push_back("-e");
+        args.push_back(escape_argument(key + "=" + value));
+    }
+    args.push_back("--");
+    // One argument would go through `sh -c`; several are exec'd directly.
+    if (spec.command.size() == 1) {
+        args.push_back("env");
+        args.push_back("--");
+    }
+    for (const auto& a : spec.command) {
+        args.push_back(escape_argument(a));
+    }
+    args.insert(args.end(),
+                {";", "set-option", "-w", "-t", exact_window(spec.name), "remain-on-exit", "on"});
+    return run(args);
+}
+
+Reply TmuxClient::kill_session(const std::string& session) const {
+    Reply r = run({"kill-session", "-t", exact(session)});
+    if (r.error == ErrorKind::session_not_found || r.error == ErrorKind::no_server) {
+        r.error = ErrorKind::none;
+    }
+    return r;
+}
+
+Reply TmuxClient::send_line(const std::string& session, const std::string& text) const {
+    return run({"send-keys", "-t", exact_window(session), "-l", escape_argument(text), ";",
+                "send-keys", "-t", exact_window(session), "Enter"});
 }
 
 util::Result<Snapshot> TmuxClient::snapshot() const {

@@ -27,8 +27,10 @@ struct Pane {
     int index = 0;
     long pid = 0;
     bool dead = false;
-    int dead_status = 0;
-    std::string command; ///< pane_current_command
+    int dead_status = 0;      ///< exit status of a dead pane (0 when it was signalled)
+    int dead_signal = 0;      ///< signal that ended a dead pane, else 0
+    std::string command;      ///< pane_current_command
+    bool agent_alive = false; ///< filled by the caller's liveness check (§5.5)
 };
 
 /// Every session's first pane, from one `list-panes -a` call. Keyed by session name.
@@ -37,6 +39,20 @@ struct Snapshot {
     std::map<std::string, Pane> sessions;
     bool has(const std::string& session) const { return sessions.count(session) != 0; }
 };
+
+/// What a new agent session runs (§5.4).
+struct SessionSpec {
+    std::string name;
+    std::string cwd;
+    std::vector<std::pair<std::string, std::string>> env;
+    std::vector<std::string> command; ///< argv; never passed through a shell
+};
+
+/// tmux ends a command at an argument ending in `;`; this keeps such an argument literal.
+std::string escape_argument(const std::string& arg);
+
+/// True for the idle shells of §5.5 (bash zsh sh dash fish tcsh ksh, also as login shells).
+bool is_shell(const std::string& command);
 
 /// Parses `list-panes -a -F` output in the format TmuxClient uses; malformed lines are skipped.
 Snapshot parse_snapshot(const std::string& output);
@@ -55,6 +71,14 @@ public:
     Reply run(const std::vector<std::string>& args) const;
     /// One call for the state of all sessions.
     util::Result<Snapshot> snapshot() const;
+    /// Creates a detached session running `spec.command` directly (no shell re-parses it) in
+    /// `spec.cwd` with `spec.env`, and sets remain-on-exit in the same tmux command so a process
+    /// that dies at once leaves a dead pane to read.
+    Reply new_session(const struct SessionSpec& spec) const;
+    /// `kill-session -t =name`; a session that is already gone is success.
+    Reply kill_session(const std::string& session) const;
+    /// Types `text` literally into the session's first pane, then Enter.
+    Reply send_line(const std::string& session, const std::string& text) const;
     /// The `-L` socket name ("" for the default server).
     const std::string& socket() const { return m_socket; }
 
@@ -67,6 +91,11 @@ private:
 /// An exact target for a session name: `=name`.
 inline std::string exact(const std::string& session) {
     return "=" + session;
+}
+
+/// An exact target for a session's current window (window and pane options, send-keys).
+inline std::string exact_window(const std::string& session) {
+    return "=" + session + ":";
 }
 
 } // namespace gt::tmux

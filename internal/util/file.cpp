@@ -1,7 +1,9 @@
 #include "file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <random>
 #include <sys/stat.h>
@@ -158,9 +160,71 @@ Status make_dirs(const std::string& path, mode_t mode, bool enforce_mode) {
     return {};
 }
 
+Status make_dirs_below(const std::string& base, const std::string& rel, mode_t mode) {
+    std::string path = base;
+    std::size_t pos = 0;
+    while (pos < rel.size()) {
+        auto slash = rel.find('/', pos);
+        path += "/" + rel.substr(pos, slash == std::string::npos ? slash : slash - pos);
+        pos = slash == std::string::npos ? rel.size() : slash + 1;
+        if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+            int e = errno;
+            return err("cannot create directory " + path + ": " + errno_text(e), e);
+        }
+    }
+    return {};
+}
+
 bool path_exists(const std::string& path) {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0;
+}
+
+namespace {
+
+DirEntry::Type entry_type(int dir_fd, const char* name) {
+    struct stat st {};
+    if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        return DirEntry::Type::other;
+    }
+    if (S_ISREG(st.st_mode)) {
+        return DirEntry::Type::file;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return DirEntry::Type::dir;
+    }
+    return S_ISLNK(st.st_mode) ? DirEntry::Type::symlink : DirEntry::Type::other;
+}
+
+} // namespace
+
+Result<std::vector<DirEntry>> list_dir(const std::string& dir) {
+    Fd fd = open_cloexec(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!fd) {
+        int e = errno;
+        struct stat st {};
+        if (e == ENOTDIR && ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+            e = ELOOP; // O_DIRECTORY wins over O_NOFOLLOW: say what it really is
+        }
+        return err(dir + ": " + (e == ELOOP ? std::string("is a symlink") : errno_text(e)), e);
+    }
+    DIR* d = ::fdopendir(fd.get());
+    if (!d) {
+        int e = errno;
+        return err(dir + ": " + errno_text(e), e);
+    }
+    fd.release(); // closedir closes it
+    std::vector<DirEntry> out;
+    while (dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name != "." && name != "..") {
+            out.push_back({name, entry_type(::dirfd(d), e->d_name)});
+        }
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end(),
+              [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    return out;
 }
 
 } // namespace gt::util

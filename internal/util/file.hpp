@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace gt::util {
 
@@ -26,6 +27,10 @@ Status write_file_atomic(const std::string& path, const std::string& content, mo
 /// when it already exists and `enforce_mode` is set).
 Status make_dirs(const std::string& path, mode_t mode = 0755, bool enforce_mode = false);
 
+/// Creates `base/rel` and every missing directory between them with `mode` (narrowed by the
+/// umask); existing ones are left as they are. `base` must exist; `rel` is relative, '/'-separated.
+Status make_dirs_below(const std::string& base, const std::string& rel, mode_t mode);
+
 /// Opens `path` with O_CLOEXEC always added. Returns an invalid Fd and sets errno on failure.
 Fd open_cloexec(const std::string& path, int flags, mode_t mode = 0600);
 
@@ -37,6 +42,17 @@ std::string dir_name(const std::string& path);
 
 /// True when `path` exists (any type, symlinks not followed).
 bool path_exists(const std::string& path);
+
+/// One directory entry, typed without following symlinks.
+struct DirEntry {
+    enum class Type { file, dir, symlink, other };
+    std::string name;
+    Type type = Type::other;
+};
+
+/// The entries of `dir` except "." and "..", sorted by name. Refuses (ELOOP) when `dir` itself is
+/// a symlink; entries are typed with lstat semantics, so a symlink is reported as one.
+Result<std::vector<DirEntry>> list_dir(const std::string& dir);
 
 /// The strerror text for `code`.
 std::string errno_text(int code);

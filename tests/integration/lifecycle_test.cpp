@@ -34,7 +34,7 @@ std::optional<pid_t> holder(const TownFixture& t) {
 pid_t spawn_foreground(const TownFixture& t) {
     proc::SpawnOptions so;
     so.argv = {GT_BINARY, "--town", t.root(), "daemon", "run"};
-    so.env = proc::make_env({"GT_TOWN_ROOT"});
+    so.env = proc::make_env({"GT_TOWN_ROOT", "TMUX"}, {"GT_TMUX_SOCKET=" + default_tmux_socket()});
     auto pid = proc::spawn(so);
     EXPECT_TRUE(pid.ok());
     return pid.ok() ? *pid : -1;

@@ -2,6 +2,7 @@
 
 #include "state/json_file.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <dirent.h>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <unistd.h>
 
 namespace gt::test {
 
@@ -19,14 +21,33 @@ proc::RunResult run_gt(const std::vector<std::string>& args, const std::vector<s
     o.argv = {GT_BINARY};
     o.argv.insert(o.argv.end(), args.begin(), args.end());
     o.timeout = timeout;
+    std::vector<std::string> set = env;
+    bool has_socket = std::any_of(env.begin(), env.end(), [](const std::string& kv) {
+        return kv.rfind("GT_TMUX_SOCKET=", 0) == 0;
+    });
+    if (!has_socket) {
+        set.push_back("GT_TMUX_SOCKET=" + default_tmux_socket()); // never the user's server
+    }
     o.env = proc::make_env({"GT_TOWN_ROOT", "GT_ROLE", "GT_RIG", "GT_POLECAT", "GT_CREW",
-                            "BD_ACTOR", "GT_TMUX_SOCKET", "TMUX"},
-                           env);
+                            "BD_ACTOR", "GT_TMUX_SOCKET", "TMUX", "TMUX_PANE"},
+                           set);
     auto r = runner.run(o);
     if (!r) {
         throw std::runtime_error("cannot run gt: " + r.error());
     }
     return *r;
+}
+
+std::string default_tmux_socket() {
+    return "gt-test-" + std::to_string(::getpid()) + "-default";
+}
+
+void kill_default_tmux_server() {
+    proc::RealProcessRunner runner;
+    proc::RunOptions o;
+    o.argv = {"tmux", "-L", default_tmux_socket(), "kill-server"};
+    o.env = proc::make_env({"TMUX", "TMUX_PANE"});
+    (void)runner.run(o);
 }
 
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
@@ -86,6 +107,14 @@ TownFixture::TownFixture() : m_dir("gt-town") {
     if (!r.success()) {
         throw std::runtime_error("gt init failed: " + r.err);
     }
+    // The daemon supervises a deacon: let it be a harmless process on a private server.
+    std::string path = m_root + "/mayor/town.json";
+    auto doc = nlohmann::json::parse(slurp(path));
+    doc["roles"]["deacon"]["command"] = {"sleep", "1000"};
+    doc["agent"]["command"] = {"sleep", "1000"};
+    if (!state::write_json(path, doc)) {
+        throw std::runtime_error("cannot write " + path);
+    }
 }
 
 TownFixture::~TownFixture() {
@@ -93,6 +122,7 @@ TownFixture::~TownFixture() {
     for (pid_t pid : daemon_pids(m_root)) {
         ::kill(pid, SIGKILL);
     }
+    kill_default_tmux_server();
 }
 
 proc::RunResult TownFixture::gt(std::vector<std::string> args,

@@ -12,10 +12,17 @@
 namespace gt::test {
 
 /// Runs the real `gt` binary with a clean environment (no GT_* or identity variables
-/// inherited from whoever runs the tests) plus `env` ("K=V").
+/// inherited from whoever runs the tests) plus `env` ("K=V"), and GT_TMUX_SOCKET set to
+/// default_tmux_socket() unless `env` sets it.
 proc::RunResult run_gt(const std::vector<std::string>& args,
                        const std::vector<std::string>& env = {},
                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+/// The private tmux server (`-L`) that run_gt() points gt at unless told otherwise: tests never
+/// touch the user's default server.
+std::string default_tmux_socket();
+/// Kills that server (the TownFixture does it when it ends).
+void kill_default_tmux_server();
 
 /// Polls `pred` every 10 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& pred,

@@ -5,18 +5,21 @@
 using namespace gt::tmux;
 
 TEST(Snapshot, ParsesFirstPaneOfEachSession) {
-    auto s = parse_snapshot("gt-deacon\t0\t123\t0\t\tclaude\n"
-                            "gt-x-witness\t1\t200\t0\t\tbash\n"
-                            "gt-x-witness\t0\t199\t1\t137\tnode\n"
+    auto s = parse_snapshot("gt-deacon\t0\t123\t0\t\t\tclaude\n"
+                            "gt-x-witness\t1\t200\t0\t\t\tbash\n"
+                            "gt-x-witness\t0\t199\t1\t\t9\tnode\n"
+                            "gt-y-witness\t0\t300\t1\t3\t\tmy\tcmd\n"
                             "garbage line\n"
-                            "bad\tx\t1\t0\t\tsh\n");
-    ASSERT_EQ(s.sessions.size(), 2u);
+                            "bad\tx\t1\t0\t\t\tsh\n");
+    ASSERT_EQ(s.sessions.size(), 3u);
     EXPECT_EQ(s.sessions["gt-deacon"].pid, 123);
     EXPECT_EQ(s.sessions["gt-deacon"].command, "claude");
     EXPECT_FALSE(s.sessions["gt-deacon"].dead);
     EXPECT_EQ(s.sessions["gt-x-witness"].index, 0);
     EXPECT_TRUE(s.sessions["gt-x-witness"].dead);
-    EXPECT_EQ(s.sessions["gt-x-witness"].dead_status, 137);
+    EXPECT_EQ(s.sessions["gt-x-witness"].dead_signal, 9);
+    EXPECT_EQ(s.sessions["gt-y-witness"].dead_status, 3);
+    EXPECT_EQ(s.sessions["gt-y-witness"].command, "my\tcmd");
 }
 
 TEST(Snapshot, ClassifiesErrors) {
@@ -26,4 +29,17 @@ TEST(Snapshot, ClassifiesErrors) {
     EXPECT_EQ(classify("can't find session: =gt-x"), ErrorKind::session_not_found);
     EXPECT_EQ(classify("duplicate session: gt-x"), ErrorKind::duplicate_session);
     EXPECT_EQ(classify("something else"), ErrorKind::other);
+}
+
+TEST(Snapshot, ShellsAndSeparatorEscaping) {
+    for (const char* sh : {"bash", "-bash", "zsh", "sh", "dash", "fish", "tcsh", "ksh"}) {
+        EXPECT_TRUE(is_shell(sh)) << sh;
+    }
+    for (const char* cmd : {"claude", "node", "gt", "bashful", ""}) {
+        EXPECT_FALSE(is_shell(cmd)) << cmd;
+    }
+    EXPECT_EQ(escape_argument("a;"), "a\\;");
+    EXPECT_EQ(escape_argument(";"), "\\;");
+    EXPECT_EQ(escape_argument("a;b"), "a;b");
+    EXPECT_EQ(escape_argument(""), "");
 }

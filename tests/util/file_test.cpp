@@ -101,3 +101,33 @@ TEST(RotatingFile, RotatesAtSizeAndKeepsMaxFiles) {
     EXPECT_LE(read_file(path)->size(), 4096u);
     EXPECT_EQ(mode_of(path), 0600u);
 }
+
+TEST(ListDir, TypesEntriesWithoutFollowingSymlinksAndRefusesSymlinkedDir) {
+    gt::test::TempDir dir;
+    std::string d = dir.path();
+    ASSERT_TRUE(make_dirs(d + "/sub").ok());
+    std::ofstream(d + "/b.json") << "{}";
+    ASSERT_EQ(::symlink((d + "/sub").c_str(), (d + "/a_link").c_str()), 0);
+    auto list = list_dir(d);
+    ASSERT_TRUE(list.ok()) << list.error();
+    ASSERT_EQ(list->size(), 3u);
+    EXPECT_EQ((*list)[0].name, "a_link");
+    EXPECT_EQ((*list)[0].type, DirEntry::Type::symlink);
+    EXPECT_EQ((*list)[1].name, "b.json");
+    EXPECT_EQ((*list)[1].type, DirEntry::Type::file);
+    EXPECT_EQ((*list)[2].type, DirEntry::Type::dir);
+    auto linked = list_dir(d + "/a_link");
+    ASSERT_FALSE(linked.ok());
+    EXPECT_EQ(linked.error_code(), ELOOP);
+    EXPECT_EQ(list_dir(d + "/missing").error_code(), ENOENT);
+}
+
+TEST(MakeDirsBelow, CreatesEachLevelWithModeAndKeepsExisting) {
+    gt::test::TempDir dir;
+    ASSERT_TRUE(make_dirs(dir.path() + "/a", 0755).ok());
+    ASSERT_TRUE(make_dirs_below(dir.path(), "a/b/c", 0700).ok());
+    EXPECT_EQ(mode_of(dir.path() + "/a"), 0755u);
+    EXPECT_EQ(mode_of(dir.path() + "/a/b"), 0700u);
+    EXPECT_EQ(mode_of(dir.path() + "/a/b/c"), 0700u);
+    EXPECT_TRUE(make_dirs_below(dir.path(), "a/b/c", 0700).ok());
+}

@@ -1,0 +1,185 @@
+#include "agent_list.hpp"
+
+#include "commands.hpp"
+#include "proc/process.hpp"
+#include "recovery.hpp"
+#include "restart_tracker.hpp"
+#include "state/agent_state.hpp"
+#include "state/town.hpp"
+#include "supervisor.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace gt::daemon {
+
+using nlohmann::json;
+
+namespace {
+
+/// One row of the agent table.
+struct Row {
+    state::Identity id;
+    bool supervised = false;
+    std::optional<state::AgentState> report;
+    std::string report_error;
+    bool session = false;
+    bool alive = false;
+    const RestartRecord* restarts = nullptr;
+};
+
+std::string age_text(util::TimePoint now, util::TimePoint then) {
+    auto age = std::chrono::duration_cast<util::Millis>(now - then);
+    if (age.count() < 0) {
+        return "0s";
+    }
+    return util::format_duration(std::chrono::duration_cast<std::chrono::seconds>(age));
+}
+
+json row_json(const Row& r, util::TimePoint now, const RestartTracker& tracker, bool tmux_known) {
+    json j = {{"identity", r.id.str()},
+              {"role", state::role_name(r.id.role)},
+              {"rig", r.id.rig},
+              {"session", r.id.session()},
+              {"supervised", r.supervised}};
+    j["session_exists"] = tmux_known ? json(r.session) : json(nullptr);
+    j["alive"] = tmux_known ? json(r.alive) : json(nullptr);
+    if (r.report) {
+        j["state"] = r.report->raw_state;
+        j["updated_at"] = util::format_time(r.report->updated_at);
+        j["age_ms"] = (now - r.report->updated_at).count();
+        j["hook"] = r.report->hook;
+    } else {
+        j["state"] = nullptr;
+        j["report_error"] = r.report_error;
+    }
+    j["restarts"] = r.restarts ? r.restarts->restart_count : 0;
+    j["gate"] = gate_name(tracker.check(r.id.str(), now));
+    if (auto until = tracker.blocked_until(r.id.str(), now)) {
+        j["blocked_until"] = util::format_time(*until);
+    }
+    if (r.restarts && r.restarts->last_exit_status) {
+        j["last_exit_status"] = *r.restarts->last_exit_status;
+    }
+    return j;
+}
+
+void print_table(const std::vector<Row>& rows, util::TimePoint now, const RestartTracker& tracker,
+                 bool tmux_known) {
+    std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8s %s\n", "IDENTITY", "ROLE", "SESSION",
+                "ALIVE", "STATE", "AGE", "HOOK", "RESTARTS", "BACKOFF");
+    for (const auto& r : rows) {
+        std::string alive = !tmux_known ? "?" : r.alive ? "yes" : r.session ? "zombie" : "no";
+        std::string st = r.report ? r.report->raw_state : "-";
+        std::string age = r.report ? age_text(now, r.report->updated_at) : "-";
+        std::string hook = r.report && !r.report->hook.empty() ? r.report->hook : "-";
+        Gate g = tracker.check(r.id.str(), now);
+        std::string gate = g == Gate::allowed ? "-" : gate_name(g);
+        if (auto until = tracker.blocked_until(r.id.str(), now)) {
+            gate += " until " + util::format_time(*until);
+        }
+        std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8d %s\n", r.id.str().c_str(),
+                    state::role_name(r.id.role), r.id.session().c_str(), alive.c_str(), st.c_str(),
+                    age.c_str(), hook.c_str(), r.restarts ? r.restarts->restart_count : 0,
+                    gate.c_str());
+    }
+}
+
+} // namespace
+
+int list_agents(const std::string& town, bool as_json) {
+    auto config = state::load_town_config(town);
+    if (!config) {
+        std::cerr << "gt agent list: " << config.error() << "\n";
+        return 1;
+    }
+    TickInput in;
+    in.config = &*config;
+    if (auto rigs = state::load_rigs(town)) {
+        for (const auto& r : *rigs) {
+            in.rigs.push_back(r.name);
+        }
+    } else {
+        std::cerr << "warning: " << rigs.error() << "\n";
+    }
+    std::map<std::string, Row> rows;
+    for (const auto& f : state::list_agent_files(town)) {
+        Row& r = rows[f.id.str()];
+        r.id = f.id;
+        auto report = state::read_agent_state(f.path);
+        if (report) {
+            r.report = *report;
+            in.agents[f.id.str()] = AgentFacts{f.id, *report, true};
+        } else {
+            r.report_error = report.error();
+        }
+    }
+    for (const auto& id : supervised(in)) {
+        Row& r = rows[id.str()];
+        r.id = id;
+        r.supervised = true;
+    }
+
+    const char* env_socket = std::getenv("GT_TMUX_SOCKET");
+    proc::RealProcessRunner runner;
+    tmux::TmuxClient tmux(runner, env_socket && *env_socket ? env_socket : config->tmux_socket,
+                          config->daemon.tmux_timeout);
+    auto snap = tmux.snapshot();
+    bool tmux_known = snap && snap->tmux_available;
+    if (!tmux_known) {
+        std::cerr << "warning: sessions unknown: "
+                  << (snap ? std::string("tmux is not installed") : snap.error()) << "\n";
+    } else {
+        mark_liveness(*snap, config->process_names);
+    }
+    RestartTracker tracker(config->daemon.restart);
+    if (auto records = RestartStateFile(state::TownPaths(town).daemon_dir()).load()) {
+        tracker.replace(std::move(*records));
+    }
+    auto now = util::now();
+    std::vector<Row> ordered;
+    for (auto& [key, r] : rows) {
+        if (tmux_known && snap->has(r.id.session())) {
+            r.session = true;
+            r.alive = snap->sessions.at(r.id.session()).agent_alive;
+        }
+        r.restarts = tracker.find(key);
+        ordered.push_back(r);
+    }
+    if (as_json) {
+        json out = json::array();
+        for (const auto& r : ordered) {
+            out.push_back(row_json(r, now, tracker, tmux_known));
+        }
+        std::cout << out.dump(2) << "\n";
+    } else {
+        print_table(ordered, now, tracker, tmux_known);
+    }
+    return 0;
+}
+
+int clear_backoff(const std::string& town, const std::string& text) {
+    auto id = state::parse_identity(text);
+    if (!id) {
+        std::cerr << "gt daemon clear-backoff: " << id.error() << "\n";
+        return 2;
+    }
+    RestartStateFile file(state::TownPaths(town).daemon_dir());
+    if (auto st = file.clear(id->str(), util::now()); !st) {
+        std::cerr << "gt daemon clear-backoff: " << st.error() << "\n";
+        return 1;
+    }
+    if (auto pid = signal_daemon(town, SIGUSR2)) {
+        std::cout << "Cleared the backoff of " << id->str() << "; daemon (PID " << *pid
+                  << ") notified\n";
+    } else {
+        std::cout << "Cleared the backoff of " << id->str()
+                  << " (no daemon running: it applies at the next start)\n";
+    }
+    return 0;
+}
+
+} // namespace gt::daemon

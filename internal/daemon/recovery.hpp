@@ -1,0 +1,96 @@
+#pragma once
+
+#include "event_log.hpp"
+#include "restart_tracker.hpp"
+#include "state/config.hpp"
+#include "state/daemon_state.hpp"
+#include "supervisor.hpp"
+#include "tmux/tmux.hpp"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace gt::proc {
+class ProcessRunner;
+}
+
+namespace gt::daemon {
+
+/// The working directory of an identity's session (§2): `deacon/`, the town root for the mayor,
+/// `<rig>/witness/`, `<rig>/refinery/rig/` (else `<rig>/`), `<rig>/crew/<n>/`,
+/// `<rig>/polecats/<n>/`.
+std::string workdir_for(const std::string& town_root, const state::Identity& id);
+
+/// Sets `agent_alive` on every pane (§5.5): not dead, and not an idle shell unless one of
+/// `process_names` runs in the pane's process tree.
+void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names);
+
+/// The environment of an agent's session (§5.4).
+std::vector<std::pair<std::string, std::string>> session_env(const std::string& town_root,
+                                                             const state::Identity& id);
+
+/// What one heartbeat did, for state.json.
+struct HeartbeatSummary {
+    state::Counters counters; ///< increments during this heartbeat
+    std::size_t supervised = 0;
+    std::size_t healthy = 0;
+    bool degraded = false;
+};
+
+/// The recovery heartbeat's blocking half (§5.3): gathers the facts (one tmux snapshot, the agent
+/// state files), asks decide() what to do, and carries the actions out through tmux and files.
+/// It owns the restart tracker and the once-per-condition memory. Not thread-safe: the daemon runs
+/// it from one heartbeat at a time (the heartbeat never overlaps itself).
+class Recovery {
+public:
+    /// `env_socket` ($GT_TMUX_SOCKET) wins over `tmux.socket` of town.json when not empty.
+    Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog& events,
+             std::string env_socket);
+
+    /// One heartbeat with `config` and the rigs of rigs.json.
+    HeartbeatSummary run(const state::TownConfig& config, const std::vector<std::string>& rigs);
+
+    /// Re-reads restart_state.json and applies clears made by `gt daemon clear-backoff`.
+    void reload_restart_state();
+
+    const RestartTracker& tracker() const { return m_tracker; }
+
+private:
+    TickInput gather(const state::TownConfig& config, const std::vector<std::string>& rigs,
+                     HeartbeatSummary& out);
+    void read_agents(TickInput& in, HeartbeatSummary& out);
+    void take_snapshot(TickInput& in, const state::TownConfig& config);
+    void execute(const Action& a, const state::TownConfig& config, HeartbeatSummary& out);
+    void start(const Action& a, const state::TownConfig& config, HeartbeatSummary& out);
+    void mark_dead(const Action& a, HeartbeatSummary& out);
+    /// Records `starting` (and started_by_daemon_at) in the agent's state file; `before` gets
+    /// what it replaced.
+    void write_starting(const state::Identity& id, util::TimePoint now,
+                        std::optional<state::AgentState>& before);
+    /// Undoes write_starting() after a failed start, unless the agent reported since.
+    void restore_report(const state::Identity& id, util::TimePoint now,
+                        const std::optional<state::AgentState>& before);
+    void notify(const state::Identity& id, const std::string& to, const std::string& subject,
+                const std::string& condition, HeartbeatSummary& out);
+    void save_restart_state();
+    /// Logs `message` at warning level once per distinct (key, message).
+    void warn_once(const std::string& key, const std::string& message);
+
+    std::string m_root;
+    proc::ProcessRunner& m_runner;
+    EventLog& m_events;
+    std::string m_env_socket;
+    std::string m_tmux_socket; ///< this heartbeat's choice
+    util::Millis m_tmux_timeout{5000};
+    RestartTracker m_tracker;
+    RestartStateFile m_restart_file;
+    std::map<std::string, util::TimePoint> m_started;
+    std::set<std::string> m_conditions;
+    std::set<std::string> m_start_failed;
+    std::map<std::string, std::string> m_logged; ///< warn_once memory
+    bool m_was_degraded = false;
+};
+
+} // namespace gt::daemon

@@ -1,0 +1,77 @@
+#include "process_table.hpp"
+
+#include "util/file.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <dirent.h>
+
+namespace gt::proc {
+
+bool parse_stat(const std::string& text, ProcessEntry& out) {
+    auto open = text.find('(');
+    auto close = text.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open ||
+        close + 4 >= text.size()) {
+        return false;
+    }
+    char* end = nullptr;
+    long pid = std::strtol(text.c_str(), &end, 10);
+    // After ") " come the state (one character), a space, then the parent's pid.
+    long ppid = std::strtol(text.c_str() + close + 4, &end, 10);
+    if (pid <= 0 || ppid < 0) {
+        return false;
+    }
+    out.pid = static_cast<pid_t>(pid);
+    out.ppid = static_cast<pid_t>(ppid);
+    out.comm = text.substr(open + 1, close - open - 1);
+    return true;
+}
+
+ProcessTable::ProcessTable(std::vector<ProcessEntry> entries) {
+    for (auto& e : entries) {
+        m_children.emplace(e.ppid, e.pid);
+        m_entries.emplace(e.pid, std::move(e));
+    }
+}
+
+ProcessTable ProcessTable::read() {
+    std::vector<ProcessEntry> entries;
+    DIR* dir = ::opendir("/proc"); // opendir uses O_CLOEXEC
+    if (!dir) {
+        return ProcessTable({});
+    }
+    while (auto* d = ::readdir(dir)) {
+        if (d->d_name[0] < '1' || d->d_name[0] > '9') {
+            continue;
+        }
+        auto text = util::read_file(std::string("/proc/") + d->d_name + "/stat", 4096);
+        ProcessEntry e;
+        if (text && parse_stat(*text, e)) {
+            entries.push_back(std::move(e));
+        }
+    }
+    ::closedir(dir);
+    return ProcessTable(std::move(entries));
+}
+
+bool ProcessTable::tree_has(pid_t root, const std::vector<std::string>& names) const {
+    std::vector<pid_t> todo{root};
+    std::size_t visited = 0;
+    while (!todo.empty() && visited++ < m_entries.size() + 1) {
+        pid_t pid = todo.back();
+        todo.pop_back();
+        if (auto it = m_entries.find(pid); it != m_entries.end()) {
+            if (std::find(names.begin(), names.end(), it->second.comm) != names.end()) {
+                return true;
+            }
+        }
+        auto [first, last] = m_children.equal_range(pid);
+        for (auto c = first; c != last; ++c) {
+            todo.push_back(c->second);
+        }
+    }
+    return false;
+}
+
+} // namespace gt::proc

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace gt::proc {
+
+/// One process as /proc/<pid>/stat shows it.
+struct ProcessEntry {
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    std::string comm; ///< the kernel's name for it (at most 15 characters)
+};
+
+/// A snapshot of every process's parent and name, read once from /proc.
+class ProcessTable {
+public:
+    /// Reads /proc now. Processes that vanish while it reads are skipped.
+    static ProcessTable read();
+    /// Builds a table from entries (tests).
+    explicit ProcessTable(std::vector<ProcessEntry> entries);
+
+    /// True when `root` or one of its descendants has a name in `names`.
+    bool tree_has(pid_t root, const std::vector<std::string>& names) const;
+    std::size_t size() const { return m_entries.size(); }
+
+private:
+    std::map<pid_t, ProcessEntry> m_entries;
+    std::multimap<pid_t, pid_t> m_children; ///< ppid → pid
+};
+
+/// Parses the contents of /proc/<pid>/stat (the name may hold spaces and parentheses).
+bool parse_stat(const std::string& text, ProcessEntry& out);
+
+} // namespace gt::proc

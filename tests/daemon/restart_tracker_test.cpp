@@ -1,0 +1,170 @@
+#include "daemon/restart_tracker.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace gt;
+using namespace gt::daemon;
+using namespace std::chrono_literals;
+
+namespace {
+
+util::TimePoint t0() {
+    return *util::parse_time("2026-11-22T10:00:00Z");
+}
+
+RestartTracker exact_tracker(state::RestartConfig c = {}) {
+    return RestartTracker(c, [] { return 1.0; });
+}
+
+} // namespace
+
+TEST(RestartTracker, UnknownIdentityMayRestart) {
+    auto t = exact_tracker();
+    EXPECT_EQ(t.check("deacon", t0()), Gate::allowed);
+    EXPECT_FALSE(t.blocked_until("deacon", t0()));
+}
+
+TEST(RestartTracker, BackoffDoublesFromInitialAndIsCapped) {
+    auto t = exact_tracker();
+    util::TimePoint now = t0();
+    std::vector<util::Millis> seen;
+    for (int i = 0; i < 7; ++i) {
+        auto r = t.record_restart("x", now);
+        seen.push_back(r.backoff);
+        now += r.backoff;
+    }
+    std::vector<util::Millis> expected{30s, 60s, 120s, 240s, 480s, 600s, 600s};
+    EXPECT_EQ(seen, expected);
+}
+
+TEST(RestartTracker, BackoffBoundaryJustUnderAndAtTheEnd) {
+    auto t = exact_tracker();
+    t.record_restart("x", t0());
+    EXPECT_EQ(t.check("x", t0() + 29999ms), Gate::backoff);
+    EXPECT_EQ(*t.blocked_until("x", t0()), t0() + 30s);
+    EXPECT_EQ(t.check("x", t0() + 30s), Gate::allowed);
+}
+
+TEST(RestartTracker, JitterStaysWithinTwentyPercentAndUnderTheCap) {
+    for (double j : {0.8, 1.2}) {
+        RestartTracker t(state::RestartConfig{}, [j] { return j; });
+        EXPECT_EQ(t.record_restart("x", t0()).backoff, util::Millis(static_cast<long>(30000 * j)));
+        util::TimePoint now = t0();
+        util::Millis last{};
+        for (int i = 0; i < 10; ++i) {
+            now += 20min; // inside the stability period: keeps doubling
+            last = t.record_restart("x", now).backoff;
+        }
+        EXPECT_EQ(last, 10min);
+    }
+    RestartTracker random(state::RestartConfig{});
+    for (int i = 0; i < 200; ++i) {
+        auto b = random.record_restart("r" + std::to_string(i), t0()).backoff;
+        EXPECT_GE(b, 24s);
+        EXPECT_LE(b, 36s);
+    }
+}
+
+TEST(RestartTracker, StabilityPeriodResetsTheBackoff) {
+    auto t = exact_tracker();
+    t.record_restart("x", t0());
+    EXPECT_EQ(t.record_restart("x", t0() + 1min).backoff, 60s);
+    // Just under 30 minutes since the last restart: still doubling.
+    EXPECT_EQ(t.record_restart("x", t0() + 1min + 30min - 1ms).backoff, 120s);
+    // 30 minutes without a restart: back to the initial backoff.
+    EXPECT_EQ(t.record_restart("x", t0() + 1min + 60min - 1ms).backoff, 30s);
+}
+
+TEST(RestartTracker, FifthRestartInsideTheWindowEntersTheCrashLoop) {
+    auto t = exact_tracker();
+    util::TimePoint now = t0();
+    for (int i = 1; i <= 4; ++i) {
+        EXPECT_FALSE(t.record_restart("x", now).entered_crash_loop) << i;
+        now += 1min;
+    }
+    auto fifth = t.record_restart("x", now);
+    EXPECT_TRUE(fifth.entered_crash_loop);
+    EXPECT_EQ(t.check("x", now + 59min), Gate::crash_loop);
+    EXPECT_EQ(*t.blocked_until("x", now), now + 1h);
+    // Expiry: one hour after it began, the agent may try again.
+    EXPECT_EQ(t.check("x", now + 1h - 1ms), Gate::crash_loop);
+    EXPECT_EQ(t.check("x", now + 1h), Gate::allowed);
+    auto after = t.record_restart("x", now + 1h);
+    EXPECT_FALSE(after.entered_crash_loop);
+    EXPECT_EQ(after.backoff, 30s);
+    EXPECT_FALSE(t.find("x")->crash_loop_since);
+}
+
+TEST(RestartTracker, RestartsSpreadBeyondTheWindowNeverLoop) {
+    auto t = exact_tracker();
+    util::TimePoint now = t0();
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_FALSE(t.record_restart("x", now).entered_crash_loop) << i;
+        now += 15min; // each restart leaves the window of the one before the previous four
+    }
+    // Four inside a window just over 15 minutes wide do not count as five.
+    auto u = exact_tracker();
+    now = t0();
+    u.record_restart("y", now);
+    for (int i = 0; i < 4; ++i) {
+        now += 3min + 46s; // the first falls out of the window at the fifth
+        u.record_restart("y", now);
+    }
+    EXPECT_EQ(u.check("y", now), Gate::backoff);
+}
+
+TEST(RestartTracker, ClearForgetsBackoffAndCrashLoopButKeepsTheExitStatus) {
+    auto t = exact_tracker();
+    for (int i = 0; i < 5; ++i) {
+        t.record_restart("x", t0() + std::chrono::seconds(i));
+    }
+    t.record_exit("x", 3, 0);
+    ASSERT_EQ(t.check("x", t0() + 10s), Gate::crash_loop);
+    t.clear("x", t0() + 10s);
+    EXPECT_EQ(t.check("x", t0() + 10s), Gate::allowed);
+    EXPECT_EQ(t.find("x")->last_exit_status, 3);
+    EXPECT_EQ(t.record_restart("x", t0() + 11s).backoff, 30s);
+}
+
+TEST(RestartTracker, JsonRoundTripAndBadEntriesSkipped) {
+    auto t = exact_tracker();
+    t.record_restart("gastown/witness", t0());
+    t.record_exit("gastown/witness", 1, 9);
+    std::string text = restart_state_json(t.records());
+    std::vector<std::string> skipped;
+    auto back = parse_restart_state(text, "restart_state.json", &skipped);
+    ASSERT_TRUE(back) << back.error();
+    ASSERT_EQ(back->count("gastown/witness"), 1u);
+    const auto& r = back->at("gastown/witness");
+    EXPECT_EQ(r.last_restart, t0());
+    EXPECT_EQ(r.restart_count, 1);
+    EXPECT_EQ(r.backoff_until, t0() + 30s);
+    EXPECT_EQ(r.last_exit_status, 1);
+    EXPECT_EQ(r.last_signal, 9);
+    EXPECT_TRUE(skipped.empty());
+
+    auto bad = parse_restart_state(
+        R"({"a":{"last_restart":"yesterday"},"b":7,"c":{"restart_count":"x"},"d":{}})", "f",
+        &skipped);
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->size(), 1u);
+    EXPECT_EQ(skipped.size(), 3u);
+    EXPECT_FALSE(parse_restart_state("[1]", "f"));
+    EXPECT_FALSE(parse_restart_state("{\"a\":", "f"));
+    EXPECT_FALSE(parse_restart_state("", "f"));
+}
+
+TEST(RestartTracker, ClearsFromAnotherProcessAreMergedOnce) {
+    auto t = exact_tracker();
+    for (int i = 0; i < 5; ++i) {
+        t.record_restart("x", t0());
+    }
+    std::map<std::string, RestartRecord> disk = t.records();
+    disk["x"].cleared_at = t0() + 1s;
+    EXPECT_EQ(t.merge_clears(disk), std::vector<std::string>{"x"});
+    EXPECT_EQ(t.check("x", t0() + 2s), Gate::allowed);
+    EXPECT_TRUE(t.merge_clears(disk).empty()); // the same clear is not applied twice
+    t.record_restart("x", t0() + 2s);
+    EXPECT_TRUE(t.merge_clears(disk).empty());
+    EXPECT_EQ(t.find("x")->restart_count, 1);
+}

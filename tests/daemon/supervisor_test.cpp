@@ -1,0 +1,307 @@
+// The supervisor's decisions, driven with a fake snapshot and a fixed clock.
+#include "daemon/supervisor.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace gt;
+using namespace gt::daemon;
+using namespace std::chrono_literals;
+using state::AgentStatus;
+
+namespace {
+
+util::TimePoint t0() {
+    return *util::parse_time("2026-11-22T10:00:00Z");
+}
+
+state::Identity ident(const std::string& text) {
+    return *state::parse_identity(text);
+}
+
+/// A town with one rig and every role healthy, to be spoilt one fact at a time.
+struct Town {
+    state::TownConfig config;
+    RestartTracker tracker{state::RestartConfig{}, [] { return 1.0; }};
+    TickInput in;
+
+    Town() {
+        in.config = &config;
+        in.rigs = {"gastown"};
+        in.snapshot = tmux::Snapshot{};
+        in.tracker = &tracker;
+        in.now = t0();
+        for (auto id : {"deacon", "gastown/witness", "gastown/refinery"}) {
+            healthy_session(id);
+            report(id, AgentStatus::running, 1min);
+        }
+    }
+    void healthy_session(const std::string& id, bool alive = true) {
+        tmux::Pane p;
+        p.session = ident(id).session();
+        p.pid = 100;
+        p.command = alive ? "claude" : "bash";
+        p.agent_alive = alive;
+        in.snapshot->sessions[p.session] = p;
+    }
+    void no_session(const std::string& id) { in.snapshot->sessions.erase(ident(id).session()); }
+    state::AgentState& report(const std::string& id, AgentStatus s, util::Millis age,
+                              const std::string& hook = "") {
+        AgentFacts& f = in.agents[ident(id).str()];
+        f.id = ident(id);
+        state::AgentState r;
+        r.identity = f.id.str();
+        r.status = s;
+        r.raw_state = state::status_name(s);
+        r.updated_at = in.now - age;
+        r.hook = hook;
+        f.report = r;
+        return *f.report;
+    }
+    void no_report(const std::string& id) { in.agents[ident(id).str()].report.reset(); }
+    void polecat(const std::string& name, AgentStatus s, const std::string& hook, bool session) {
+        std::string id = "gastown/polecats/" + name;
+        report(id, s, 1min, hook);
+        if (session) {
+            healthy_session(id);
+        }
+    }
+
+    std::vector<Action> actions() { return decide(in).actions; }
+    std::vector<Action> of(ActionKind k, const std::string& id = "") {
+        std::vector<Action> out;
+        for (auto& a : actions()) {
+            if (a.kind == k && (id.empty() || a.id.str() == ident(id).str())) {
+                out.push_back(a);
+            }
+        }
+        return out;
+    }
+};
+
+} // namespace
+
+TEST(Supervisor, HealthyTownNeedsNothing) {
+    Town t;
+    EXPECT_TRUE(t.actions().empty());
+}
+
+TEST(Supervisor, SupervisesDeaconRigRolesMayorWhenEnabledAndHookedPolecats) {
+    Town t;
+    t.polecat("nux", AgentStatus::working, "task-1", true);
+    t.polecat("idle", AgentStatus::idle, "", false);
+    t.report("other/polecats/ghost", AgentStatus::working, 1min, "x"); // rig not in rigs.json
+    std::vector<std::string> ids;
+    for (auto& id : supervised(t.in)) {
+        ids.push_back(id.str());
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"deacon", "gastown/witness", "gastown/refinery",
+                                             "gastown/polecats/nux"}));
+    t.config.roles["mayor"].enabled = true;
+    t.config.roles["refinery"].enabled = false;
+    ids.clear();
+    for (auto& id : supervised(t.in)) {
+        ids.push_back(id.str());
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"deacon", "mayor", "gastown/witness",
+                                             "gastown/polecats/nux"}));
+}
+
+TEST(Supervisor, MissingSessionIsStarted) {
+    Town t;
+    t.no_session("gastown/witness");
+    auto a = t.of(ActionKind::start, "gastown/witness");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_FALSE(a[0].kill_first);
+    EXPECT_EQ(a[0].reason, "session missing");
+}
+
+TEST(Supervisor, ZombieSessionOfATrustedAgentIsReplaced) {
+    Town t;
+    t.healthy_session("deacon", false); // an idle shell where the agent should be
+    auto a = t.of(ActionKind::start, "deacon");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_TRUE(a[0].kill_first);
+}
+
+TEST(Supervisor, CircuitBreakerRestartsAHealthyLookingDeadAgent) {
+    Town t;
+    t.report("gastown/refinery", AgentStatus::dead, 20min);
+    auto a = t.of(ActionKind::restart, "gastown/refinery");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].reason, "circuit breaker: agent marked dead");
+    // Within the start grace of the daemon's own start it is left alone.
+    t.in.started["gastown/refinery"] = t0() - 4min;
+    EXPECT_TRUE(t.of(ActionKind::restart, "gastown/refinery").empty());
+}
+
+TEST(Supervisor, UntrustedReportWithHealthySessionIsLeftAlone) {
+    for (auto s :
+         {AgentStatus::idle, AgentStatus::stopped, AgentStatus::stuck, AgentStatus::unknown}) {
+        Town t;
+        t.report("gastown/witness", s, 2h);
+        EXPECT_TRUE(t.of(ActionKind::start).empty());
+        EXPECT_TRUE(t.of(ActionKind::restart).empty());
+        EXPECT_EQ(t.of(ActionKind::leave, "gastown/witness").size(), 1u);
+    }
+    Town t;
+    t.no_report("gastown/witness");
+    EXPECT_EQ(t.of(ActionKind::leave, "gastown/witness").size(), 1u);
+    EXPECT_TRUE(t.of(ActionKind::start).empty());
+}
+
+TEST(Supervisor, UntrustedReportWithoutSessionIsStarted) {
+    Town t;
+    t.no_report("gastown/witness");
+    t.no_session("gastown/witness");
+    EXPECT_EQ(t.of(ActionKind::start, "gastown/witness").size(), 1u);
+}
+
+TEST(Supervisor, BackoffAndCrashLoopHoldRestartsBack) {
+    Town t;
+    t.no_session("gastown/witness");
+    t.tracker.record_restart("gastown/witness", t0() - 10s);
+    auto a = t.of(ActionKind::blocked, "gastown/witness");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].gate, Gate::backoff);
+    t.in.now = t0() + 20s; // 30 s after the restart: allowed
+    EXPECT_EQ(t.of(ActionKind::start, "gastown/witness").size(), 1u);
+    for (int i = 0; i < 4; ++i) {
+        t.tracker.record_restart("gastown/witness", t0() + std::chrono::seconds(i));
+    }
+    t.in.now = t0() + 1h - 1s;
+    a = t.of(ActionKind::blocked, "gastown/witness");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].gate, Gate::crash_loop);
+}
+
+TEST(Supervisor, StaleRunningAgentIsMarkedDeadJustOverTheTimeout) {
+    Town t;
+    t.report("gastown/witness", AgentStatus::running, 15min);
+    EXPECT_TRUE(t.of(ActionKind::mark_dead).empty()); // exactly 15 min: not older
+    auto& r = t.report("gastown/witness", AgentStatus::working, 15min + 1ms);
+    auto a = t.of(ActionKind::mark_dead, "gastown/witness");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].seen_updated_at, r.updated_at);
+    for (auto s : {AgentStatus::idle, AgentStatus::starting, AgentStatus::stuck}) {
+        t.report("gastown/witness", s, 3h);
+        EXPECT_TRUE(t.of(ActionKind::mark_dead).empty());
+    }
+}
+
+TEST(Supervisor, NoMarkDeadWithinStartGrace) {
+    Town t;
+    t.report("gastown/witness", AgentStatus::running, 20min);
+    t.in.started["gastown/witness"] = t0() - 5min + 1ms;
+    EXPECT_TRUE(t.of(ActionKind::mark_dead).empty());
+    t.in.started["gastown/witness"] = t0() - 5min;
+    EXPECT_EQ(t.of(ActionKind::mark_dead).size(), 1u);
+}
+
+TEST(Supervisor, DeaconHeartbeatThresholds) {
+    Town t;
+    EXPECT_TRUE(t.actions().empty()); // no heartbeat file: nothing
+    t.in.deacon_heartbeat = t0() - 15min;
+    EXPECT_TRUE(t.actions().empty()); // exactly 15 min: fine
+    t.in.deacon_heartbeat = t0() - 15min - 1ms;
+    EXPECT_EQ(t.of(ActionKind::nudge, "deacon").size(), 1u);
+    t.in.deacon_heartbeat = t0() - 30min;
+    EXPECT_EQ(t.of(ActionKind::nudge, "deacon").size(), 1u);
+    EXPECT_TRUE(t.of(ActionKind::restart).empty());
+    t.in.deacon_heartbeat = t0() - 30min - 1ms;
+    EXPECT_TRUE(t.of(ActionKind::nudge).empty());
+    EXPECT_EQ(t.of(ActionKind::restart, "deacon").size(), 1u);
+    // Start grace: nothing while the daemon's own start is recent.
+    t.in.started["deacon"] = t0() - 5min + 1ms;
+    EXPECT_TRUE(t.actions().empty());
+    t.in.started["deacon"] = t0() - 5min;
+    EXPECT_EQ(t.of(ActionKind::restart, "deacon").size(), 1u);
+    // A dead deacon session is started, not nudged.
+    t.no_session("deacon");
+    EXPECT_TRUE(t.of(ActionKind::nudge).empty());
+    EXPECT_EQ(t.of(ActionKind::start, "deacon").size(), 1u);
+}
+
+TEST(Supervisor, GuppNotifiesTheWitnessOncePerCondition) {
+    Town t;
+    t.polecat("nux", AgentStatus::working, "task", true);
+    t.report("gastown/polecats/nux", AgentStatus::working, 30min, "task");
+    EXPECT_TRUE(t.of(ActionKind::notify).empty());
+    t.report("gastown/polecats/nux", AgentStatus::working, 30min + 1ms, "task");
+    auto a = t.of(ActionKind::notify, "gastown/polecats/nux");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].to, "gastown/witness");
+    EXPECT_EQ(a[0].subject.rfind("GUPP_VIOLATION: gastown/polecats/nux stuck for 30m", 0), 0u);
+    auto d = decide(t.in);
+    t.in.active_conditions = d.conditions;
+    EXPECT_TRUE(t.of(ActionKind::notify).empty()); // already sent
+    // Without a hook there is no stuck work.
+    t.in.active_conditions.clear();
+    t.report("gastown/polecats/nux", AgentStatus::working, 1h, "");
+    EXPECT_TRUE(t.of(ActionKind::notify).empty());
+}
+
+TEST(Supervisor, OrphanedWorkOfADeadAgent) {
+    Town t;
+    t.polecat("nux", AgentStatus::dead, "task", true);
+    auto a = t.of(ActionKind::notify, "gastown/polecats/nux");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].subject, "ORPHANED_WORK: gastown/polecats/nux has hooked work but is dead");
+    EXPECT_EQ(t.of(ActionKind::restart, "gastown/polecats/nux").size(), 1u);
+}
+
+TEST(Supervisor, HookedPolecatWithoutSessionIsRestarted) {
+    Town t;
+    t.polecat("nux", AgentStatus::working, "task", false);
+    EXPECT_EQ(t.of(ActionKind::start, "gastown/polecats/nux").size(), 1u);
+    t.polecat("slit", AgentStatus::idle, "", false);
+    EXPECT_TRUE(t.of(ActionKind::start, "gastown/polecats/slit").empty());
+}
+
+TEST(Supervisor, CrashedPolecatWithMissingDirectoryNotifiesOnceAndIsNotStarted) {
+    Town t;
+    t.polecat("nux", AgentStatus::idle, "task", false);
+    t.in.agents["gastown/polecats/nux"].workdir_exists = false;
+    auto d = decide(t.in);
+    int notes = 0, starts = 0;
+    for (auto& a : d.actions) {
+        notes += a.kind == ActionKind::notify &&
+                 a.subject == "CRASHED_POLECAT: gastown/nux restart failed";
+        starts += a.kind == ActionKind::start;
+    }
+    EXPECT_EQ(notes, 1);
+    EXPECT_EQ(starts, 0);
+    EXPECT_EQ(t.of(ActionKind::unstartable, "gastown/polecats/nux").size(), 1u);
+    t.in.active_conditions = d.conditions;
+    EXPECT_TRUE(t.of(ActionKind::notify).empty());
+    // A failed start keeps the condition alive too.
+    t.in.agents["gastown/polecats/nux"].workdir_exists = true;
+    t.in.start_failed.insert("gastown/polecats/nux");
+    EXPECT_TRUE(t.of(ActionKind::notify).empty());
+    EXPECT_EQ(decide(t.in).conditions.count("CRASHED_POLECAT:gastown/polecats/nux"), 1u);
+}
+
+TEST(Supervisor, DegradedModeStartsAndKillsNothingButChecksStateFiles) {
+    Town t;
+    t.in.snapshot.reset();
+    t.in.degraded_reason = "tmux is not installed";
+    t.report("gastown/witness", AgentStatus::running, 16min);
+    t.report("gastown/refinery", AgentStatus::dead, 1min);
+    t.in.active_conditions = {"CRASHED_POLECAT:gastown/polecats/x"};
+    auto d = decide(t.in);
+    ASSERT_FALSE(d.actions.empty());
+    EXPECT_EQ(d.actions[0].kind, ActionKind::degraded);
+    for (auto& a : d.actions) {
+        EXPECT_NE(a.kind, ActionKind::start);
+        EXPECT_NE(a.kind, ActionKind::restart);
+        EXPECT_NE(a.kind, ActionKind::nudge);
+    }
+    EXPECT_EQ(t.of(ActionKind::mark_dead, "gastown/witness").size(), 1u);
+    EXPECT_EQ(d.conditions.count("CRASHED_POLECAT:gastown/polecats/x"), 1u);
+}
+
+TEST(Supervisor, NotifyAddresses) {
+    EXPECT_EQ(notify_address(ident("gastown/polecats/nux")), "gastown/witness");
+    EXPECT_EQ(notify_address(ident("gastown/refinery")), "gastown/witness");
+    EXPECT_EQ(notify_address(ident("gastown/witness")), "mayor");
+    EXPECT_EQ(notify_address(ident("deacon")), "mayor");
+}

@@ -1,0 +1,63 @@
+#pragma once
+
+#include "support/harness.hpp"
+#include "support/temp_dir.hpp"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gt::test {
+
+/// A temporary town supervised on a private tmux server (`tmux -L gt-test-<pid>-<n>`). The
+/// daemon is stopped and the tmux server killed on destruction; the user's default server is
+/// never touched.
+class TmuxTown {
+public:
+    /// `demo`: made with `gt init --demo`; else a plain town with rig `r1`.
+    explicit TmuxTown(bool demo = false);
+    ~TmuxTown();
+    TmuxTown(const TmuxTown&) = delete;
+    TmuxTown& operator=(const TmuxTown&) = delete;
+
+    const std::string& root() const { return m_root; }
+    const std::string& socket() const { return m_socket; }
+    /// Runs gt with --town and GT_TMUX_SOCKET set, plus `env`.
+    proc::RunResult gt(std::vector<std::string> args,
+                       const std::vector<std::string>& env = {}) const;
+    /// Runs `tmux -L <socket> args...`.
+    proc::RunResult tmux(std::vector<std::string> args) const;
+    /// Merges `patch` into mayor/town.json (RFC 7386 merge patch).
+    void configure(const nlohmann::json& patch) const;
+    /// Sets every supervised role's command.
+    void set_all_commands(const std::vector<std::string>& argv) const;
+
+    /// The first pane's pid of `session`, nullopt when the session is absent or its pane dead.
+    std::optional<long> pane_pid(const std::string& session) const;
+    std::vector<std::string> sessions() const;
+    /// The visible text of the session's first pane.
+    std::string capture(const std::string& session) const;
+
+    nlohmann::json state() const;
+    long heartbeats() const;
+    /// The daemon's PID from state.json (0 when unknown).
+    pid_t pid_from_state() const;
+    /// Waits until `n` more heartbeats have completed.
+    bool wait_heartbeats(long n,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+    std::vector<nlohmann::json> events() const;
+    /// Events of `kind` (for `identity` when not empty).
+    std::vector<nlohmann::json> events(const std::string& kind,
+                                       const std::string& identity = "") const;
+    std::string log() const;
+    /// Writes an agent state file directly (as a misbehaving agent or disk might).
+    void write_file(const std::string& relative, const std::string& content) const;
+
+private:
+    TempDir m_dir;
+    std::string m_root;
+    std::string m_socket;
+};
+
+} // namespace gt::test
