@@ -2,8 +2,10 @@
 // a time. Run: build/bench/gt_bench
 
 #include "support/harness.hpp"
+#include "support/tmux_town.hpp"
 
 #include <benchmark/benchmark.h>
+#include <csignal>
 #include <thread>
 
 using namespace gt::test;
@@ -56,5 +58,36 @@ static void BM_Status(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_Status)->Unit(benchmark::kMillisecond)->Iterations(50);
+
+/// One heartbeat over N healthy agents on a real (private) tmux server (target: < 150 ms for
+/// 1000). Each iteration triggers a heartbeat with SIGUSR1; the figure is the daemon's own
+/// measurement of the heartbeat (state.json `last_heartbeat_ms`), reported as manual time.
+static void BM_HeartbeatHealthyAgents(benchmark::State& state) {
+    const long agents = state.range(0); // deacon + witness and refinery per rig
+    TmuxTown town;
+    town.configure({{"daemon", {{"heartbeat_interval", "1h"}, {"start_grace", "0s"}}}});
+    town.set_all_commands({"sleep", "1000"});
+    for (long i = 2; i <= (agents - 1) / 2; ++i) {
+        town.gt({"rig", "add", "r" + std::to_string(i)});
+    }
+    town.gt({"daemon", "start"});
+    if (!eventually([&] { return town.heartbeats() >= 1; }, std::chrono::minutes(5))) {
+        state.SkipWithError("first heartbeat did not finish");
+        return;
+    }
+    state.counters["sessions"] = static_cast<double>(town.sessions().size());
+    for (auto _ : state) {
+        long before = town.heartbeats();
+        ::kill(town.pid_from_state(), SIGUSR1);
+        eventually([&] { return town.heartbeats() > before; }, std::chrono::minutes(1));
+        state.SetIterationTime(town.state()["last_heartbeat_ms"].get<double>() / 1000.0);
+    }
+}
+BENCHMARK(BM_HeartbeatHealthyAgents)
+    ->Arg(201)
+    ->Arg(1001)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(20);
 
 BENCHMARK_MAIN();

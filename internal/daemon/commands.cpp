@@ -95,6 +95,21 @@ bool wait_released(const state::TownPaths& paths, pid_t pid, util::Millis timeou
     }
 }
 
+/// Waits until the process `pid` (started at `start_time`) has exited, at most `timeout`: the
+/// lock is released just before the process ends, and "stopped" must mean gone.
+bool wait_exited(pid_t pid, unsigned long long start_time, util::Millis timeout) {
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+        if (!proc::process_alive(pid) || proc::process_start_time(pid) != start_time) {
+            return true;
+        }
+        if (Clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
 util::Millis configured_stop_timeout(const std::string& town) {
     auto config = state::load_town_config(town);
     return config ? config->daemon.stop_timeout : util::Millis(10'000);
@@ -222,6 +237,7 @@ int stop_daemon(const std::string& town, std::optional<util::Millis> timeout_opt
         return 1;
     }
     util::Millis timeout = timeout_opt.value_or(configured_stop_timeout(town));
+    unsigned long long start_time = proc::process_start_time(pid);
     // `pid` was read from the lock itself, so it is the holder, not a reused PID.
     if (::kill(pid, SIGTERM) != 0 && errno != ESRCH) {
         std::cerr << "gt daemon stop: cannot signal PID " << pid << ": " << util::errno_text(errno)
@@ -243,6 +259,9 @@ int stop_daemon(const std::string& town, std::optional<util::Millis> timeout_opt
             return 1;
         }
         probe(paths); // clean the PID file and state.json the killed daemon left behind
+    }
+    if (!wait_exited(pid, start_time, std::max(timeout, util::Millis(5000)))) {
+        std::cerr << "gt daemon stop: PID " << pid << " released the lock but has not exited yet\n";
     }
     std::cout << "Daemon stopped (was PID " << pid << ")\n";
     return 0;

@@ -169,6 +169,7 @@ private:
         case SIGINT:
             spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
             m_stopping = true;
+            m_tick.recovery.request_stop();
             m_heartbeat.stop();
             m_signals.cancel();
             m_io.stop();

@@ -134,6 +134,12 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     }
     m_conditions = decision.conditions;
     for (const auto& a : decision.actions) {
+        if (m_stop_requested) {
+            spdlog::info("stopping: {} remaining actions of this heartbeat abandoned",
+                         decision.actions.size() -
+                             static_cast<std::size_t>(&a - &decision.actions[0]));
+            break;
+        }
         execute(a, config, out);
     }
     if (m_was_degraded && !out.degraded) {
@@ -285,8 +291,8 @@ void Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
     tmux::TmuxClient tmux(m_runner, m_tmux_socket, m_tmux_timeout);
     if (a.exit_status) {
         m_tracker.record_exit(id, *a.exit_status, a.exit_signal);
-        std::string how = a.exit_signal ? "signal " + std::to_string(a.exit_signal)
-                                        : "exit " + std::to_string(*a.exit_status);
+        std::string how = a.exit_signal > 0 ? "signal " + std::to_string(a.exit_signal)
+                                            : "exit " + std::to_string(*a.exit_status);
         spdlog::info("{}: agent ended ({})", id, how);
         m_events.record("exited", id, session, how);
     }

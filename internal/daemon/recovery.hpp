@@ -7,6 +7,7 @@
 #include "supervisor.hpp"
 #include "tmux/tmux.hpp"
 
+#include <atomic>
 #include <map>
 #include <set>
 #include <string>
@@ -57,6 +58,10 @@ public:
 
     const RestartTracker& tracker() const { return m_tracker; }
 
+    /// Asks a running heartbeat to abandon its remaining actions (SIGTERM, §5.2): the action in
+    /// progress finishes (bounded by tmux_timeout), the rest are dropped. Thread-safe.
+    void request_stop() { m_stop_requested = true; }
+
 private:
     TickInput gather(const state::TownConfig& config, const std::vector<std::string>& rigs,
                      HeartbeatSummary& out);
@@ -91,6 +96,7 @@ private:
     std::set<std::string> m_start_failed;
     std::map<std::string, std::string> m_logged; ///< warn_once memory
     bool m_was_degraded = false;
+    std::atomic<bool> m_stop_requested{false};
 };
 
 } // namespace gt::daemon

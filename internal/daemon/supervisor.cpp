@@ -126,9 +126,12 @@ private:
         Action a{kind, id, std::move(reason)};
         a.kill_first = kind == ActionKind::start && session_exists(id);
         if (session_exists(id) && m_in.snapshot->sessions.at(id.session()).dead) {
+            // tmux may mark a pane dead before it has collected the exit status.
             const tmux::Pane& pane = m_in.snapshot->sessions.at(id.session());
-            a.exit_status = pane.dead_status;
-            a.exit_signal = pane.dead_signal;
+            if (pane.dead_status >= 0 || pane.dead_signal > 0) {
+                a.exit_status = pane.dead_status;
+                a.exit_signal = pane.dead_signal;
+            }
         }
         add(std::move(a));
         m_started_now.insert(id.str());

@@ -24,9 +24,10 @@ std::vector<std::string> split_tabs(const std::string& line) {
     }
 }
 
-bool to_long(const std::string& s, long& out) {
+/// Parses a number; an empty field (tmux prints nothing for "not known") gives `empty`.
+bool to_long(const std::string& s, long& out, long empty = 0) {
     if (s.empty()) {
-        out = 0;
+        out = empty;
         return true;
     }
     char* end = nullptr;
@@ -72,7 +73,7 @@ Snapshot parse_snapshot(const std::string& output) {
         p.session = f[0];
         long index, pid, dead, status, signal;
         if (!to_long(f[1], index) || !to_long(f[2], pid) || !to_long(f[3], dead) ||
-            !to_long(f[4], status) || !to_long(f[5], signal)) {
+            !to_long(f[4], status, -1) || !to_long(f[5], signal)) {
             continue;
         }
         p.index = static_cast<int>(index);

@@ -61,8 +61,22 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
     return pred();
 }
 
+namespace {
+
+pid_t parent_of(pid_t pid) {
+    std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 4 >= stat.size()) {
+        return 0;
+    }
+    return static_cast<pid_t>(std::strtol(stat.c_str() + close + 4, nullptr, 10));
+}
+
+} // namespace
+
 std::vector<pid_t> daemon_pids(const std::string& town) {
     std::vector<pid_t> out;
+    std::vector<std::pair<pid_t, pid_t>> candidates; // pid, parent
     DIR* d = ::opendir("/proc");
     if (!d) {
         return out;
@@ -87,10 +101,18 @@ std::vector<pid_t> daemon_pids(const std::string& town) {
             our_town = our_town || (argv[i] == "--town" && argv[i + 1] == town);
         }
         if (is_daemon && our_town && proc::process_alive(static_cast<pid_t>(pid))) {
-            out.push_back(static_cast<pid_t>(pid));
+            candidates.emplace_back(static_cast<pid_t>(pid), parent_of(static_cast<pid_t>(pid)));
         }
     }
     ::closedir(d);
+    // A child the daemon is spawning (tmux) shows the daemon's command line until it execs.
+    for (auto [pid, ppid] : candidates) {
+        bool child_of_daemon = std::any_of(candidates.begin(), candidates.end(),
+                                           [&](const auto& c) { return c.first == ppid; });
+        if (!child_of_daemon) {
+            out.push_back(pid);
+        }
+    }
     return out;
 }
 

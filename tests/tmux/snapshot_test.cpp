@@ -19,6 +19,7 @@ TEST(Snapshot, ParsesFirstPaneOfEachSession) {
     EXPECT_TRUE(s.sessions["gt-x-witness"].dead);
     EXPECT_EQ(s.sessions["gt-x-witness"].dead_signal, 9);
     EXPECT_EQ(s.sessions["gt-y-witness"].dead_status, 3);
+    EXPECT_EQ(s.sessions["gt-x-witness"].dead_status, -1); // signalled: no exit status
     EXPECT_EQ(s.sessions["gt-y-witness"].command, "my\tcmd");
 }
 
