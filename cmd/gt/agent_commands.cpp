@@ -2,11 +2,14 @@
 #include "cli.hpp"
 
 #include "daemon/agent_list.hpp"
+#include "daemon/commands.hpp"
+#include "daemon/lifecycle.hpp"
 #include "state/agent_state.hpp"
 #include "state/names.hpp"
 #include "state/polecat.hpp"
 #include "state/simulated_agent.hpp"
 #include "state/town.hpp"
+#include "util/file.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -269,6 +272,51 @@ void add_mail(CLI::App& app, Globals& g, Action& action) {
     });
 }
 
+/// `gt lifecycle cycle|restart|shutdown [--as ID]` (§6).
+void add_lifecycle(CLI::App& app, Globals& g, Action& action) {
+    auto* lifecycle =
+        app.add_subcommand("lifecycle", "Ask the daemon to cycle, restart or shut down an agent");
+    lifecycle->require_subcommand(1);
+    const std::pair<const char*, daemon::LifecycleAction> actions[] = {
+        {"cycle", daemon::LifecycleAction::cycle},
+        {"restart", daemon::LifecycleAction::restart},
+        {"shutdown", daemon::LifecycleAction::shutdown}};
+    for (const auto& [name, act] : actions) {
+        auto* cmd = lifecycle->add_subcommand(
+            name, act == daemon::LifecycleAction::shutdown
+                      ? "Kill the agent's session; it stays down until a cycle or restart"
+                      : "Kill the agent's session (if any) and start a fresh one");
+        AsOption as;
+        as.add(cmd);
+        cmd->callback([&g, &action, as, act = act] {
+            action = [&g, as, act] {
+                auto id = as.resolve();
+                if (!id) {
+                    return fail("lifecycle", id.error(), k_exit_usage);
+                }
+                std::string town = town_or_exit(g);
+                auto dir = state::TownPaths(town).requests_dir();
+                if (auto st = util::make_dirs(dir, 0700, true); !st) {
+                    return fail("lifecycle", st.error(), 1);
+                }
+                auto req = daemon::write_request(dir, *id, act);
+                if (!req) {
+                    return fail("lifecycle", req.error(), 1);
+                }
+                std::cout << "Queued " << daemon::lifecycle_action_name(act) << " of " << id->str()
+                          << " (request " << req->id << ")\n";
+                if (auto pid = daemon::signal_daemon(town, SIGUSR1)) {
+                    std::cout << "Daemon (PID " << *pid << ") notified\n";
+                } else {
+                    std::cout << "No daemon is running: the request waits for the next "
+                                 "'gt daemon start'\n";
+                }
+                return 0;
+            };
+        });
+    }
+}
+
 } // namespace
 
 void add_agent_commands(CLI::App& app, Globals& g, Action& action) {
@@ -280,6 +328,7 @@ void add_agent_commands(CLI::App& app, Globals& g, Action& action) {
     add_deacon(app, g, action);
     add_polecat(app, g, action);
     add_mail(app, g, action);
+    add_lifecycle(app, g, action);
 }
 
 } // namespace gt::cli

@@ -1,11 +1,13 @@
 #include "recovery.hpp"
 
+#include "lifecycle.hpp"
 #include "proc/process.hpp"
 #include "proc/process_table.hpp"
 #include "state/agent_state.hpp"
 #include "state/town.hpp"
 #include "util/file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <spdlog/spdlog.h>
@@ -121,6 +123,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     m_tmux_socket = m_env_socket.empty() ? config.tmux_socket : m_env_socket;
     reload_restart_state();
     HeartbeatSummary out;
+    process_lifecycle(config, rigs, out);
     TickInput in = gather(config, rigs, out);
     Decision decision = decide(in);
 
@@ -213,7 +216,7 @@ void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
 }
 
 void Recovery::take_snapshot(TickInput& in, const state::TownConfig& config) {
-    tmux::TmuxClient tmux(m_runner, m_tmux_socket, m_tmux_timeout);
+    tmux::TmuxClient tmux = client();
     auto snap = tmux.snapshot();
     if (!snap) {
         in.degraded_reason = snap.error();
@@ -260,7 +263,7 @@ void Recovery::execute(const Action& a, const state::TownConfig& config, Heartbe
         }
         break;
     case ActionKind::nudge: {
-        tmux::TmuxClient tmux(m_runner, m_tmux_socket, m_tmux_timeout);
+        tmux::TmuxClient tmux = client();
         auto r = tmux.send_line(a.id.session(), k_health_check);
         if (r.ok()) {
             spdlog::info("{}: nudged: {}", id, a.reason);
@@ -288,7 +291,7 @@ void Recovery::execute(const Action& a, const state::TownConfig& config, Heartbe
 void Recovery::start(const Action& a, const state::TownConfig& config, HeartbeatSummary& out) {
     const std::string id = a.id.str();
     const std::string session = a.id.session();
-    tmux::TmuxClient tmux(m_runner, m_tmux_socket, m_tmux_timeout);
+    tmux::TmuxClient tmux = client();
     if (a.exit_status) {
         m_tracker.record_exit(id, *a.exit_status, a.exit_signal);
         std::string how = a.exit_signal > 0 ? "signal " + std::to_string(a.exit_signal)
@@ -328,8 +331,14 @@ void Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
     }
     m_started[id] = now;
     m_start_failed.erase(id);
-    auto recorded = m_tracker.record_restart(id, now);
     ++out.counters.restarts;
+    if (a.requested) {
+        // Asked for, not a crash: no backoff, not counted towards the crash loop (§6).
+        spdlog::info("{}: restarted session {} ({})", id, session, a.reason);
+        m_events.record("restarted", id, session, a.reason);
+        return;
+    }
+    auto recorded = m_tracker.record_restart(id, now);
     const char* kind = a.kind == ActionKind::restart || a.kill_first ? "restarted" : "started";
     spdlog::info("{}: {} session {} ({}); next restart allowed after {}", id, kind, session,
                  a.reason, util::format_duration(recorded.backoff));
@@ -440,6 +449,90 @@ void Recovery::notify(const Identity& id, const std::string& to, const std::stri
     ++out.counters.notifications;
     spdlog::info("notified {}: {}", to, subject);
     m_events.record("notified", id.str(), id.session(), to + ": " + subject);
+}
+
+void Recovery::process_lifecycle(const state::TownConfig& config,
+                                 const std::vector<std::string>& rigs, HeartbeatSummary& out) {
+    LifecycleInbox inbox(state::TownPaths(m_root).requests_dir());
+    auto known = [&](const Identity& id) {
+        return id.rig.empty() || std::find(rigs.begin(), rigs.end(), id.rig) != rigs.end();
+    };
+    auto batch = inbox.claim(util::now(), config.daemon.lifecycle_max_age, known);
+    for (const auto& [name, reason] : batch.rejected) {
+        ++out.counters.lifecycle_rejected;
+        spdlog::warn("lifecycle request {} rejected: {}", name, reason);
+        m_events.record("rejected", "", "", name + ": " + reason);
+    }
+    for (const auto& r : batch.expired) {
+        spdlog::warn("lifecycle request {} ({} {}) expired unexecuted", r.id,
+                     lifecycle_action_name(r.action), r.from.str());
+        m_events.record("expired", r.from.str(), r.from.session(),
+                        std::string(lifecycle_action_name(r.action)) + " request " + r.id);
+    }
+    auto [run, collapsed] = plan_batch(std::move(batch.valid));
+    for (const auto& r : collapsed) {
+        m_events.record("collapsed", r.from.str(), r.from.session(),
+                        std::string(lifecycle_action_name(r.action)) + " request " + r.id +
+                            ": duplicate in this batch");
+        inbox.finish(r);
+    }
+    if (run.empty()) {
+        return;
+    }
+    tmux::TmuxClient tmux = client();
+    if (auto v = tmux.run({"-V"}); !v.ok()) {
+        // Degraded: the requests stay claimed and run once tmux is back (never lost).
+        warn_once("lifecycle_tmux", "tmux is unusable (" + v.message + "): " +
+                                        std::to_string(run.size()) + " lifecycle requests wait");
+        return;
+    }
+    m_logged.erase("lifecycle_tmux");
+    for (const auto& r : run) {
+        if (m_stop_requested) {
+            return; // left claimed: the next daemon carries it out
+        }
+        execute_request(r, config, out);
+        inbox.finish(r);
+    }
+}
+
+void Recovery::execute_request(const LifecycleRequest& r, const state::TownConfig& config,
+                               HeartbeatSummary& out) {
+    const std::string id = r.from.str();
+    const std::string what =
+        std::string(lifecycle_action_name(r.action)) + " requested (request " + r.id + ")";
+    tmux::TmuxClient tmux = client();
+    if (r.action == LifecycleAction::shutdown) {
+        auto written = state::update_agent_state(
+            m_root, r.from, [&](const std::optional<state::AgentState>& current) {
+                state::AgentState s = current.value_or(state::AgentState{});
+                if (s.status != AgentStatus::stopped) {
+                    s.previous_state = s.raw_state;
+                }
+                s.status = AgentStatus::stopped;
+                s.raw_state = "stopped";
+                s.updated_at = util::now();
+                s.note = "shut down on request " + r.id;
+                return std::optional<state::AgentState>(std::move(s));
+            });
+        if (!written) {
+            spdlog::error("{}: cannot record the shutdown: {}", id, written.error());
+        }
+        auto killed = tmux.kill_session(r.from.session());
+        if (!killed.ok()) {
+            spdlog::error("{}: kill-session failed: {}", id, killed.message);
+        } else {
+            ++out.counters.kills;
+            m_events.record("killed", id, r.from.session(), what);
+        }
+    } else {
+        Action a{ActionKind::restart, r.from, what};
+        a.requested = true;
+        start(a, config, out);
+    }
+    ++out.counters.lifecycle_done;
+    spdlog::info("{}: lifecycle {} done", id, what);
+    m_events.record("lifecycle", id, r.from.session(), what);
 }
 
 void Recovery::save_restart_state() {

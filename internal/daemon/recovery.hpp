@@ -80,6 +80,17 @@ private:
     void notify(const state::Identity& id, const std::string& to, const std::string& subject,
                 const std::string& condition, HeartbeatSummary& out);
     void save_restart_state();
+    /// The tmux client of this heartbeat (socket and timeout from the current config).
+    tmux::TmuxClient client() const {
+        return tmux::TmuxClient(m_runner, m_tmux_socket, m_tmux_timeout);
+    }
+    /// §6: claims the lifecycle requests and carries them out (before the snapshot, so the
+    /// heartbeat sees their effect).
+    void process_lifecycle(const state::TownConfig& config, const std::vector<std::string>& rigs,
+                           HeartbeatSummary& out);
+    /// Executes one request (cycle/restart: kill and start fresh; shutdown: kill, state stopped).
+    void execute_request(const struct LifecycleRequest& r, const state::TownConfig& config,
+                         HeartbeatSummary& out);
     /// Logs `message` at warning level once per distinct (key, message).
     void warn_once(const std::string& key, const std::string& message);
 

@@ -146,6 +146,12 @@ private:
             }
             return;
         }
+        if (s == AgentStatus::stopped && !healthy(id)) {
+            // Shut down on request (or it said so itself): it stays down until a cycle, a
+            // restart or a new report says otherwise (issue 4 refines §5.4 here).
+            add({ActionKind::leave, id, "agent state stopped"});
+            return;
+        }
         if (healthy(id)) {
             if (!trusted_alive_state(s) && m_in.snapshot) {
                 add({ActionKind::leave, id,

@@ -65,6 +65,7 @@ struct Action {
     std::string to;                    ///< notify: address (canonical identity)
     std::string subject;               ///< notify
     std::string condition;             ///< notify: the once-per-condition key
+    bool requested = false;            ///< a lifecycle request: no backoff, not a crash
     std::optional<int> exit_status;    ///< start/restart of a dead pane: how it ended
     int exit_signal = 0;
 };

@@ -1,16 +1,15 @@
 #include "daemon/restart_tracker.hpp"
 
+#include "support/fixed_time.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace gt;
 using namespace gt::daemon;
+using gt::test::t0;
 using namespace std::chrono_literals;
 
 namespace {
-
-util::TimePoint t0() {
-    return *util::parse_time("2026-11-22T10:00:00Z");
-}
 
 RestartTracker exact_tracker(state::RestartConfig c = {}) {
     return RestartTracker(c, [] { return 1.0; });

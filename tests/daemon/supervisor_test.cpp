@@ -1,18 +1,17 @@
 // The supervisor's decisions, driven with a fake snapshot and a fixed clock.
 #include "daemon/supervisor.hpp"
 
+#include "support/fixed_time.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace gt;
 using namespace gt::daemon;
+using gt::test::t0;
 using namespace std::chrono_literals;
 using state::AgentStatus;
 
 namespace {
-
-util::TimePoint t0() {
-    return *util::parse_time("2026-11-22T10:00:00Z");
-}
 
 state::Identity ident(const std::string& text) {
     return *state::parse_identity(text);
@@ -304,4 +303,21 @@ TEST(Supervisor, NotifyAddresses) {
     EXPECT_EQ(notify_address(ident("gastown/refinery")), "gastown/witness");
     EXPECT_EQ(notify_address(ident("gastown/witness")), "mayor");
     EXPECT_EQ(notify_address(ident("deacon")), "mayor");
+}
+
+TEST(Supervisor, StoppedAgentStaysDownButAHealthyOneIsLeftAlone) {
+    Town t;
+    t.report("gastown/witness", AgentStatus::stopped, 1h);
+    t.no_session("gastown/witness");
+    EXPECT_TRUE(t.of(ActionKind::start).empty());
+    auto a = t.of(ActionKind::leave, "gastown/witness");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].reason, "agent state stopped");
+    t.healthy_session("gastown/witness");
+    EXPECT_TRUE(t.of(ActionKind::start).empty());
+    EXPECT_TRUE(t.of(ActionKind::restart).empty());
+    // A new report brings it back under supervision.
+    t.report("gastown/witness", AgentStatus::running, 1s);
+    t.no_session("gastown/witness");
+    EXPECT_EQ(t.of(ActionKind::start, "gastown/witness").size(), 1u);
 }

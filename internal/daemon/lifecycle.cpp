@@ -1,0 +1,217 @@
+#include "lifecycle.hpp"
+
+#include "state/json_file.hpp"
+#include "util/file.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <unistd.h>
+
+namespace gt::daemon {
+
+using nlohmann::json;
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// A writer's temp file (`<name>.json.tmp.<pid>.<n>`): not a request yet.
+bool is_temp_file(const std::string& name) {
+    return name.find(".json.tmp.") != std::string::npos;
+}
+
+std::string compact_time(util::TimePoint t) {
+    std::string s = util::format_time(t); // 2026-11-22T10:00:00.123Z
+    s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '-' || c == ':'; }),
+            s.end());
+    return s; // 20261122T100000.123Z
+}
+
+} // namespace
+
+const char* lifecycle_action_name(LifecycleAction a) {
+    switch (a) {
+    case LifecycleAction::cycle:
+        return "cycle";
+    case LifecycleAction::restart:
+        return "restart";
+    case LifecycleAction::shutdown:
+        return "shutdown";
+    }
+    return "restart";
+}
+
+util::Result<LifecycleRequest> parse_request(const std::string& text) {
+    auto doc = state::parse_json(text, "request");
+    if (!doc) {
+        return util::err("not JSON");
+    }
+    if (!doc->is_object()) {
+        return util::err(std::string("not a JSON object (") + doc->type_name() + ")");
+    }
+    LifecycleRequest r;
+    auto field = [&](const char* key) -> const json* {
+        auto it = doc->find(key);
+        return it != doc->end() && it->is_string() ? &*it : nullptr;
+    };
+    const json* action = field("action");
+    if (!action) {
+        return util::err("action: missing or not a string");
+    }
+    std::string name = action->get<std::string>();
+    if (name == "cycle") {
+        r.action = LifecycleAction::cycle;
+    } else if (name == "restart") {
+        r.action = LifecycleAction::restart;
+    } else if (name == "shutdown") {
+        r.action = LifecycleAction::shutdown;
+    } else {
+        return util::err("action: unknown action (expected cycle, restart or shutdown)");
+    }
+    const json* from = field("from");
+    if (!from) {
+        return util::err("from: missing or not a string");
+    }
+    auto id = state::parse_identity(from->get<std::string>());
+    if (!id) {
+        return util::err("from: " + id.error());
+    }
+    r.from = *id;
+    const json* ts = field("timestamp");
+    if (!ts) {
+        return util::err("timestamp: missing or not a string");
+    }
+    auto t = util::parse_time(ts->get<std::string>());
+    if (!t) {
+        return util::err("timestamp: " + t.error());
+    }
+    r.timestamp = *t;
+    if (const json* rid = field("id")) {
+        r.id = rid->get<std::string>().substr(0, 128);
+    }
+    return r;
+}
+
+util::Result<LifecycleRequest> write_request(const std::string& dir, const state::Identity& from,
+                                             LifecycleAction action) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    LifecycleRequest r;
+    r.from = from;
+    r.action = action;
+    r.timestamp = util::now();
+    char rand[9];
+    std::snprintf(rand, sizeof rand, "%08x", static_cast<unsigned>(rng()));
+    r.id = compact_time(r.timestamp) + "-" + std::to_string(::getpid()) + "-" + rand;
+    r.file = dir + "/" + r.id + ".json";
+    json j = {{"id", r.id},
+              {"from", from.str()},
+              {"action", lifecycle_action_name(action)},
+              {"timestamp", util::format_time(r.timestamp)}};
+    if (auto st = state::write_json(r.file, j); !st) {
+        return util::err(st.error());
+    }
+    return r;
+}
+
+std::pair<std::vector<LifecycleRequest>, std::vector<LifecycleRequest>>
+plan_batch(std::vector<LifecycleRequest> requests) {
+    std::stable_sort(requests.begin(), requests.end(), [](const auto& a, const auto& b) {
+        return a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.file < b.file;
+    });
+    std::vector<LifecycleRequest> run, collapsed;
+    std::map<std::string, LifecycleAction> last;
+    for (auto& r : requests) {
+        auto it = last.find(r.from.str());
+        if (it != last.end() && it->second == r.action) {
+            collapsed.push_back(std::move(r));
+            continue;
+        }
+        last[r.from.str()] = r.action;
+        run.push_back(std::move(r));
+    }
+    return {std::move(run), std::move(collapsed)};
+}
+
+LifecycleInbox::LifecycleInbox(std::string requests_dir) : m_dir(std::move(requests_dir)) {}
+
+void LifecycleInbox::reject(const std::string& path, const std::string& name,
+                            const std::string& reason, Batch& batch) {
+    std::string target = m_dir + "/rejected/" + name;
+    if (::rename(path.c_str(), target.c_str()) != 0) {
+        ::unlink(path.c_str()); // never process it twice
+    }
+    util::write_file_atomic(target + ".reason", reason + "\n");
+    batch.rejected.emplace_back(name, reason);
+}
+
+LifecycleInbox::Batch
+LifecycleInbox::claim(util::TimePoint now, util::Millis max_age,
+                      const std::function<bool(const state::Identity&)>& known) {
+    Batch batch;
+    for (const char* sub : {"/claimed", "/rejected"}) {
+        util::make_dirs(m_dir + sub, 0700, true);
+    }
+    if (auto inbox = util::list_dir(m_dir)) {
+        for (const auto& e : *inbox) {
+            std::string path = m_dir + "/" + e.name;
+            if (e.type == util::DirEntry::Type::dir || is_temp_file(e.name)) {
+                continue;
+            }
+            if (e.type != util::DirEntry::Type::file) {
+                reject(path, e.name, "not a regular file (a symlink or special file)", batch);
+            } else if (!ends_with(e.name, ".json")) {
+                reject(path, e.name, "not a request file name (expected <id>.json)", batch);
+            } else {
+                // Claiming is the rename: a request is taken by exactly one daemon.
+                ::rename(path.c_str(), (m_dir + "/claimed/" + e.name).c_str());
+            }
+        }
+    }
+    auto claimed = util::list_dir(m_dir + "/claimed");
+    if (!claimed) {
+        return batch;
+    }
+    for (const auto& e : *claimed) {
+        std::string path = m_dir + "/claimed/" + e.name;
+        if (e.type != util::DirEntry::Type::file) {
+            reject(path, e.name, "not a regular file (a symlink or special file)", batch);
+            continue;
+        }
+        auto text = util::read_file(path, k_max_request_size, false);
+        if (!text) {
+            reject(path, e.name, text.error_code() == EFBIG ? "larger than 64 KiB" : text.error(),
+                   batch);
+            continue;
+        }
+        auto r = parse_request(*text);
+        if (!r) {
+            reject(path, e.name, r.error(), batch);
+            continue;
+        }
+        r->file = path;
+        if (r->id.empty()) {
+            r->id = e.name.substr(0, e.name.size() - std::min<std::size_t>(e.name.size(), 5));
+        }
+        if (!known(r->from)) {
+            reject(path, e.name, "from: no such agent in this town: " + r->from.str(), batch);
+        } else if (now - r->timestamp > max_age) {
+            ::unlink(path.c_str());
+            batch.expired.push_back(std::move(*r));
+        } else {
+            batch.valid.push_back(std::move(*r));
+        }
+    }
+    return batch;
+}
+
+void LifecycleInbox::finish(const LifecycleRequest& r) {
+    ::unlink(r.file.c_str());
+}
+
+} // namespace gt::daemon

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "state/names.hpp"
+#include "util/result.hpp"
+#include "util/time.hpp"
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gt::daemon {
+
+/// What an agent asks of the daemon (§6).
+enum class LifecycleAction { cycle, restart, shutdown };
+const char* lifecycle_action_name(LifecycleAction a);
+
+/// One request from `daemon/requests/`.
+struct LifecycleRequest {
+    std::string id;
+    state::Identity from;
+    LifecycleAction action = LifecycleAction::restart;
+    util::TimePoint timestamp{};
+    std::string file; ///< where it is now (in claimed/ once claimed)
+};
+
+/// The largest request file that is read (§6).
+inline constexpr std::size_t k_max_request_size = 64 * 1024;
+
+/// Parses a request's text; the error is the reason it is rejected.
+util::Result<LifecycleRequest> parse_request(const std::string& text);
+
+/// `gt lifecycle`: writes `<requests>/<time>-<pid>-<rand>.json` atomically. Returns the request.
+util::Result<LifecycleRequest> write_request(const std::string& requests_dir,
+                                             const state::Identity& from, LifecycleAction action);
+
+/// Orders one batch: by timestamp (then file name), and per identity a request that repeats the
+/// action before it is collapsed. Returns {to run, collapsed}.
+std::pair<std::vector<LifecycleRequest>, std::vector<LifecycleRequest>>
+plan_batch(std::vector<LifecycleRequest> requests);
+
+/// The consumer side of the inbox: claim by rename into `claimed/`, reject into `rejected/`
+/// with a `.reason` file, drop expired ones. Never follows a symlink; never reads more than
+/// k_max_request_size.
+class LifecycleInbox {
+public:
+    explicit LifecycleInbox(std::string requests_dir);
+
+    struct Batch {
+        std::vector<LifecycleRequest> valid;                       ///< claimed, not yet executed
+        std::vector<std::pair<std::string, std::string>> rejected; ///< file name, reason
+        std::vector<LifecycleRequest> expired;                     ///< deleted unexecuted
+    };
+    /// Claims everything in the inbox and takes over what a dead daemon left in claimed/.
+    /// `known` says whether an identity names an agent of this town.
+    Batch claim(util::TimePoint now, util::Millis max_age,
+                const std::function<bool(const state::Identity&)>& known);
+    /// Removes an executed (or collapsed) request from claimed/.
+    void finish(const LifecycleRequest& r);
+
+private:
+    void reject(const std::string& path, const std::string& name, const std::string& reason,
+                Batch& batch);
+    std::string m_dir;
+};
+
+} // namespace gt::daemon
