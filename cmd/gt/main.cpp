@@ -159,6 +159,26 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
         action = [&g, identity] { return gt::daemon::clear_backoff(town_or_exit(g), *identity); };
     });
 
+    daemon->add_subcommand("heartbeat", "Run a heartbeat now, wait for it, print its summary")
+        ->callback([&] { action = [&g] { return gt::daemon::heartbeat_now(town_or_exit(g)); }; });
+
+    auto agent = std::make_shared<std::string>();
+    auto exit_code = std::make_shared<std::string>();
+    auto signal = std::make_shared<std::string>();
+    auto* notify = daemon->add_subcommand(
+        "notify", "Tell the daemon an agent's pane died (run by the tmux pane-died hook)");
+    notify->add_option("--agent", *agent, "The agent's identity")->required();
+    notify->add_option("--exit-code", *exit_code, "The pane's exit status (may be empty)");
+    notify->add_option("--signal", *signal, "The signal that ended it (may be empty)");
+    auto pane_pid = std::make_shared<std::string>();
+    notify->add_option("--pane-pid", *pane_pid, "The dead pane's process id");
+    notify->callback([&, agent, exit_code, signal, pane_pid] {
+        action = [&g, agent, exit_code, signal, pane_pid] {
+            return gt::daemon::notify_daemon(town_or_exit(g), *agent, *exit_code, *signal,
+                                             *pane_pid);
+        };
+    });
+
     auto lines = std::make_shared<int>(50);
     auto follow = std::make_shared<bool>(false);
     auto* logs = daemon->add_subcommand("logs", "Show daemon/daemon.log");

@@ -1,6 +1,7 @@
 #include "agent_list.hpp"
 
 #include "commands.hpp"
+#include "control_client.hpp"
 #include "proc/process.hpp"
 #include "recovery.hpp"
 #include "restart_tracker.hpp"
@@ -33,7 +34,7 @@ struct Row {
 
 std::string age_text(util::TimePoint now, util::TimePoint then) {
     auto age = std::chrono::duration_cast<util::Millis>(now - then);
-    if (age.count() < 0) {
+    if (age < std::chrono::seconds(1)) {
         return "0s";
     }
     return util::format_duration(std::chrono::duration_cast<std::chrono::seconds>(age));
@@ -167,6 +168,14 @@ int clear_backoff(const std::string& town, const std::string& text) {
         std::cerr << "gt daemon clear-backoff: " << id.error() << "\n";
         return 2;
     }
+    // A running daemon clears it itself (and answers once the pass that acts on it is done).
+    auto reply = control_request(town, {{"cmd", "clear-backoff"}, {"identity", id->str()}},
+                                 util::Millis(60'000));
+    if (reply && reply->value("ok", false)) {
+        std::cout << "Cleared the backoff of " << id->str() << " (heartbeat #"
+                  << reply->value("heartbeat_count", 0) << " acted on it)\n";
+        return 0;
+    }
     RestartStateFile file(state::TownPaths(town).daemon_dir());
     if (auto st = file.clear(id->str(), util::now()); !st) {
         std::cerr << "gt daemon clear-backoff: " << st.error() << "\n";
@@ -174,10 +183,62 @@ int clear_backoff(const std::string& town, const std::string& text) {
     }
     if (auto pid = signal_daemon(town, SIGUSR2)) {
         std::cout << "Cleared the backoff of " << id->str() << "; daemon (PID " << *pid
-                  << ") notified\n";
+                  << ") signalled\n";
     } else {
         std::cout << "Cleared the backoff of " << id->str()
                   << " (no daemon running: it applies at the next start)\n";
+    }
+    return 0;
+}
+
+int heartbeat_now(const std::string& town) {
+    auto reply = control_request(town, {{"cmd", "heartbeat"}}, util::Millis(120'000));
+    if (!reply) {
+        std::cerr << "gt daemon heartbeat: " << reply.error() << " (is the daemon running?)\n";
+        return 1;
+    }
+    if (!reply->value("ok", false)) {
+        std::cerr << "gt daemon heartbeat: " << reply->value("error", std::string("failed"))
+                  << "\n";
+        return 1;
+    }
+    std::cout << "Heartbeat #" << reply->value("heartbeat_count", 0) << ": "
+              << reply->value("supervised", 0) << " supervised, " << reply->value("healthy", 0)
+              << " healthy, " << reply->value("restarts", 0) << " started, "
+              << reply->value("kills", 0) << " killed, took " << reply->value("duration_ms", 0)
+              << "ms" << (reply->value("degraded", false) ? " (degraded: no tmux)" : "") << "\n";
+    return 0;
+}
+
+int notify_daemon(const std::string& town, const std::string& agent, const std::string& exit_code,
+                  const std::string& signal, const std::string& pane_pid) {
+    auto id = state::parse_identity(agent);
+    if (!id) {
+        std::cerr << "gt daemon notify: " << id.error() << "\n";
+        return 2;
+    }
+    nlohmann::json req = {{"cmd", "notify"}, {"identity", id->str()}};
+    for (const auto& [key, text] :
+         {std::pair{"exit_code", exit_code}, {"signal", signal}, {"pane_pid", pane_pid}}) {
+        if (text.empty()) {
+            continue; // tmux prints nothing for what it does not know
+        }
+        char* end = nullptr;
+        long v = std::strtol(text.c_str(), &end, 10);
+        long max = std::string(key) == "pane_pid" ? 1L << 30 : 255;
+        if (*end != '\0' || v < 0 || v > max) {
+            std::cerr << "gt daemon notify: " << key << ": not a number from 0 to " << max << ": '"
+                      << text << "'\n";
+            return 2;
+        }
+        req[key] = static_cast<int>(v);
+    }
+    auto reply = control_request(town, req, util::Millis(5000));
+    if (!reply || !reply->value("ok", false)) {
+        std::cerr << "gt daemon notify: "
+                  << (reply ? reply->value("error", std::string("refused")) : reply.error())
+                  << "\n";
+        return 1;
     }
     return 0;
 }

@@ -8,8 +8,16 @@ namespace gt::daemon {
 /// session and liveness from one tmux snapshot, its report, and its restart history.
 int list_agents(const std::string& town, bool json);
 
-/// `gt daemon clear-backoff IDENTITY`: clears the backoff and crash loop in restart_state.json
-/// and tells a running daemon (SIGUSR2) to pick it up at once.
+/// `gt daemon clear-backoff IDENTITY`: through the control socket when a daemon answers (it
+/// replies after the pass that acted on it); else in restart_state.json (SIGUSR2 if one runs).
 int clear_backoff(const std::string& town, const std::string& identity);
+
+/// `gt daemon heartbeat`: asks the running daemon for a heartbeat now, waits, prints its summary.
+int heartbeat_now(const std::string& town);
+
+/// `gt daemon notify --agent ID [--exit-code N] [--signal N]` (the pane-died hook, §5.6). Empty
+/// numbers (what tmux prints when it does not know) are left out.
+int notify_daemon(const std::string& town, const std::string& agent, const std::string& exit_code,
+                  const std::string& signal, const std::string& pane_pid);
 
 } // namespace gt::daemon

@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "control_client.hpp"
 #include "daemon.hpp"
 #include "lock.hpp"
 #include "pid_file.hpp"
@@ -320,6 +321,47 @@ bool binary_newer(pid_t pid, const std::string& started_at) {
 
 } // namespace
 
+namespace {
+
+void print_status(const nlohmann::json& s, const std::string& town,
+                  const std::vector<std::string>& warnings) {
+    auto str = [&](const char* k) { return s.value(k, std::string()); };
+    std::cout << "Daemon running (PID " << s.value("pid", 0) << ")\n";
+    std::cout << "  town:            " << town << "\n";
+    std::cout << "  started:         " << str("started_at") << " (up " << ago(str("started_at"))
+              << ")\n";
+    if (str("last_heartbeat").empty()) {
+        std::cout << "  last heartbeat:  none yet\n";
+    } else {
+        std::cout << "  last heartbeat:  " << str("last_heartbeat") << " ("
+                  << ago(str("last_heartbeat")) << " ago, #" << s.value("heartbeat_count", 0)
+                  << ", took " << s.value("last_heartbeat_ms", 0) << "ms)\n";
+    }
+    std::cout << "  next heartbeat:  " << str("next_heartbeat_at") << " ("
+              << in(str("next_heartbeat_at")) << ", every "
+              << util::format_duration(util::Millis(s.value("interval_ms", 0))) << ")\n";
+    int alive = 0, dead = 0, blocked = 0;
+    for (const auto& a : s.value("agents", nlohmann::json::array())) {
+        (a.value("alive", false) ? alive : dead) += 1;
+        blocked += a.value("gate", std::string("allowed")) != "allowed";
+    }
+    std::cout << "  agents:          " << alive << " alive, " << dead << " not alive";
+    if (blocked) {
+        std::cout << ", " << blocked << " in backoff or crash loop";
+    }
+    std::cout << (s.value("degraded", false) ? " (degraded: no tmux)" : "") << "\n";
+    const auto& c = s.value("counters", nlohmann::json::object());
+    std::cout << "  restarts:        " << c.value("restarts", 0) << " (kills "
+              << c.value("kills", 0) << ", marked dead " << c.value("marked_dead", 0)
+              << ", notifications " << c.value("notifications", 0) << ")\n";
+    std::cout << "  socket:          " << str("socket") << "\n";
+    for (const auto& w : warnings) {
+        std::cout << "  warning: " << w << "\n";
+    }
+}
+
+} // namespace
+
 int status_daemon(const std::string& town, bool as_json) {
     state::TownPaths paths(town);
     Probe p = probe(paths);
@@ -336,60 +378,37 @@ int status_daemon(const std::string& town, bool as_json) {
         }
         return k_status_not_running;
     }
-    auto s = state::read_daemon_state(paths.state_file());
-    std::vector<std::string> warnings;
-    if (!s) {
-        warnings.push_back("cannot read state: " + s.error());
-    } else if (s->pid != *p.pid) {
-        warnings.push_back("state.json names PID " + std::to_string(s->pid) +
-                           ", lock held by PID " + std::to_string(*p.pid) +
-                           " (daemon still starting?)");
+    auto reply = control_request(town, {{"cmd", "status"}}, util::Millis(2000));
+    if (!reply) {
+        std::string why = "the daemon (PID " + std::to_string(*p.pid) +
+                          ") holds the lock but is not responding: " + reply.error();
+        if (as_json) {
+            std::cout << nlohmann::json({{"running", true},
+                                         {"responding", false},
+                                         {"pid", *p.pid},
+                                         {"town", town},
+                                         {"error", why}})
+                             .dump(2)
+                      << "\n";
+        } else {
+            std::cout << "Daemon hung: " << why << "\n  (gt daemon stop works on a hung daemon)\n";
+        }
+        return k_status_hung;
     }
-    if (s && binary_newer(*p.pid, s->started_at)) {
+    nlohmann::json s = std::move(*reply);
+    s.erase("ok");
+    std::vector<std::string> warnings;
+    if (binary_newer(*p.pid, s.value("started_at", std::string()))) {
         warnings.push_back(
             "the gt binary is newer than the running daemon: run 'gt daemon restart'");
     }
     if (as_json) {
-        nlohmann::json j = {{"running", true}, {"pid", *p.pid}, {"town", town}};
-        if (s) {
-            j["started_at"] = s->started_at;
-            j["last_heartbeat"] = s->last_heartbeat;
-            j["heartbeat_count"] = s->heartbeat_count;
-            j["last_heartbeat_ms"] = s->last_heartbeat_ms;
-            j["next_heartbeat_at"] = s->next_heartbeat_at;
-            j["interval_ms"] = s->interval_ms;
-            j["version"] = s->version;
-            j["counters"] = {{"restarts", s->counters.restarts},
-                             {"kills", s->counters.kills},
-                             {"marked_dead", s->counters.marked_dead},
-                             {"lifecycle_done", s->counters.lifecycle_done},
-                             {"lifecycle_rejected", s->counters.lifecycle_rejected},
-                             {"notifications", s->counters.notifications},
-                             {"bad_files", s->counters.bad_files}};
-        }
-        j["warnings"] = warnings;
-        std::cout << j.dump(2) << "\n";
-        return k_status_running;
-    }
-    std::cout << "Daemon running (PID " << *p.pid << ")\n";
-    std::cout << "  town:            " << town << "\n";
-    if (s) {
-        std::cout << "  started:         " << s->started_at << " (up " << ago(s->started_at)
-                  << ")\n";
-        if (s->last_heartbeat.empty()) {
-            std::cout << "  last heartbeat:  none yet\n";
-        } else {
-            std::cout << "  last heartbeat:  " << s->last_heartbeat << " ("
-                      << ago(s->last_heartbeat) << " ago, #" << s->heartbeat_count << ", took "
-                      << s->last_heartbeat_ms << "ms)\n";
-        }
-        std::cout << "  next heartbeat:  " << s->next_heartbeat_at << " ("
-                  << in(s->next_heartbeat_at) << ", every "
-                  << util::format_duration(util::Millis(s->interval_ms)) << ")\n";
-        std::cout << "  restarts:        " << s->counters.restarts << "\n";
-    }
-    for (const auto& w : warnings) {
-        std::cout << "  warning: " << w << "\n";
+        s["running"] = true;
+        s["responding"] = true;
+        s["warnings"] = warnings;
+        std::cout << s.dump(2) << "\n";
+    } else {
+        print_status(s, town, warnings);
     }
     return k_status_running;
 }

@@ -1,8 +1,11 @@
 #include "daemon.hpp"
 
+#include "control_client.hpp"
+#include "control_server.hpp"
 #include "event_log.hpp"
 #include "heartbeat.hpp"
 #include "lock.hpp"
+#include "pane_watch.hpp"
 #include "pid_file.hpp"
 #include "proc/process.hpp"
 #include "recovery.hpp"
@@ -17,6 +20,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -104,7 +108,11 @@ public:
                    m_config.daemon.log.max_files),
           m_tick(o.town, m_config, m_events, env_or_empty("GT_TMUX_SOCKET")),
           m_heartbeat(m_io, m_pool, m_config.daemon.heartbeat_interval,
-                      [this] { return tick_work(); }) {
+                      [this] { return tick_work(); }),
+          m_control(m_io, control_socket_path(o.town),
+                    [this](const nlohmann::json& request, ControlServer::Reply reply) {
+                        handle(request, std::move(reply));
+                    }) {
         m_signals.add(SIGUSR1);
         m_signals.add(SIGUSR2);
     }
@@ -120,6 +128,12 @@ public:
         m_state.town = m_paths.root();
         m_state.interval_ms = m_config.daemon.heartbeat_interval.count();
         m_state.next_heartbeat_at = m_state.started_at;
+        m_state.socket = m_control.path();
+        if (auto st = m_control.open(); !st) {
+            spdlog::error("{}", st.error());
+            ready.send("ERROR " + st.error());
+            return 1;
+        }
         if (auto st = state::write_daemon_state(m_paths.state_file(), m_state); !st) {
             spdlog::error("{}", st.error());
             ready.send("ERROR " + st.error());
@@ -144,6 +158,7 @@ public:
             spdlog::error("{}", st.error());
         }
         ::unlink(m_paths.pid_file().c_str());
+        m_control.close();
         m_events.record("daemon_stopped", "", "", "pid " + std::to_string(m_state.pid));
         spdlog::info("daemon stopped");
         m_lock.release();
@@ -171,6 +186,10 @@ private:
             m_stopping = true;
             m_tick.recovery.request_stop();
             m_heartbeat.stop();
+            m_control.close();
+            m_waiters.clear();
+            m_wake.cancel();
+            m_panes.clear();
             m_signals.cancel();
             m_io.stop();
             break;
@@ -251,7 +270,113 @@ private:
         m_state.last_heartbeat_ms = r.duration.count();
         m_state.next_heartbeat_at =
             util::format_time(util::now() + m_config.daemon.heartbeat_interval - r.duration);
+        m_last = r.summary;
         persist_state();
+        answer_waiters();
+        wake_for_backoff(r.summary.wake_at);
+        if (!m_stopping) {
+            m_panes.set(r.summary.pane_pids);
+        }
+    }
+
+    /// A restart held back by a short backoff runs when the backoff ends, not at the next
+    /// (up to 3 minutes away) heartbeat: a crashed agent is back in seconds.
+    void wake_for_backoff(std::optional<util::TimePoint> at) {
+        if (!at || m_stopping) {
+            return;
+        }
+        auto delay = *at - util::now() + util::Millis(5);
+        if (delay >= m_heartbeat.interval()) {
+            return;
+        }
+        m_wake.expires_after(std::max(delay, util::Millis(0)));
+        m_wake.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec && !m_stopping) {
+                m_heartbeat.trigger();
+            }
+        });
+    }
+
+    /// One control-socket request (§7); runs on the loop.
+    void handle(const nlohmann::json& req, ControlServer::Reply reply) {
+        using nlohmann::json;
+        std::string cmd = req.contains("cmd") && req["cmd"].is_string() ? req["cmd"] : "";
+        if (cmd == "status") {
+            reply(status_json());
+        } else if (cmd == "heartbeat") {
+            wait_for_heartbeat(std::move(reply));
+        } else if (cmd == "lifecycle") {
+            m_heartbeat.trigger();
+            reply({{"ok", true}});
+        } else if (cmd == "notify" || cmd == "clear-backoff") {
+            auto id = req.contains("identity") && req["identity"].is_string()
+                          ? state::parse_identity(req["identity"].get<std::string>())
+                          : util::Result<state::Identity>(util::err("identity: missing"));
+            if (!id) {
+                reply({{"ok", false}, {"error", id.error()}});
+                return;
+            }
+            if (cmd == "clear-backoff") {
+                m_tick.recovery.post_clear(id->str());
+                wait_for_heartbeat(std::move(reply));
+                return;
+            }
+            std::optional<int> code;
+            int signal = 0;
+            if (req.contains("exit_code") && req["exit_code"].is_number_integer()) {
+                code = req["exit_code"].get<int>();
+            }
+            if (req.contains("signal") && req["signal"].is_number_integer()) {
+                signal = req["signal"].get<int>();
+            }
+            long pane_pid = req.contains("pane_pid") && req["pane_pid"].is_number_integer()
+                                ? req["pane_pid"].get<long>()
+                                : 0;
+            m_tick.recovery.post_exit(id->str(), code, signal, pane_pid);
+            m_heartbeat.trigger();
+            reply({{"ok", true}});
+        } else {
+            reply({{"ok", false}, {"error", "unknown command '" + cmd + "'"}});
+        }
+    }
+
+    nlohmann::json status_json() const {
+        nlohmann::json j = state::daemon_state_json(m_state);
+        j["ok"] = true;
+        j["next_heartbeat_at"] = util::format_time(m_heartbeat.next_at());
+        j["heartbeat_running"] = m_heartbeat.running();
+        j["supervised"] = m_last.supervised;
+        j["healthy"] = m_last.healthy;
+        j["degraded"] = m_last.degraded;
+        auto agents = nlohmann::json::parse(m_last.agents_json, nullptr, false);
+        j["agents"] = agents.is_discarded() ? nlohmann::json::array() : agents;
+        return j;
+    }
+
+    /// Replies once a heartbeat that started after this request has finished.
+    void wait_for_heartbeat(ControlServer::Reply reply) {
+        std::uint64_t target = m_state.heartbeat_count + (m_heartbeat.running() ? 2 : 1);
+        m_waiters.push_back({target, std::move(reply)});
+        m_heartbeat.trigger();
+    }
+
+    void answer_waiters() {
+        std::vector<Waiter> still;
+        for (auto& w : m_waiters) {
+            if (m_state.heartbeat_count >= w.target) {
+                w.reply({{"ok", true},
+                         {"heartbeat_count", m_state.heartbeat_count},
+                         {"duration_ms", m_state.last_heartbeat_ms},
+                         {"supervised", m_last.supervised},
+                         {"healthy", m_last.healthy},
+                         {"degraded", m_last.degraded},
+                         {"restarts", m_last.counters.restarts},
+                         {"kills", m_last.counters.kills}});
+            } else {
+                still.push_back(std::move(w));
+            }
+        }
+        m_waiters = std::move(still);
     }
 
     /// Writes state.json off the loop, in order.
@@ -273,6 +398,20 @@ private:
     EventLog m_events;
     TickContext m_tick;
     Heartbeat m_heartbeat;
+    ControlServer m_control;
+    asio::steady_timer m_wake{m_io};
+    PaneWatch m_panes{m_io,
+                      [this](long pid) {
+                          spdlog::info("pane process {} exited: checking at once", pid);
+                          m_heartbeat.trigger();
+                      },
+                      512};
+    struct Waiter {
+        std::uint64_t target;
+        ControlServer::Reply reply;
+    };
+    std::vector<Waiter> m_waiters; ///< `heartbeat` and `clear-backoff` requests in wait
+    HeartbeatSummary m_last;       ///< what the last heartbeat found
     state::DaemonState m_state;
     std::string m_last_config_error;
     bool m_stopping = false;

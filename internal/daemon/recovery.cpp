@@ -9,9 +9,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace gt::daemon {
 
@@ -23,6 +27,13 @@ namespace {
 
 constexpr const char* k_health_check =
     "HEALTH_CHECK: heartbeat stale, respond to confirm responsiveness";
+
+/// This binary, for the pane-died hook (resolved once: a rebuilt binary replaces the file).
+std::string self_exe() {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "gt";
+}
 
 bool is_dir(const std::string& path) {
     struct stat st {};
@@ -54,7 +65,9 @@ std::string workdir_for(const std::string& root, const Identity& id) {
 void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names) {
     std::optional<proc::ProcessTable> table;
     for (auto& [name, pane] : snap.sessions) {
-        if (pane.dead) {
+        pane.process_gone = !pane.dead && !proc::process_alive(static_cast<pid_t>(pane.pid));
+        if (pane.dead || pane.process_gone) {
+            // tmux can be slow to notice a death: a vanished pane process is dead too.
             pane.agent_alive = false;
         } else if (!tmux::is_shell(pane.command)) {
             pane.agent_alive = true;
@@ -88,7 +101,7 @@ Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog&
                    std::string tmux_socket)
     : m_root(std::move(town_root)), m_runner(runner), m_events(events),
       m_env_socket(std::move(tmux_socket)), m_tracker(state::RestartConfig{}),
-      m_restart_file(state::TownPaths(m_root).daemon_dir()) {
+      m_restart_file(state::TownPaths(m_root).daemon_dir()), m_gt_binary(self_exe()) {
     reload_restart_state();
 }
 
@@ -123,11 +136,13 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     m_tmux_socket = m_env_socket.empty() ? config.tmux_socket : m_env_socket;
     reload_restart_state();
     HeartbeatSummary out;
+    apply_posted();
     process_lifecycle(config, rigs, out);
     TickInput in = gather(config, rigs, out);
     Decision decision = decide(in);
 
     out.degraded = !in.snapshot;
+    out.agents_json = agents_json(in);
     for (const auto& id : supervised(in)) {
         ++out.supervised;
         if (in.snapshot && in.snapshot->has(id.session()) &&
@@ -145,6 +160,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         }
         execute(a, config, out);
     }
+    collect_pane_pids(in, out);
     if (m_was_degraded && !out.degraded) {
         spdlog::info("tmux is usable again: supervision resumes");
     }
@@ -215,6 +231,23 @@ void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
     }
 }
 
+static void learn_exit_from_zombie(tmux::Pane& pane) {
+    // tmux has not reaped the pane's process: the kernel still knows how it ended.
+    auto status = proc::zombie_wait_status(static_cast<pid_t>(pane.pid));
+    if (!status) {
+        return;
+    }
+    pane.dead = true;
+    pane.process_gone = false;
+    if (WIFSIGNALED(*status)) {
+        pane.dead_signal = WTERMSIG(*status);
+        pane.dead_status = -1;
+    } else {
+        pane.dead_status = WEXITSTATUS(*status);
+        pane.dead_signal = 0;
+    }
+}
+
 void Recovery::take_snapshot(TickInput& in, const state::TownConfig& config) {
     tmux::TmuxClient tmux = client();
     auto snap = tmux.snapshot();
@@ -227,6 +260,26 @@ void Recovery::take_snapshot(TickInput& in, const state::TownConfig& config) {
         return;
     }
     mark_liveness(*snap, config.process_names);
+    // A pane process that ended while tmux has not reaped it yet (the pane still shows alive, or
+    // dead without a status): waiting a moment (at most 5 s) lets tmux report how it ended.
+    std::map<long, util::TimePoint> gone;
+    auto now = util::now();
+    for (auto& [name, pane] : snap->sessions) {
+        if ((pane.process_gone || (pane.dead && pane.dead_status < 0 && pane.dead_signal == 0))) {
+            learn_exit_from_zombie(pane);
+        }
+        // tmux may also close a dead pane before it has reaped the process (status unknown).
+        bool status_unknown = pane.dead && pane.dead_status < 0 && pane.dead_signal == 0;
+        if (pane.process_gone || status_unknown) {
+            auto it = m_gone_since.find(pane.pid);
+            auto since = it == m_gone_since.end() ? now : it->second;
+            gone[pane.pid] = since;
+            if (now - since < util::Millis(5000)) {
+                in.settling.insert(pane.pid);
+            }
+        }
+    }
+    m_gone_since = std::move(gone);
     in.snapshot = std::move(*snap);
 }
 
@@ -239,6 +292,9 @@ void Recovery::execute(const Action& a, const state::TownConfig& config, Heartbe
         break;
     case ActionKind::blocked: {
         auto until = m_tracker.blocked_until(id, util::now());
+        if (until && a.gate == Gate::backoff && (!out.wake_at || *until < *out.wake_at)) {
+            out.wake_at = until;
+        }
         std::string when = until ? util::format_time(*until) : "now";
         std::string key = "blocked:" + id;
         if (m_logged[key] != when) {
@@ -279,6 +335,14 @@ void Recovery::execute(const Action& a, const state::TownConfig& config, Heartbe
     case ActionKind::notify:
         notify(a.id, a.to, a.subject, a.condition, out);
         break;
+    case ActionKind::settle: {
+        auto soon = util::now() + util::Millis(250);
+        if (!out.wake_at || soon < *out.wake_at) {
+            out.wake_at = soon;
+        }
+        spdlog::info("{}: {}", id, a.reason);
+        break;
+    }
     case ActionKind::degraded:
         spdlog::warn("degraded mode: {}: nothing is started or killed", a.reason);
         if (!m_was_degraded) {
@@ -292,7 +356,7 @@ void Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
     const std::string id = a.id.str();
     const std::string session = a.id.session();
     tmux::TmuxClient tmux = client();
-    if (a.exit_status) {
+    if (a.exit_status && first_exit_report(a.pane_pid)) {
         m_tracker.record_exit(id, *a.exit_status, a.exit_signal);
         std::string how = a.exit_signal > 0 ? "signal " + std::to_string(a.exit_signal)
                                             : "exit " + std::to_string(*a.exit_status);
@@ -313,7 +377,7 @@ void Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
     std::optional<state::AgentState> before;
     write_starting(a.id, now, before);
     tmux::SessionSpec spec{session, workdir_for(m_root, a.id), session_env(m_root, a.id),
-                           config.command_for(state::role_name(a.id.role))};
+                           config.command_for(state::role_name(a.id.role)), pane_died_hook(id)};
     auto created = tmux.new_session(spec);
     if (!created.ok()) {
         restore_report(a.id, now, before);
@@ -533,6 +597,117 @@ void Recovery::execute_request(const LifecycleRequest& r, const state::TownConfi
     ++out.counters.lifecycle_done;
     spdlog::info("{}: lifecycle {} done", id, what);
     m_events.record("lifecycle", id, r.from.session(), what);
+}
+
+std::string Recovery::pane_died_hook(const std::string& id) const {
+    return tmux::run_shell_hook({{m_gt_binary},
+                                 {"--town"},
+                                 {m_root},
+                                 {"daemon"},
+                                 {"notify"},
+                                 {"--agent"},
+                                 {id},
+                                 {"--exit-code"},
+                                 {"#{pane_dead_status}", true},
+                                 {"--signal"},
+                                 {"#{pane_dead_signal}", true},
+                                 {"--pane-pid"},
+                                 {"#{pane_pid}", true}});
+}
+
+void Recovery::collect_pane_pids(const TickInput& in, HeartbeatSummary& out) {
+    if (!in.snapshot) {
+        return;
+    }
+    const tmux::Snapshot* snap = &*in.snapshot;
+    std::optional<tmux::Snapshot> fresh;
+    if (out.counters.restarts > 0 || out.counters.kills > 0) {
+        // Sessions changed during this pass: one more look for the new pane processes.
+        if (auto again = client().snapshot(); again && again->tmux_available) {
+            fresh = std::move(*again);
+            mark_liveness(*fresh, in.config->process_names);
+            snap = &*fresh;
+        }
+    }
+    for (const auto& id : supervised(in)) {
+        auto it = snap->sessions.find(id.session());
+        if (it != snap->sessions.end() && it->second.agent_alive) {
+            out.pane_pids.push_back(it->second.pid);
+        }
+    }
+}
+
+void Recovery::post_exit(const std::string& id, std::optional<int> exit_code, int signal,
+                         long pane_pid) {
+    std::lock_guard lock(m_posted_mutex);
+    m_posted.exits.emplace_back(id, exit_code, signal, pane_pid);
+}
+
+bool Recovery::first_exit_report(long pane_pid) {
+    if (pane_pid <= 0) {
+        return true;
+    }
+    if (std::find(m_exits_recorded.begin(), m_exits_recorded.end(), pane_pid) !=
+        m_exits_recorded.end()) {
+        return false;
+    }
+    m_exits_recorded.push_back(pane_pid);
+    if (m_exits_recorded.size() > 4096) {
+        m_exits_recorded.pop_front();
+    }
+    return true;
+}
+
+void Recovery::post_clear(const std::string& id) {
+    std::lock_guard lock(m_posted_mutex);
+    m_posted.clears.push_back(id);
+}
+
+void Recovery::apply_posted() {
+    Posted posted;
+    {
+        std::lock_guard lock(m_posted_mutex);
+        std::swap(posted, m_posted);
+    }
+    for (const auto& [id, code, signal, pane_pid] : posted.exits) {
+        if (!first_exit_report(pane_pid)) {
+            continue; // the heartbeat already saw this pane end
+        }
+        std::string how = signal > 0 ? "signal " + std::to_string(signal)
+                          : code     ? "exit " + std::to_string(*code)
+                                     : "unknown";
+        m_tracker.record_exit(id, code.value_or(-1), signal);
+        spdlog::info("{}: pane died ({}), reported by its pane-died hook", id, how);
+        m_events.record("exited", id, "", how + " (pane-died hook)");
+    }
+    for (const auto& id : posted.clears) {
+        m_tracker.clear(id, util::now());
+        spdlog::info("{}: backoff cleared", id);
+        m_events.record("backoff_cleared", id, "", "gt daemon clear-backoff");
+    }
+    if (!posted.exits.empty() || !posted.clears.empty()) {
+        save_restart_state();
+    }
+}
+
+std::string Recovery::agents_json(const TickInput& in) const {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& [key, f] : in.agents) {
+        nlohmann::json row = {{"identity", key}, {"session", f.id.session()}};
+        bool exists = in.snapshot && in.snapshot->has(f.id.session());
+        row["session_exists"] = exists;
+        row["alive"] = exists && in.snapshot->sessions.at(f.id.session()).agent_alive;
+        row["state"] = f.report ? nlohmann::json(f.report->raw_state) : nlohmann::json(nullptr);
+        row["hook"] = f.report ? f.report->hook : "";
+        const RestartRecord* r = m_tracker.find(key);
+        row["restarts"] = r ? r->restart_count : 0;
+        row["gate"] = gate_name(m_tracker.check(key, in.now));
+        if (r && r->last_exit_status) {
+            row["last_exit_status"] = *r->last_exit_status;
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows.dump();
 }
 
 void Recovery::save_restart_state() {

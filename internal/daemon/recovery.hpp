@@ -8,9 +8,13 @@
 #include "tmux/tmux.hpp"
 
 #include <atomic>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace gt::proc {
@@ -38,6 +42,13 @@ struct HeartbeatSummary {
     std::size_t supervised = 0;
     std::size_t healthy = 0;
     bool degraded = false;
+    std::string agents_json; ///< the agent table (a JSON array) for `status`
+    /// The earliest end of a backoff that held a restart back: a pass then restarts it without
+    /// waiting for the next heartbeat (crash loops are not woken for).
+    std::optional<util::TimePoint> wake_at;
+    /// Pane processes of the healthy supervised agents after this pass: the daemon watches
+    /// them so a death triggers a pass at once, whatever tmux's hook does.
+    std::vector<long> pane_pids;
 };
 
 /// The recovery heartbeat's blocking half (§5.3): gathers the facts (one tmux snapshot, the agent
@@ -57,6 +68,13 @@ public:
     void reload_restart_state();
 
     const RestartTracker& tracker() const { return m_tracker; }
+
+    /// `gt daemon notify` (the pane-died hook, §5.6): records how `id`'s pane ended; the next
+    /// pass (triggered at once) restarts it. Thread-safe.
+    void post_exit(const std::string& id, std::optional<int> exit_code, int signal, long pane_pid);
+    /// `gt daemon clear-backoff` through the socket: applied at the start of the next pass.
+    /// Thread-safe.
+    void post_clear(const std::string& id);
 
     /// Asks a running heartbeat to abandon its remaining actions (SIGTERM, §5.2): the action in
     /// progress finishes (bounded by tmux_timeout), the rest are dropped. Thread-safe.
@@ -102,12 +120,28 @@ private:
     util::Millis m_tmux_timeout{5000};
     RestartTracker m_tracker;
     RestartStateFile m_restart_file;
+    std::string m_gt_binary; ///< for the pane-died hook
+    std::string pane_died_hook(const std::string& id) const;
     std::map<std::string, util::TimePoint> m_started;
     std::set<std::string> m_conditions;
     std::set<std::string> m_start_failed;
-    std::map<std::string, std::string> m_logged; ///< warn_once memory
+    std::deque<long> m_exits_recorded; ///< pane processes whose end is recorded (the hook and
+                                       ///< the heartbeat may both see it)
+    bool first_exit_report(long pane_pid);
+    std::map<long, util::TimePoint> m_gone_since; ///< pane processes gone, tmux not caught up
+    std::map<std::string, std::string> m_logged;  ///< warn_once memory
     bool m_was_degraded = false;
     std::atomic<bool> m_stop_requested{false};
+    /// Work posted from the loop (notify, clear-backoff), taken at the start of a pass.
+    struct Posted {
+        std::vector<std::tuple<std::string, std::optional<int>, int, long>> exits;
+        std::vector<std::string> clears;
+    };
+    std::mutex m_posted_mutex;
+    Posted m_posted;
+    void apply_posted();
+    void collect_pane_pids(const TickInput& in, HeartbeatSummary& out);
+    std::string agents_json(const TickInput& in) const;
 };
 
 } // namespace gt::daemon

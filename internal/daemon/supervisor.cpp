@@ -28,6 +28,8 @@ const char* action_name(ActionKind k) {
         return "notify";
     case ActionKind::degraded:
         return "degraded";
+    case ActionKind::settle:
+        return "settle";
     }
     return "?";
 }
@@ -116,6 +118,11 @@ private:
             add({ActionKind::unstartable, id, "working directory missing; " + reason});
             return;
         }
+        if (session_exists(id) &&
+            m_in.settling.count(m_in.snapshot->sessions.at(id.session()).pid)) {
+            add({ActionKind::settle, id, "pane process ended; waiting for tmux to report it"});
+            return;
+        }
         Gate gate = m_in.tracker ? m_in.tracker->check(id.str(), m_in.now) : Gate::allowed;
         if (gate != Gate::allowed) {
             Action a{ActionKind::blocked, id, reason};
@@ -131,6 +138,7 @@ private:
             if (pane.dead_status >= 0 || pane.dead_signal > 0) {
                 a.exit_status = pane.dead_status;
                 a.exit_signal = pane.dead_signal;
+                a.pane_pid = pane.pid;
             }
         }
         add(std::move(a));

@@ -36,6 +36,9 @@ struct TickInput {
     std::map<std::string, util::TimePoint> started;
     /// Notification conditions already reported (sent once per condition, §5.3).
     std::set<std::string> active_conditions;
+    /// Pane processes that ended moments ago while tmux still shows the pane alive: tmux is
+    /// about to report how they ended, so the restart waits for it (briefly).
+    std::set<long> settling;
     /// Identities whose last start failed (a polecat's CRASHED_POLECAT condition).
     std::set<std::string> start_failed;
     util::TimePoint now{};
@@ -51,6 +54,7 @@ enum class ActionKind {
     unstartable, ///< the working directory is missing: no start is attempted
     notify,      ///< mail the rig's witness (or the mayor)
     degraded,    ///< tmux unusable: nothing started or killed
+    settle,      ///< the pane process just ended; check again in a moment
 };
 const char* action_name(ActionKind k);
 
@@ -68,6 +72,7 @@ struct Action {
     bool requested = false;            ///< a lifecycle request: no backoff, not a crash
     std::optional<int> exit_status;    ///< start/restart of a dead pane: how it ended
     int exit_signal = 0;
+    long pane_pid = 0; ///< the dead pane's process (to report its end once)
 };
 
 /// The actions of one heartbeat, in the order of §5.3, and the conditions that hold now.

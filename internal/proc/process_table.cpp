@@ -28,6 +28,32 @@ bool parse_stat(const std::string& text, ProcessEntry& out) {
     return true;
 }
 
+std::optional<int> zombie_wait_status(pid_t pid) {
+    auto text = util::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+    if (!text) {
+        return std::nullopt;
+    }
+    auto close = text->rfind(')');
+    if (close == std::string::npos || close + 2 >= text->size() || (*text)[close + 2] != 'Z') {
+        return std::nullopt;
+    }
+    // Fields after the name start at 3 (the state); exit_code is field 52.
+    std::size_t pos = close + 2;
+    for (int field = 3; field < 52; ++field) {
+        pos = text->find(' ', pos);
+        if (pos == std::string::npos) {
+            return std::nullopt;
+        }
+        ++pos;
+    }
+    char* end = nullptr;
+    long code = std::strtol(text->c_str() + pos, &end, 10);
+    if (end == text->c_str() + pos) {
+        return std::nullopt;
+    }
+    return static_cast<int>(code);
+}
+
 ProcessTable::ProcessTable(std::vector<ProcessEntry> entries) {
     for (auto& e : entries) {
         m_children.emplace(e.ppid, e.pid);

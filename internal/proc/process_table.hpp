@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -30,6 +31,11 @@ private:
     std::map<pid_t, ProcessEntry> m_entries;
     std::multimap<pid_t, pid_t> m_children; ///< ppid → pid
 };
+
+/// The wait status (as waitpid reports it) of a zombie — a process that has ended and not yet
+/// been reaped by its parent — from field 52 of /proc/<pid>/stat; nullopt for a live, reaped
+/// or unknown process. Lets the daemon learn how an agent ended when tmux is slow to tell.
+std::optional<int> zombie_wait_status(pid_t pid);
 
 /// Parses the contents of /proc/<pid>/stat (the name may hold spaces and parentheses).
 bool parse_stat(const std::string& text, ProcessEntry& out);

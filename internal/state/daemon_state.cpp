@@ -34,6 +34,10 @@ void take(const json& j, const char* key, T& out) {
 } // namespace
 
 util::Status write_daemon_state(const std::string& path, const DaemonState& s) {
+    return write_json(path, daemon_state_json(s));
+}
+
+json daemon_state_json(const DaemonState& s) {
     const Counters& c = s.counters;
     json j = {{"running", s.running},
               {"pid", s.pid},
@@ -57,7 +61,7 @@ util::Status write_daemon_state(const std::string& path, const DaemonState& s) {
     if (!s.stopped_at.empty()) {
         j["stopped_at"] = s.stopped_at;
     }
-    return write_json(path, j);
+    return j;
 }
 
 util::Result<DaemonState> read_daemon_state(const std::string& path) {

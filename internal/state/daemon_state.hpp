@@ -3,6 +3,7 @@
 #include "util/result.hpp"
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 namespace gt::state {
@@ -34,6 +35,9 @@ struct DaemonState {
     std::int64_t last_heartbeat_ms = 0;
     Counters counters;
 };
+
+/// The JSON form of `s`, as in state.json (also the core of the control socket's status).
+nlohmann::json daemon_state_json(const DaemonState& s);
 
 /// Writes `s` atomically to `path`.
 util::Status write_daemon_state(const std::string& path, const DaemonState& s);

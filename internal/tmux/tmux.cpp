@@ -144,6 +144,34 @@ bool is_shell(const std::string& command) {
     return false;
 }
 
+std::string run_shell_hook(const std::vector<HookArg>& args) {
+    std::string sh;
+    for (const auto& a : args) {
+        if (!sh.empty()) {
+            sh += ' ';
+        }
+        sh += '\'';
+        for (char c : a.text) {
+            if (c == '\'') {
+                sh += "'\\''";
+            } else if (c == '#' && !a.format) {
+                sh += "##";
+            } else {
+                sh += c;
+            }
+        }
+        sh += '\'';
+    }
+    std::string out = "run-shell -b \"";
+    for (char c : sh) {
+        if (c == '\\' || c == '"' || c == '$') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
 Reply TmuxClient::new_session(const SessionSpec& spec) const {
     std::vector<std::string> args{"new-session", "-d", "-s",
                                   spec.name,     "-c", escape_argument(spec.cwd)};
@@ -162,6 +190,11 @@ Reply TmuxClient::new_session(const SessionSpec& spec) const {
     }
     args.insert(args.end(),
                 {";", "set-option", "-w", "-t", exact_window(spec.name), "remain-on-exit", "on"});
+    if (!spec.pane_died_hook.empty()) {
+        // A session-level hook (a pane-level pane-exited hook does not fire on tmux 3.3).
+        args.insert(args.end(), {";", "set-hook", "-t", exact_window(spec.name), "pane-died",
+                                 escape_argument(spec.pane_died_hook)});
+    }
     return run(args);
 }
 

@@ -27,10 +27,11 @@ struct Pane {
     int index = 0;
     long pid = 0;
     bool dead = false;
-    int dead_status = 0;      ///< exit status of a dead pane (0 when it was signalled)
-    int dead_signal = 0;      ///< signal that ended a dead pane, else 0
-    std::string command;      ///< pane_current_command
-    bool agent_alive = false; ///< filled by the caller's liveness check (§5.5)
+    int dead_status = 0;       ///< exit status of a dead pane (0 when it was signalled)
+    int dead_signal = 0;       ///< signal that ended a dead pane, else 0
+    std::string command;       ///< pane_current_command
+    bool agent_alive = false;  ///< filled by the caller's liveness check (§5.5)
+    bool process_gone = false; ///< filled by the caller: tmux says alive, the process is gone
 };
 
 /// Every session's first pane, from one `list-panes -a` call. Keyed by session name.
@@ -46,7 +47,21 @@ struct SessionSpec {
     std::string cwd;
     std::vector<std::pair<std::string, std::string>> env;
     std::vector<std::string> command; ///< argv; never passed through a shell
+    std::string pane_died_hook;       ///< a tmux command for the session's pane-died hook
 };
+
+/// One argument of a hook's shell command: literal text, or a tmux format such as
+/// `#{pane_dead_status}` that tmux expands when the hook fires.
+struct HookArg {
+    std::string text;
+    bool format = false;
+};
+
+/// A tmux command (for set-hook) that runs `args` with /bin/sh in the background: every argument
+/// single-quoted for the shell, the whole double-quoted for tmux's parser (`\`, `"` and `$`
+/// escaped), and `#` doubled in literal text so tmux expands only the given formats. Paths with
+/// spaces, quotes, `$` or `#` survive intact.
+std::string run_shell_hook(const std::vector<HookArg>& args);
 
 /// tmux ends a command at an argument ending in `;`; this keeps such an argument literal.
 std::string escape_argument(const std::string& arg);

@@ -321,3 +321,13 @@ TEST(Supervisor, StoppedAgentStaysDownButAHealthyOneIsLeftAlone) {
     t.no_session("gastown/witness");
     EXPECT_EQ(t.of(ActionKind::start, "gastown/witness").size(), 1u);
 }
+
+TEST(Supervisor, APaneWhoseProcessJustEndedSettlesBeforeARestart) {
+    Town t;
+    t.healthy_session("gastown/witness", false); // tmux shows it, the process is gone
+    t.in.settling.insert(100);
+    EXPECT_TRUE(t.of(ActionKind::start).empty());
+    EXPECT_EQ(t.of(ActionKind::settle, "gastown/witness").size(), 1u);
+    t.in.settling.clear(); // waited long enough: replaced
+    EXPECT_EQ(t.of(ActionKind::start, "gastown/witness").size(), 1u);
+}

@@ -4,6 +4,7 @@
 #include "util/time.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <set>
@@ -174,6 +175,9 @@ TEST(LifecycleRequests, ARequestClaimedByAKilledDaemonIsExecutedByTheNext) {
     ASSERT_TRUE(eventually([&] { return !t.events("lifecycle", "r1/witness").empty(); }));
     EXPECT_EQ(files_in(t.root() + "/daemon/requests/claimed"), 0u);
     EXPECT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
+    // The killed daemon's slowed tmux call is still sleeping: stop it before it starts a
+    // tmux server that outlives the test.
+    std::system(("pkill -f '" + bin.path() + "/tmux'").c_str());
 }
 
 TEST(LifecycleRequests, HostileRequestsAreRejectedWithReasonsAndTouchNothing) {

@@ -1,4 +1,11 @@
 #include "proc/process.hpp"
+#include "proc/process_table.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <optional>
+#include <sys/wait.h>
+#include <thread>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -79,4 +86,33 @@ TEST(ProcessInfo, StartTimeIdentifiesProcess) {
     EXPECT_TRUE(process_alive(::getpid()));
     EXPECT_EQ(process_start_time(0), 0u);
     EXPECT_FALSE(process_alive(4194303));
+}
+
+TEST(ProcessTable, ZombieWaitStatusTellsHowAnUnreapedChildEnded) {
+    pid_t exited = ::fork();
+    if (exited == 0) {
+        ::_exit(3);
+    }
+    pid_t killed = ::fork();
+    if (killed == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    ::kill(killed, SIGKILL);
+    std::optional<int> a, b;
+    for (int i = 0; i < 500 && (!a || !b); ++i) { // until both are zombies
+        a = gt::proc::zombie_wait_status(exited);
+        b = gt::proc::zombie_wait_status(killed);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(a && b);
+    EXPECT_TRUE(WIFEXITED(*a));
+    EXPECT_EQ(WEXITSTATUS(*a), 3);
+    EXPECT_TRUE(WIFSIGNALED(*b));
+    EXPECT_EQ(WTERMSIG(*b), SIGKILL);
+    EXPECT_FALSE(gt::proc::zombie_wait_status(::getpid())); // alive
+    int st;
+    ::waitpid(exited, &st, 0);
+    ::waitpid(killed, &st, 0);
+    EXPECT_FALSE(gt::proc::zombie_wait_status(exited)); // reaped
 }

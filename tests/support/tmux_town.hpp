@@ -16,7 +16,8 @@ namespace gt::test {
 class TmuxTown {
 public:
     /// `demo`: made with `gt init --demo`; else a plain town with rig `r1`.
-    explicit TmuxTown(bool demo = false);
+    /// `dir_name`: the town directory's name inside a fresh temp dir (may hold spaces, quotes).
+    explicit TmuxTown(bool demo = false, const std::string& dir_name = "town");
     ~TmuxTown();
     TmuxTown(const TmuxTown&) = delete;
     TmuxTown& operator=(const TmuxTown&) = delete;

@@ -1,0 +1,126 @@
+#include "control_client.hpp"
+
+#include "util/fd.hpp"
+#include "util/file.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace gt::daemon {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string hash_hex(const std::string& text) {
+    std::uint64_t h = 1469598103934665603ull; // FNV-1a
+    for (unsigned char c : text) {
+        h = (h ^ c) * 1099511628211ull;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+int remaining_ms(Clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return left.count() < 0 ? 0 : static_cast<int>(left.count());
+}
+
+/// Waits for `events` on `fd` until `deadline`; false on timeout.
+bool wait_for(int fd, short events, Clock::time_point deadline) {
+    for (;;) {
+        pollfd p{fd, events, 0};
+        int rc = ::poll(&p, 1, remaining_ms(deadline));
+        if (rc < 0 && errno == EINTR) {
+            continue;
+        }
+        return rc > 0;
+    }
+}
+
+} // namespace
+
+std::string control_socket_path(const std::string& town) {
+    std::string path = town + "/daemon/daemon.sock";
+    if (path.size() < sizeof(sockaddr_un{}.sun_path)) {
+        return path;
+    }
+    std::string name = "/gt-" + hash_hex(town) + ".sock";
+    if (const char* run = std::getenv("XDG_RUNTIME_DIR");
+        run && *run && run[0] == '/' && std::strlen(run) + name.size() < 100) {
+        return run + name;
+    }
+    return "/tmp/gt-" + std::to_string(::getuid()) + name;
+}
+
+util::Result<nlohmann::json> control_request(const std::string& town, const nlohmann::json& request,
+                                             util::Millis timeout) {
+    auto deadline = Clock::now() + timeout;
+    std::string path = control_socket_path(town);
+    util::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) {
+        return util::err("socket: " + util::errno_text(errno), errno);
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (errno != EINPROGRESS && errno != EAGAIN) {
+            return util::err("cannot connect to " + path + ": " + util::errno_text(errno), errno);
+        }
+        if (!wait_for(fd.get(), POLLOUT, deadline)) {
+            return util::err("no answer on " + path + " (connect timed out)", ETIMEDOUT);
+        }
+    }
+    std::string line = request.dump() + "\n";
+    std::size_t sent = 0;
+    while (sent < line.size()) {
+        if (!wait_for(fd.get(), POLLOUT, deadline)) {
+            return util::err("no answer on " + path + " (send timed out)", ETIMEDOUT);
+        }
+        ssize_t n = ::send(fd.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            return util::err("send to " + path + ": " + util::errno_text(errno), errno);
+        }
+        sent += n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+    std::string reply;
+    while (reply.find('\n') == std::string::npos) {
+        if (!wait_for(fd.get(), POLLIN, deadline)) {
+            return util::err("no answer on " + path + " within " + util::format_duration(timeout),
+                             ETIMEDOUT);
+        }
+        char buf[4096];
+        ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+        if (n == 0) {
+            return util::err("the daemon closed the connection without an answer", ECONNRESET);
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                continue;
+            }
+            return util::err("receive from " + path + ": " + util::errno_text(errno), errno);
+        }
+        reply.append(buf, static_cast<std::size_t>(n));
+        if (reply.size() > 16 * k_max_control_line) {
+            return util::err("the daemon's answer is too long");
+        }
+    }
+    reply.resize(reply.find('\n'));
+    auto j = nlohmann::json::parse(reply, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return util::err("the daemon's answer is not a JSON object");
+    }
+    return j;
+}
+
+} // namespace gt::daemon

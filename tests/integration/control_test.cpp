@@ -1,0 +1,265 @@
+// The control socket, live status, hung-daemon detection and fast recovery (§3, §5.6, §7),
+// against a private real tmux server with the real gt binary.
+#include "daemon/control_client.hpp"
+#include "support/tmux_town.hpp"
+#include "util/fd.hpp"
+#include "util/file.hpp"
+
+#include <csignal>
+#include <cstring>
+#include <gtest/gtest.h>
+#include <set>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace gt::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+void setup(const TmuxTown& t) {
+    t.configure({{"daemon",
+                  {{"heartbeat_interval", "1h"},
+                   {"start_grace", "500ms"},
+                   {"restart", {{"initial_backoff", "100ms"}}}}}});
+    t.set_all_commands({"sleep", "1000"});
+}
+
+gt::util::Fd connect_to(const std::string& town) {
+    std::string path = gt::daemon::control_socket_path(town);
+    gt::util::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        return gt::util::Fd();
+    }
+    return fd;
+}
+
+void send_all(int fd, const std::string& data) {
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+        ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) {
+            return; // the daemon may close a misbehaving client early
+        }
+        sent += static_cast<std::size_t>(n);
+    }
+}
+
+/// Reads until a newline or EOF (5 s at most).
+std::string read_line(int fd) {
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char c;
+    while (::recv(fd, &c, 1, 0) == 1 && c != '\n') {
+        out += c;
+    }
+    return out;
+}
+
+/// `status --json` works and names every supervised agent; then fast recovery works.
+void check_status_and_fast_recovery(TmuxTown& t) {
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    auto st = t.gt({"daemon", "status", "--json"});
+    ASSERT_EQ(st.exit_code, 0) << st.out << st.err;
+    auto j = json::parse(st.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << st.out;
+    for (auto key : {"pid", "town", "started_at", "last_heartbeat", "heartbeat_count",
+                     "next_heartbeat_at", "agents", "socket"}) {
+        EXPECT_TRUE(j.contains(key)) << key << " in " << st.out;
+    }
+    EXPECT_EQ(j["pid"], t.pid_from_state());
+    EXPECT_EQ(j["town"], t.root());
+    std::set<std::string> ids;
+    for (auto& a : j["agents"]) {
+        ids.insert(a["identity"].get<std::string>());
+    }
+    EXPECT_EQ(ids, (std::set<std::string>{"deacon", "r1/refinery", "r1/witness"}));
+
+    ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
+    std::this_thread::sleep_for(200ms); // past the first backoff (100 ms)
+    long old = *t.pane_pid("gt-r1-witness");
+    ASSERT_EQ(::kill(static_cast<pid_t>(old), SIGKILL), 0);
+    // The heartbeat is an hour away: only the pane-died hook can bring it back this soon.
+    ASSERT_TRUE(eventually(
+        [&] {
+            auto pid = t.pane_pid("gt-r1-witness");
+            return pid && *pid != old;
+        },
+        15s))
+        << t.log();
+    ASSERT_TRUE(eventually([&] { return !t.events("exited", "r1/witness").empty(); })) << t.log();
+    // Reported once, by whichever saw it first: the pane-died hook or the heartbeat.
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(t.gt({"daemon", "heartbeat"}).exit_code, 0);
+    auto exited = t.events("exited", "r1/witness");
+    ASSERT_EQ(exited.size(), 1u);
+    EXPECT_EQ(exited[0]["detail"].get<std::string>().rfind("signal 9", 0), 0u);
+    auto rs = json::parse(slurp(t.root() + "/daemon/restart_state.json"));
+    EXPECT_EQ(rs["r1/witness"]["last_signal"], 9);
+}
+
+} // namespace
+
+TEST(Control, StatusJsonAndFastRecoveryThroughThePaneDiedHook) {
+    TmuxTown t;
+    setup(t);
+    check_status_and_fast_recovery(t);
+}
+
+TEST(Control, TownPathWithSpacesQuotesAndDollarWorks) {
+    TmuxTown t(false, "my town's \"$HOME\" #1");
+    setup(t);
+    check_status_and_fast_recovery(t);
+    EXPECT_EQ(t.state()["socket"], t.root() + "/daemon/daemon.sock");
+}
+
+TEST(Control, TownPathTooLongForSunPathUsesAShortSocket) {
+    TmuxTown t(false, std::string(110, 'x') + " long");
+    ASSERT_GT(t.root().size() + 20, 108u);
+    setup(t);
+    check_status_and_fast_recovery(t);
+    std::string socket = t.state()["socket"];
+    EXPECT_LT(socket.size(), 108u);
+    EXPECT_NE(socket, t.root() + "/daemon/daemon.sock");
+}
+
+TEST(Control, SigstoppedDaemonIsReportedHungThenRecovers) {
+    TmuxTown t;
+    setup(t);
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    pid_t pid = t.pid_from_state();
+    ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+    auto hung = t.gt({"daemon", "status"});
+    ::kill(pid, SIGCONT);
+    EXPECT_EQ(hung.exit_code, 4) << hung.out << hung.err;
+    EXPECT_NE(hung.out.find("not responding"), std::string::npos) << hung.out;
+    auto ok = t.gt({"daemon", "status"});
+    EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+}
+
+TEST(Control, HeartbeatNotifyAndClearBackoffCommands) {
+    TmuxTown t;
+    setup(t);
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    auto hb = t.gt({"daemon", "heartbeat"});
+    ASSERT_EQ(hb.exit_code, 0) << hb.err;
+    EXPECT_NE(hb.out.find("3 supervised, 3 healthy"), std::string::npos) << hb.out;
+    EXPECT_NE(hb.out.find("Heartbeat #2"), std::string::npos) << hb.out;
+    auto cleared = t.gt({"daemon", "clear-backoff", "r1/witness"});
+    EXPECT_EQ(cleared.exit_code, 0) << cleared.err;
+    EXPECT_NE(cleared.out.find("Cleared"), std::string::npos);
+    EXPECT_EQ(t.events("backoff_cleared", "r1/witness").size(), 1u);
+    EXPECT_EQ(t.gt({"daemon", "notify", "--agent", "../x"}).exit_code, 2);
+    EXPECT_EQ(t.gt({"daemon", "notify", "--agent", "r1/witness", "--exit-code", "x"}).exit_code, 2);
+    EXPECT_EQ(
+        t.gt({"daemon", "notify", "--agent", "r1/witness", "--exit-code", "", "--signal", "9"})
+            .exit_code,
+        0);
+    // What the hook sends: recorded once per pane process.
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(t.gt({"daemon", "notify", "--agent", "r1/refinery", "--exit-code", "3",
+                        "--signal", "", "--pane-pid", "4242"})
+                      .exit_code,
+                  0);
+    }
+    ASSERT_TRUE(eventually([&] { return !t.events("exited", "r1/refinery").empty(); }));
+    ASSERT_EQ(t.gt({"daemon", "heartbeat"}).exit_code, 0); // both notifies are served by now
+    auto exited = t.events("exited", "r1/refinery");
+    ASSERT_EQ(exited.size(), 1u);
+    EXPECT_EQ(exited[0]["detail"], "exit 3 (pane-died hook)");
+    EXPECT_EQ(json::parse(slurp(t.root() +
+                                "/daemon/restart_state.json"))["r1/refinery"]["last_exit_status"],
+              3);
+    // Every session the daemon starts carries the hook.
+    auto hooks = t.tmux({"show-hooks", "-w", "-t", "=gt-r1-witness:"}).out;
+    EXPECT_NE(hooks.find("pane-died"), std::string::npos) << hooks;
+    EXPECT_NE(hooks.find("'daemon' 'notify' '--agent' 'r1/witness'"), std::string::npos) << hooks;
+}
+
+TEST(Control, GarbageOnTheSocketNeverHurtsTheDaemon) {
+    TmuxTown t;
+    setup(t);
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    {
+        auto fd = connect_to(t.root());
+        ASSERT_TRUE(fd);
+        send_all(fd.get(), std::string("\x00\x01\xff\xfe garbage\n", 13));
+        auto reply = json::parse(read_line(fd.get()), nullptr, false);
+        ASSERT_TRUE(reply.is_object());
+        EXPECT_EQ(reply["ok"], false);
+        send_all(fd.get(), "{\"cmd\":\"explode\"}\n");
+        reply = json::parse(read_line(fd.get()), nullptr, false);
+        EXPECT_EQ(reply["error"], "unknown command 'explode'");
+        send_all(fd.get(), "[1,2,3]\n");
+        EXPECT_EQ(json::parse(read_line(fd.get()))["ok"], false);
+    }
+    {
+        auto fd = connect_to(t.root());
+        ASSERT_TRUE(fd);
+        send_all(fd.get(), std::string(1024 * 1024, 'a') + "\n");
+        auto line = read_line(fd.get());
+        if (!line.empty()) {
+            EXPECT_NE(line.find("line too long"), std::string::npos) << line;
+        }
+    }
+    {
+        auto fd = connect_to(t.root());
+        ASSERT_TRUE(fd);
+        send_all(fd.get(), "{\"cmd\":\"sta");
+    } // closed half-way
+    std::vector<gt::util::Fd> idle;
+    for (int i = 0; i < 100; ++i) {
+        idle.push_back(connect_to(t.root()));
+    }
+    auto st = t.gt({"daemon", "status", "--json"});
+    EXPECT_EQ(st.exit_code, 0) << st.out << st.err;
+    EXPECT_EQ(daemon_pids(t.root()).size(), 1u);
+    idle.clear();
+    EXPECT_EQ(t.gt({"daemon", "status"}).exit_code, 0);
+}
+
+TEST(Control, SocketAndDaemonFilesArePrivate) {
+    TmuxTown t;
+    setup(t);
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    ASSERT_TRUE(t.gt({"lifecycle", "restart", "--as", "r1/witness"}).success());
+    ASSERT_TRUE(eventually([&] { return !t.events("lifecycle").empty(); }));
+    std::vector<std::string> todo{t.root() + "/daemon"};
+    int files = 0;
+    while (!todo.empty()) {
+        std::string dir = todo.back();
+        todo.pop_back();
+        struct stat st {};
+        ASSERT_EQ(::lstat(dir.c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 0777, 0700u) << dir;
+        auto entries = gt::util::list_dir(dir);
+        ASSERT_TRUE(entries);
+        for (auto& e : *entries) {
+            std::string path = dir + "/" + e.name;
+            if (e.type == gt::util::DirEntry::Type::dir) {
+                todo.push_back(path);
+                continue;
+            }
+            ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+            EXPECT_EQ(st.st_mode & 0777, 0600u) << path;
+            ++files;
+        }
+    }
+    EXPECT_GE(files, 7); // lock, pid, state, log, events, restart state, socket
+    struct stat sock {};
+    ASSERT_EQ(::lstat((t.root() + "/daemon/daemon.sock").c_str(), &sock), 0);
+    EXPECT_TRUE(S_ISSOCK(sock.st_mode));
+}
