@@ -90,4 +90,59 @@ BENCHMARK(BM_HeartbeatHealthyAgents)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(20);
 
+/// Polls until `session`'s pane pid differs from `old` (1 ms steps); false after 30 s.
+static bool wait_new_pane(const TmuxTown& town, const std::string& session, long old) {
+    return eventually(
+        [&] {
+            auto pid = town.pane_pid(session);
+            return pid && *pid != old;
+        },
+        std::chrono::seconds(30));
+}
+
+/// `gt lifecycle restart` to a new pane running (target < 1 s), heartbeat interval 1 h.
+static void BM_LifecycleRestartToNewPane(benchmark::State& state) {
+    TmuxTown town;
+    town.configure({{"daemon", {{"heartbeat_interval", "1h"}, {"start_grace", "0s"}}}});
+    town.set_all_commands({"sleep", "1000"});
+    town.gt({"daemon", "start"});
+    eventually([&] { return town.pane_pid("gt-r1-witness").has_value(); });
+    for (auto _ : state) {
+        long old = town.pane_pid("gt-r1-witness").value_or(0);
+        town.gt({"lifecycle", "restart", "--as", "r1/witness"});
+        if (!wait_new_pane(town, "gt-r1-witness", old)) {
+            state.SkipWithError("no new pane");
+            break;
+        }
+    }
+}
+BENCHMARK(BM_LifecycleRestartToNewPane)->Unit(benchmark::kMillisecond)->Iterations(20);
+
+/// An agent's process killed to its replacement running (target < 5 s), heartbeat 1 h: the
+/// pane watch and the pane-died hook, not the heartbeat. Backoff kept below the loop's pace.
+static void BM_CrashToAgentRunning(benchmark::State& state) {
+    TmuxTown town;
+    town.configure(
+        {{"daemon",
+          {{"heartbeat_interval", "1h"},
+           {"start_grace", "0s"},
+           {"restart",
+            {{"initial_backoff", "10ms"}, {"multiplier", 1}, {"crash_loop_count", 1000}}}}}});
+    town.set_all_commands({"sleep", "1000"});
+    town.gt({"daemon", "start"});
+    eventually([&] { return town.pane_pid("gt-r1-witness").has_value(); });
+    for (auto _ : state) {
+        state.PauseTiming();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200)); // past the backoff
+        long old = town.pane_pid("gt-r1-witness").value_or(0);
+        state.ResumeTiming();
+        ::kill(static_cast<pid_t>(old), SIGKILL);
+        if (!wait_new_pane(town, "gt-r1-witness", old)) {
+            state.SkipWithError("not restarted");
+            break;
+        }
+    }
+}
+BENCHMARK(BM_CrashToAgentRunning)->Unit(benchmark::kMillisecond)->Iterations(10);
+
 BENCHMARK_MAIN();
