@@ -110,7 +110,7 @@ private:
 
 ControlServer::ControlServer(asio::io_context& io, std::string path, Handler handler, Limits limits)
     : m_io(io), m_path(std::move(path)), m_handler(std::move(handler)), m_limits(limits),
-      m_acceptor(io) {}
+      m_acceptor(io), m_retry(io) {}
 
 ControlServer::~ControlServer() {
     close();
@@ -156,6 +156,7 @@ void ControlServer::close() {
     m_open = false;
     boost::system::error_code ignored;
     m_acceptor.close(ignored);
+    m_retry.cancel();
     for (auto& weak : m_connections) {
         if (auto c = weak.lock()) {
             c->stop();
@@ -185,7 +186,15 @@ void ControlServer::accept() {
             m_connections.push_back(c);
             c->start();
         } else {
-            spdlog::warn("control socket: accept: {}", ec.message());
+            // Out of descriptors, say: pause instead of spinning on a readable listener.
+            spdlog::warn("control socket: accept: {} (pausing 200ms)", ec.message());
+            m_retry.expires_after(std::chrono::milliseconds(200));
+            m_retry.async_wait([this](const boost::system::error_code& e) {
+                if (!e && m_open) {
+                    accept();
+                }
+            });
+            return;
         }
         accept();
     });

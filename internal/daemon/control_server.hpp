@@ -48,6 +48,7 @@ private:
     Handler m_handler;
     Limits m_limits;
     asio::local::stream_protocol::acceptor m_acceptor;
+    asio::steady_timer m_retry; ///< accept pauses after an error
     std::vector<std::weak_ptr<Connection>> m_connections;
     bool m_open = false;
 };

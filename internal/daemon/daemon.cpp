@@ -75,6 +75,7 @@ struct TickResult {
 struct TickContext {
     state::TownConfig config; ///< the last good configuration
     std::vector<std::string> rigs;
+    bool rigs_loaded = false; ///< rigs.json read successfully at least once
     proc::RealProcessRunner runner;
     Recovery recovery;
 
@@ -117,6 +118,12 @@ public:
         m_signals.add(SIGUSR2);
     }
 
+    ~Daemon() {
+        // Heartbeat work on the pool refers to members destroyed before the pool.
+        m_pool.stop();
+        m_pool.join();
+    }
+
     int run(ReadyPipe& ready) {
         if (auto st = m_events.open(); !st) {
             spdlog::warn("events: {}", st.error());
@@ -145,7 +152,15 @@ public:
         m_events.record("daemon_started", "", "", "pid " + std::to_string(m_state.pid));
         ready.send("READY " + std::to_string(m_state.pid));
         m_heartbeat.start();
-        m_io.run();
+        for (;;) {
+            try {
+                m_io.run();
+                break;
+            } catch (const std::exception& e) {
+                // A handler threw: log it and keep serving (the daemon must not die of it).
+                spdlog::error("event loop: {}", e.what());
+            }
+        }
 
         // Stopping: the pool finishes the step it is in (bounded by its timeouts); queued work
         // is dropped.
@@ -242,6 +257,7 @@ private:
             m_tick.config = *result->config;
         }
         auto rigs = state::load_rigs(m_paths.root());
+        m_tick.rigs_loaded = m_tick.rigs_loaded || rigs.ok();
         if (rigs) {
             m_tick.rigs.clear();
             for (const auto& r : *rigs) {
@@ -251,7 +267,7 @@ private:
             result->rigs_error = rigs.error() + " (keeping the last good rig list)";
         }
         result->rigs = m_tick.rigs.size();
-        result->summary = m_tick.recovery.run(m_tick.config, m_tick.rigs);
+        result->summary = m_tick.recovery.run(m_tick.config, m_tick.rigs, m_tick.rigs_loaded);
         result->duration =
             std::chrono::duration_cast<util::Millis>(std::chrono::steady_clock::now() - started);
         return [this, result] { tick_done(*result); };

@@ -1,5 +1,7 @@
 #include "heartbeat.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace gt::daemon {
 
 Heartbeat::Heartbeat(asio::io_context& io, asio::thread_pool& pool, util::Millis interval,
@@ -75,9 +77,17 @@ void Heartbeat::tick() {
     auto started = Clock::now();
     m_next = started + m_interval;
     asio::post(m_pool, [this, started] {
-        std::function<void()> complete = m_work();
+        std::function<void()> complete;
+        try {
+            complete = m_work();
+        } catch (const std::exception& e) {
+            // Nothing may escape onto the pool's thread; the loop must still hear it ended.
+            spdlog::error("heartbeat failed: {}", e.what());
+        }
         asio::post(m_io, [this, started, complete = std::move(complete)] {
-            complete();
+            if (complete) {
+                complete();
+            }
             finished(started);
         });
     });

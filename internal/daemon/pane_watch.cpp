@@ -62,7 +62,13 @@ void PaneWatch::set(const std::vector<long>& pids) {
             }
             continue;
         }
-        auto d = std::make_unique<asio::posix::stream_descriptor>(m_io, fd);
+        auto d = std::make_unique<asio::posix::stream_descriptor>(m_io);
+        boost::system::error_code ec;
+        d->assign(fd, ec);
+        if (ec) {
+            ::close(fd); // the reactor is full: the hook and the heartbeat remain
+            continue;
+        }
         d->async_wait(asio::posix::stream_descriptor::wait_read,
                       [this, pid, raw = d.get()](const boost::system::error_code& ec) {
                           auto it = m_watched.find(pid);

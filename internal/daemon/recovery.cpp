@@ -25,6 +25,9 @@ using state::Role;
 
 namespace {
 
+/// How long the heartbeat waits for an agent file's lock before skipping that write.
+constexpr util::Millis k_lock_wait{500};
+
 constexpr const char* k_health_check =
     "HEALTH_CHECK: heartbeat stale, respond to confirm responsiveness";
 
@@ -65,7 +68,7 @@ std::string workdir_for(const std::string& root, const Identity& id) {
 void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names) {
     std::optional<proc::ProcessTable> table;
     for (auto& [name, pane] : snap.sessions) {
-        pane.process_gone = !pane.dead && !proc::process_alive(static_cast<pid_t>(pane.pid));
+        pane.process_gone = !pane.dead && proc::process_gone(static_cast<pid_t>(pane.pid));
         if (pane.dead || pane.process_gone) {
             // tmux can be slow to notice a death: a vanished pane process is dead too.
             pane.agent_alive = false;
@@ -130,14 +133,18 @@ void Recovery::warn_once(const std::string& key, const std::string& message) {
 }
 
 HeartbeatSummary Recovery::run(const state::TownConfig& config,
-                               const std::vector<std::string>& rigs) {
+                               const std::vector<std::string>& rigs, bool rigs_loaded) {
     m_tracker.set_config(config.daemon.restart);
     m_tmux_timeout = config.daemon.tmux_timeout;
     m_tmux_socket = m_env_socket.empty() ? config.tmux_socket : m_env_socket;
     reload_restart_state();
     HeartbeatSummary out;
     apply_posted();
-    process_lifecycle(config, rigs, out);
+    if (rigs_loaded) {
+        process_lifecycle(config, rigs, out);
+    } else {
+        warn_once("lifecycle_rigs", "rigs.json has not been read yet: lifecycle requests wait");
+    }
     TickInput in = gather(config, rigs, out);
     Decision decision = decide(in);
 
@@ -352,7 +359,7 @@ void Recovery::execute(const Action& a, const state::TownConfig& config, Heartbe
     }
 }
 
-void Recovery::start(const Action& a, const state::TownConfig& config, HeartbeatSummary& out) {
+bool Recovery::start(const Action& a, const state::TownConfig& config, HeartbeatSummary& out) {
     const std::string id = a.id.str();
     const std::string session = a.id.session();
     tmux::TmuxClient tmux = client();
@@ -367,10 +374,17 @@ void Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
         auto killed = tmux.kill_session(session);
         if (!killed.ok()) {
             spdlog::error("{}: kill-session {} failed: {}", id, session, killed.message);
-            return;
+            return false;
         }
         ++out.counters.kills;
         m_events.record("killed", id, session, a.reason);
+    }
+    if (!is_dir(workdir_for(m_root, a.id))) {
+        spdlog::error("{}: cannot start: working directory {} is missing", id,
+                      workdir_for(m_root, a.id));
+        m_events.record("start_failed", id, session, "working directory missing");
+        m_start_failed.insert(id);
+        return false;
     }
     // "starting" goes in before the session exists, so the agent's first report lands after it.
     auto now = util::now();
@@ -379,6 +393,13 @@ void Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
     tmux::SessionSpec spec{session, workdir_for(m_root, a.id), session_env(m_root, a.id),
                            config.command_for(state::role_name(a.id.role)), pane_died_hook(id)};
     auto created = tmux.new_session(spec);
+    if (created.error == tmux::ErrorKind::duplicate_session &&
+        (a.kind == ActionKind::restart || a.kill_first)) {
+        // Someone created it between our kill and our start (a slow tmux call of a daemon
+        // that died): we were asked for a fresh one, so replace it once more.
+        tmux.kill_session(session);
+        created = tmux.new_session(spec);
+    }
     if (!created.ok()) {
         restore_report(a.id, now, before);
         spdlog::error("{}: starting session {} failed: {}", id, session, created.message);
@@ -391,7 +412,7 @@ void Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
                    "CRASHED_POLECAT: " + a.id.rig + "/" + a.id.name + " restart failed", condition,
                    out);
         }
-        return;
+        return false;
     }
     m_started[id] = now;
     m_start_failed.erase(id);
@@ -400,7 +421,7 @@ void Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
         // Asked for, not a crash: no backoff, not counted towards the crash loop (§6).
         spdlog::info("{}: restarted session {} ({})", id, session, a.reason);
         m_events.record("restarted", id, session, a.reason);
-        return;
+        return true;
     }
     auto recorded = m_tracker.record_restart(id, now);
     const char* kind = a.kind == ActionKind::restart || a.kill_first ? "restarted" : "started";
@@ -417,12 +438,14 @@ void Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
                "CRASH_LOOP:" + id, out);
     }
     save_restart_state();
+    return true;
 }
 
 void Recovery::write_starting(const Identity& id, util::TimePoint now,
                               std::optional<state::AgentState>& before) {
-    auto written =
-        state::update_agent_state(m_root, id, [&](const std::optional<state::AgentState>& current) {
+    auto written = state::update_agent_state(
+        m_root, id,
+        [&](const std::optional<state::AgentState>& current) {
             before = current;
             state::AgentState s = current.value_or(state::AgentState{});
             s.identity = id.str();
@@ -434,7 +457,8 @@ void Recovery::write_starting(const Identity& id, util::TimePoint now,
             s.updated_at = now;
             s.started_by_daemon_at = now;
             return std::optional<state::AgentState>(std::move(s));
-        });
+        },
+        k_lock_wait);
     if (!written) {
         spdlog::warn("{}: could not record the start: {}", id.str(), written.error());
     }
@@ -445,15 +469,17 @@ void Recovery::restore_report(const Identity& id, util::TimePoint now,
     if (!before) {
         return;
     }
-    auto written =
-        state::update_agent_state(m_root, id, [&](const std::optional<state::AgentState>& current) {
+    auto written = state::update_agent_state(
+        m_root, id,
+        [&](const std::optional<state::AgentState>& current) {
             // Only our own "starting" is undone; a report that landed since is kept.
             if (!current || current->status != AgentStatus::starting ||
                 current->started_by_daemon_at != now) {
                 return std::optional<state::AgentState>();
             }
             return before;
-        });
+        },
+        k_lock_wait);
     if (!written) {
         spdlog::warn("{}: could not restore the agent state: {}", id.str(), written.error());
     }
@@ -463,7 +489,8 @@ void Recovery::mark_dead(const Action& a, HeartbeatSummary& out) {
     const std::string id = a.id.str();
     bool marked = false;
     auto written = state::update_agent_state(
-        m_root, a.id, [&](const std::optional<state::AgentState>& current) {
+        m_root, a.id,
+        [&](const std::optional<state::AgentState>& current) {
             // A report that landed since the decision wins: nothing is overwritten.
             if (!current || current->updated_at != a.seen_updated_at ||
                 (current->status != AgentStatus::running &&
@@ -477,7 +504,8 @@ void Recovery::mark_dead(const Action& a, HeartbeatSummary& out) {
             s.marked_dead_at = util::now();
             marked = true;
             return std::optional<state::AgentState>(std::move(s));
-        });
+        },
+        k_lock_wait);
     if (!written) {
         spdlog::warn("{}: could not mark dead: {}", id, written.error());
         return;
@@ -518,8 +546,11 @@ void Recovery::notify(const Identity& id, const std::string& to, const std::stri
 void Recovery::process_lifecycle(const state::TownConfig& config,
                                  const std::vector<std::string>& rigs, HeartbeatSummary& out) {
     LifecycleInbox inbox(state::TownPaths(m_root).requests_dir());
+    // An agent of this town: its rig is listed, its role enabled, its directory there.
     auto known = [&](const Identity& id) {
-        return id.rig.empty() || std::find(rigs.begin(), rigs.end(), id.rig) != rigs.end();
+        bool rig_ok = id.rig.empty() || std::find(rigs.begin(), rigs.end(), id.rig) != rigs.end();
+        return rig_ok && config.role_enabled(state::role_name(id.role)) &&
+               is_dir(workdir_for(m_root, id));
     };
     auto batch = inbox.claim(util::now(), config.daemon.lifecycle_max_age, known);
     for (const auto& [name, reason] : batch.rejected) {
@@ -555,12 +586,27 @@ void Recovery::process_lifecycle(const state::TownConfig& config,
         if (m_stop_requested) {
             return; // left claimed: the next daemon carries it out
         }
-        execute_request(r, config, out);
+        if (execute_request(r, config, out)) {
+            m_request_attempts.erase(r.file);
+            inbox.finish(r);
+            continue;
+        }
+        // A transient failure (tmux timed out, a lock was held): stays claimed, tried again
+        // soon; given up after three attempts, with an event.
+        if (++m_request_attempts[r.file] < 3) {
+            auto soon = util::now() + util::Millis(1000);
+            out.wake_at = out.wake_at ? std::min(*out.wake_at, soon) : soon;
+            continue;
+        }
+        m_request_attempts.erase(r.file);
+        m_events.record("lifecycle_failed", r.from.str(), r.from.session(),
+                        std::string(lifecycle_action_name(r.action)) + " request " + r.id +
+                            ": failed three times");
         inbox.finish(r);
     }
 }
 
-void Recovery::execute_request(const LifecycleRequest& r, const state::TownConfig& config,
+bool Recovery::execute_request(const LifecycleRequest& r, const state::TownConfig& config,
                                HeartbeatSummary& out) {
     const std::string id = r.from.str();
     const std::string what =
@@ -568,7 +614,8 @@ void Recovery::execute_request(const LifecycleRequest& r, const state::TownConfi
     tmux::TmuxClient tmux = client();
     if (r.action == LifecycleAction::shutdown) {
         auto written = state::update_agent_state(
-            m_root, r.from, [&](const std::optional<state::AgentState>& current) {
+            m_root, r.from,
+            [&](const std::optional<state::AgentState>& current) {
                 state::AgentState s = current.value_or(state::AgentState{});
                 if (s.status != AgentStatus::stopped) {
                     s.previous_state = s.raw_state;
@@ -578,25 +625,31 @@ void Recovery::execute_request(const LifecycleRequest& r, const state::TownConfi
                 s.updated_at = util::now();
                 s.note = "shut down on request " + r.id;
                 return std::optional<state::AgentState>(std::move(s));
-            });
+            },
+            k_lock_wait);
         if (!written) {
+            // Without `stopped` on disk the heartbeat would bring it straight back.
             spdlog::error("{}: cannot record the shutdown: {}", id, written.error());
+            return false;
         }
         auto killed = tmux.kill_session(r.from.session());
         if (!killed.ok()) {
             spdlog::error("{}: kill-session failed: {}", id, killed.message);
-        } else {
-            ++out.counters.kills;
-            m_events.record("killed", id, r.from.session(), what);
+            return false;
         }
+        ++out.counters.kills;
+        m_events.record("killed", id, r.from.session(), what);
     } else {
         Action a{ActionKind::restart, r.from, what};
         a.requested = true;
-        start(a, config, out);
+        if (!start(a, config, out)) {
+            return false;
+        }
     }
     ++out.counters.lifecycle_done;
     spdlog::info("{}: lifecycle {} done", id, what);
     m_events.record("lifecycle", id, r.from.session(), what);
+    return true;
 }
 
 std::string Recovery::pane_died_hook(const std::string& id) const {
@@ -616,7 +669,7 @@ std::string Recovery::pane_died_hook(const std::string& id) const {
 }
 
 void Recovery::collect_pane_pids(const TickInput& in, HeartbeatSummary& out) {
-    if (!in.snapshot) {
+    if (!in.snapshot || m_stop_requested) {
         return;
     }
     const tmux::Snapshot* snap = &*in.snapshot;

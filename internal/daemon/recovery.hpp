@@ -62,7 +62,10 @@ public:
              std::string env_socket);
 
     /// One heartbeat with `config` and the rigs of rigs.json.
-    HeartbeatSummary run(const state::TownConfig& config, const std::vector<std::string>& rigs);
+    /// `rigs_loaded`: rigs.json has been read successfully at least once (until then lifecycle
+    /// requests wait: their identities cannot be checked).
+    HeartbeatSummary run(const state::TownConfig& config, const std::vector<std::string>& rigs,
+                         bool rigs_loaded = true);
 
     /// Re-reads restart_state.json and applies clears made by `gt daemon clear-backoff`.
     void reload_restart_state();
@@ -86,7 +89,8 @@ private:
     void read_agents(TickInput& in, HeartbeatSummary& out);
     void take_snapshot(TickInput& in, const state::TownConfig& config);
     void execute(const Action& a, const state::TownConfig& config, HeartbeatSummary& out);
-    void start(const Action& a, const state::TownConfig& config, HeartbeatSummary& out);
+    /// Creates (or replaces) the agent's session; false when it could not.
+    bool start(const Action& a, const state::TownConfig& config, HeartbeatSummary& out);
     void mark_dead(const Action& a, HeartbeatSummary& out);
     /// Records `starting` (and started_by_daemon_at) in the agent's state file; `before` gets
     /// what it replaced.
@@ -107,7 +111,7 @@ private:
     void process_lifecycle(const state::TownConfig& config, const std::vector<std::string>& rigs,
                            HeartbeatSummary& out);
     /// Executes one request (cycle/restart: kill and start fresh; shutdown: kill, state stopped).
-    void execute_request(const struct LifecycleRequest& r, const state::TownConfig& config,
+    bool execute_request(const struct LifecycleRequest& r, const state::TownConfig& config,
                          HeartbeatSummary& out);
     /// Logs `message` at warning level once per distinct (key, message).
     void warn_once(const std::string& key, const std::string& message);
@@ -128,8 +132,10 @@ private:
     std::deque<long> m_exits_recorded; ///< pane processes whose end is recorded (the hook and
                                        ///< the heartbeat may both see it)
     bool first_exit_report(long pane_pid);
-    std::map<long, util::TimePoint> m_gone_since; ///< pane processes gone, tmux not caught up
-    std::map<std::string, std::string> m_logged;  ///< warn_once memory
+    std::map<long, util::TimePoint> m_gone_since;
+    std::map<std::string, int> m_request_attempts; ///< claimed requests that failed, by file ///<
+                                                   ///< pane processes gone, tmux not caught up
+    std::map<std::string, std::string> m_logged;   ///< warn_once memory
     bool m_was_degraded = false;
     std::atomic<bool> m_stop_requested{false};
     /// Work posted from the loop (notify, clear-backoff), taken at the start of a pass.

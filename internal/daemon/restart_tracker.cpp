@@ -4,6 +4,7 @@
 #include "util/file.hpp"
 #include "util/file_lock.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -21,7 +22,7 @@ double random_jitter() {
 util::Millis backoff_for(const state::RestartConfig& c, int count, double jitter) {
     double ms = static_cast<double>(c.initial_backoff.count());
     double cap = static_cast<double>(c.max_backoff.count());
-    for (int i = 1; i < count && ms < cap; ++i) {
+    for (int i = 1; i < count && i < 64 && ms < cap; ++i) {
         ms *= c.multiplier;
     }
     ms = std::min(ms * jitter, cap);
@@ -97,7 +98,7 @@ RestartTracker::Recorded RestartTracker::record_restart(const std::string& id,
         return t <= now - m_config.crash_loop_window || t > now;
     });
     r.recent.push_back(now);
-    r.restart_count += 1;
+    r.restart_count = std::min(r.restart_count + 1, 1000);
     r.last_restart = now;
     Recorded out;
     out.backoff = backoff_for(m_config, r.restart_count, m_jitter());
@@ -190,7 +191,7 @@ bool parse_record(const json& j, RestartRecord& r) {
     if (!ok) {
         return false;
     }
-    r.restart_count = count.value_or(0) < 0 ? 0 : count.value_or(0);
+    r.restart_count = std::clamp(count.value_or(0), 0, 1000); // hostile values stay harmless
     if (auto it = j.find("recent"); it != j.end() && it->is_array()) {
         for (const auto& v : *it) {
             if (!v.is_string()) {
@@ -270,7 +271,7 @@ util::Result<std::map<std::string, RestartRecord>> RestartStateFile::load() cons
 }
 
 util::Result<std::vector<std::string>> RestartStateFile::save(RestartTracker& tracker) const {
-    auto lock = util::FileLock::acquire(m_lock_path);
+    auto lock = util::FileLock::acquire(m_lock_path, 0600, util::Millis(500));
     if (!lock) {
         return util::err(lock.error());
     }

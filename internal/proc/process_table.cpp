@@ -3,6 +3,7 @@
 #include "util/file.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <dirent.h>
 
@@ -26,6 +27,15 @@ bool parse_stat(const std::string& text, ProcessEntry& out) {
     out.ppid = static_cast<pid_t>(ppid);
     out.comm = text.substr(open + 1, close - open - 1);
     return true;
+}
+
+bool process_gone(pid_t pid) {
+    auto text = util::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+    if (!text) {
+        return text.error_code() == ENOENT || text.error_code() == ESRCH;
+    }
+    auto close = text->rfind(')');
+    return close != std::string::npos && close + 2 < text->size() && (*text)[close + 2] == 'Z';
 }
 
 std::optional<int> zombie_wait_status(pid_t pid) {

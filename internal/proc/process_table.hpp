@@ -32,6 +32,10 @@ private:
     std::multimap<pid_t, pid_t> m_children; ///< ppid → pid
 };
 
+/// True when `pid` has ended: no such process, or a zombie. Any other failure to read /proc
+/// (descriptors exhausted, …) is "not known to be gone": false, so nothing is killed on it.
+bool process_gone(pid_t pid);
+
 /// The wait status (as waitpid reports it) of a zombie — a process that has ended and not yet
 /// been reaped by its parent — from field 52 of /proc/<pid>/stat; nullopt for a live, reaped
 /// or unknown process. Lets the daemon learn how an agent ended when tmux is slow to tell.

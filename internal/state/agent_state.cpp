@@ -123,14 +123,15 @@ std::string agent_state_json(const AgentState& s) {
 util::Result<std::optional<AgentState>> update_agent_state(
     const std::string& town_root, const Identity& id,
     const std::function<std::optional<AgentState>(const std::optional<AgentState>& current)>&
-        update) {
+        update,
+    util::Millis lock_timeout) {
     TownPaths p(town_root);
     std::string subdir = agents_subdir(id);
     std::string rel = subdir.empty() ? "agents" : "agents/" + subdir;
     if (auto st = util::make_dirs_below(town_root, rel, 0700); !st) {
         return util::Error{st.error()};
     }
-    auto lock = util::FileLock::acquire(p.agents_dir() + "/.lock");
+    auto lock = util::FileLock::acquire(p.agents_dir() + "/.lock", 0600, lock_timeout);
     if (!lock) {
         return util::Error{lock.error(), lock.error_code()};
     }

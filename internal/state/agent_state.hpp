@@ -55,7 +55,8 @@ std::string agent_state_json(const AgentState& s);
 util::Result<std::optional<AgentState>> update_agent_state(
     const std::string& town_root, const Identity& id,
     const std::function<std::optional<AgentState>(const std::optional<AgentState>& current)>&
-        update);
+        update,
+    util::Millis lock_timeout = util::Millis(10'000));
 
 /// `gt agent report`: a locked read-modify-write that sets identity (canonical), state and
 /// updated_at (now); sets `hook` only when given (an empty string clears it, nullopt keeps the

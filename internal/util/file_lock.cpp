@@ -5,20 +5,29 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <thread>
 
 namespace gt::util {
 
-Result<FileLock> FileLock::acquire(const std::string& path, mode_t mode) {
+Result<FileLock> FileLock::acquire(const std::string& path, mode_t mode, Millis timeout) {
     Fd fd = open_cloexec(path, O_RDWR | O_CREAT | O_NOFOLLOW, mode);
     if (!fd) {
         int e = errno;
         return err("cannot open lock file " + path + ": " + errno_text(e), e);
     }
-    while (::flock(fd.get(), LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            int e = errno;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (e != EINTR && e != EWOULDBLOCK) {
             return err("cannot lock " + path + ": " + errno_text(e), e);
         }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            // A holder that never lets go (a stopped `gt agent report`) must not stall us.
+            return err("cannot lock " + path + ": still held by another process after " +
+                           format_duration(timeout),
+                       EWOULDBLOCK);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return FileLock(std::move(fd));
 }

@@ -2,6 +2,7 @@
 
 #include "fd.hpp"
 #include "result.hpp"
+#include "time.hpp"
 
 #include <string>
 #include <sys/types.h>
@@ -14,9 +15,10 @@ namespace gt::util {
 /// so a child process never inherits the lock.
 class FileLock {
 public:
-    /// Opens (creating) `path` and blocks until the exclusive lock is granted. A signal that
-    /// interrupts the wait is retried.
-    static Result<FileLock> acquire(const std::string& path, mode_t mode = 0600);
+    /// Opens (creating) `path` and waits until the exclusive lock is granted, at most `timeout`
+    /// (then an error: a stopped holder must never stall the daemon).
+    static Result<FileLock> acquire(const std::string& path, mode_t mode = 0600,
+                                    Millis timeout = Millis(10'000));
 
     FileLock(FileLock&&) = default;
     FileLock& operator=(FileLock&&) = default;

@@ -162,8 +162,9 @@ Result<Millis> parse_duration(std::string_view s) {
             return bad("unknown duration unit");
         }
         total_ms += value * scale;
-        if (total_ms > 1e15) {
-            return bad("duration too large");
+        if (total_ms > 8.64e10) {
+            // Steady-clock arithmetic in nanoseconds must never overflow.
+            return bad("duration too large (at most 1000 days)");
         }
     }
     return Millis(static_cast<std::int64_t>(std::llround(total_ms)));

@@ -167,3 +167,14 @@ TEST(RestartTracker, ClearsFromAnotherProcessAreMergedOnce) {
     EXPECT_TRUE(t.merge_clears(disk).empty());
     EXPECT_EQ(t.find("x")->restart_count, 1);
 }
+
+TEST(RestartTracker, HostileCountsFromDiskStayHarmless) {
+    auto parsed = parse_restart_state(R"({"x":{"restart_count":2147483647}})", "f");
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->at("x").restart_count, 1000);
+    state::RestartConfig c;
+    c.multiplier = 1.0;
+    auto t = exact_tracker(c);
+    t.replace(*parsed);
+    EXPECT_EQ(t.record_restart("x", t0()).backoff, 30s); // no overflow, no endless loop
+}

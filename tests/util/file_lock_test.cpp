@@ -66,3 +66,13 @@ TEST(FileLock, DescriptorIsCloseOnExecAndSymlinkIsRefused) {
     }
     EXPECT_TRUE(found);
 }
+
+TEST(FileLock, GivesUpAfterTheTimeoutWhileAnotherHoldsIt) {
+    gt::test::TempDir dir("gt-lock");
+    std::string path = dir.path() + "/x.lock";
+    auto held = gt::util::FileLock::acquire(path);
+    ASSERT_TRUE(held);
+    auto second = gt::util::FileLock::acquire(path, 0600, std::chrono::milliseconds(50));
+    ASSERT_FALSE(second);
+    EXPECT_NE(second.error().find("still held"), std::string::npos) << second.error();
+}

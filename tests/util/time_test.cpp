@@ -62,3 +62,8 @@ TEST(Size, ParsesUnits) {
     EXPECT_FALSE(parse_size("lots").ok());
     EXPECT_FALSE(parse_size("10 parsecs").ok());
 }
+
+TEST(Duration, AbsurdlyLargeDurationsAreRefused) {
+    EXPECT_FALSE(gt::util::parse_duration("10000000h"));
+    EXPECT_TRUE(gt::util::parse_duration("24000h")); // 1000 days
+}
