@@ -84,6 +84,9 @@ public:
     void request_stop() { m_stop_requested = true; }
 
 private:
+    /// How long the heartbeat waits for an agent file's lock before skipping that write.
+    static constexpr util::Millis k_lock_wait{500};
+
     TickInput gather(const state::TownConfig& config, const std::vector<std::string>& rigs,
                      HeartbeatSummary& out);
     void read_agents(TickInput& in, HeartbeatSummary& out);

@@ -175,6 +175,11 @@ Status make_dirs_below(const std::string& base, const std::string& rel, mode_t m
     return {};
 }
 
+bool is_dir(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool path_exists(const std::string& path) {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0;

@@ -40,6 +40,9 @@ void sync_dir(const std::string& dir);
 /// The directory part of `path` ("." when there is none).
 std::string dir_name(const std::string& path);
 
+/// True when `path` is a directory (symlinks followed).
+bool is_dir(const std::string& path);
+
 /// True when `path` exists (any type, symlinks not followed).
 bool path_exists(const std::string& path);
 
