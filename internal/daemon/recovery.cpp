@@ -139,7 +139,6 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     Decision decision = decide(in);
 
     out.degraded = !in.snapshot;
-    out.agents_json = agents_json(in);
     for (const auto& id : supervised(in)) {
         ++out.supervised;
         if (in.snapshot && in.snapshot->has(id.session()) &&

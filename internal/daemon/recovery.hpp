@@ -150,7 +150,8 @@ private:
     Posted m_posted;
     void apply_posted();
     void collect_pane_pids(const TickInput& in, HeartbeatSummary& out);
-    std::string agents_json(const TickInput& in) const;
+    /// The agent table, with sessions as `snap` shows them (nullptr: unknown).
+    std::string agents_json(const TickInput& in, const tmux::Snapshot* snap) const;
 };
 
 } // namespace gt::daemon

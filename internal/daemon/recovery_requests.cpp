@@ -1,6 +1,6 @@
 // The parts of the recovery pass that serve requests from outside it: the lifecycle inbox
 // (§6), pane-died notifications and clear-backoff from the control socket (§5.6, §7), and the
-// agent table that `status` shows.
+// agent table that `status` shows and the pane processes the daemon watches after a pass.
 #include "lifecycle.hpp"
 #include "recovery.hpp"
 #include "state/agent_state.hpp"
@@ -143,6 +143,7 @@ std::string Recovery::pane_died_hook(const std::string& id) const {
 
 void Recovery::collect_pane_pids(const TickInput& in, HeartbeatSummary& out) {
     if (!in.snapshot || m_stop_requested) {
+        out.agents_json = agents_json(in, in.snapshot ? &*in.snapshot : nullptr);
         return;
     }
     const tmux::Snapshot* snap = &*in.snapshot;
@@ -155,6 +156,7 @@ void Recovery::collect_pane_pids(const TickInput& in, HeartbeatSummary& out) {
             snap = &*fresh;
         }
     }
+    out.agents_json = agents_json(in, snap); // as things stand after this pass
     for (const auto& id : supervised(in)) {
         auto it = snap->sessions.find(id.session());
         if (it != snap->sessions.end() && it->second.agent_alive) {
@@ -216,13 +218,13 @@ void Recovery::apply_posted() {
     }
 }
 
-std::string Recovery::agents_json(const TickInput& in) const {
+std::string Recovery::agents_json(const TickInput& in, const tmux::Snapshot* snap) const {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& [key, f] : in.agents) {
         nlohmann::json row = {{"identity", key}, {"session", f.id.session()}};
-        bool exists = in.snapshot && in.snapshot->has(f.id.session());
+        bool exists = snap && snap->has(f.id.session());
         row["session_exists"] = exists;
-        row["alive"] = exists && in.snapshot->sessions.at(f.id.session()).agent_alive;
+        row["alive"] = exists && snap->sessions.at(f.id.session()).agent_alive;
         row["state"] = f.report ? nlohmann::json(f.report->raw_state) : nlohmann::json(nullptr);
         row["hook"] = f.report ? f.report->hook : "";
         const RestartRecord* r = m_tracker.find(key);
