@@ -64,7 +64,6 @@ private:
 /// The result of one heartbeat's blocking part, applied on the loop.
 struct TickResult {
     util::Result<state::TownConfig> config{util::err("not loaded")};
-    std::size_t rigs = 0;
     std::string rigs_error;
     HeartbeatSummary summary;
     util::Millis duration{0};
@@ -220,6 +219,7 @@ private:
         case SIGUSR2:
             // The heartbeat re-reads restart_state.json first (clear-backoff), then acts on it.
             spdlog::info("received SIGUSR2: reloading restart_state.json");
+            m_tick.recovery.request_reload();
             m_heartbeat.trigger();
             break;
         }
@@ -266,7 +266,6 @@ private:
         } else {
             result->rigs_error = rigs.error() + " (keeping the last good rig list)";
         }
-        result->rigs = m_tick.rigs.size();
         result->summary = m_tick.recovery.run(m_tick.config, m_tick.rigs, m_tick.rigs_loaded);
         result->duration =
             std::chrono::duration_cast<util::Millis>(std::chrono::steady_clock::now() - started);

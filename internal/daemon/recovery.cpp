@@ -127,7 +127,9 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     m_tracker.set_config(config.daemon.restart);
     m_tmux_timeout = config.daemon.tmux_timeout;
     m_tmux_socket = m_env_socket.empty() ? config.tmux_socket : m_env_socket;
-    reload_restart_state();
+    if (m_reload_requested.exchange(false)) {
+        reload_restart_state(); // not every pass: saving merges clears from the file anyway
+    }
     HeartbeatSummary out;
     apply_posted();
     if (rigs_loaded) {

@@ -67,10 +67,9 @@ public:
     HeartbeatSummary run(const state::TownConfig& config, const std::vector<std::string>& rigs,
                          bool rigs_loaded = true);
 
-    /// Re-reads restart_state.json and applies clears made by `gt daemon clear-backoff`.
-    void reload_restart_state();
-
-    const RestartTracker& tracker() const { return m_tracker; }
+    /// Asks the next pass to re-read restart_state.json (SIGUSR2: a `gt daemon clear-backoff`
+    /// that could not reach the socket edited it). Thread-safe.
+    void request_reload() { m_reload_requested = true; }
 
     /// `gt daemon notify` (the pane-died hook, §5.6): records how `id`'s pane ended; the next
     /// pass (triggered at once) restarts it. Thread-safe.
@@ -141,6 +140,9 @@ private:
     std::map<std::string, std::string> m_logged;   ///< warn_once memory
     bool m_was_degraded = false;
     std::atomic<bool> m_stop_requested{false};
+    std::atomic<bool> m_reload_requested{false};
+    /// Re-reads restart_state.json and applies clears made by `gt daemon clear-backoff`.
+    void reload_restart_state();
     /// Work posted from the loop (notify, clear-backoff), taken at the start of a pass.
     struct Posted {
         std::vector<std::tuple<std::string, std::optional<int>, int, long>> exits;
