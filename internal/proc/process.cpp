@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
@@ -52,6 +53,9 @@ int pidfd_open(pid_t pid) {
 } // namespace
 
 std::string RunResult::describe() const {
+    if (cancelled) {
+        return "cancelled";
+    }
     if (timed_out) {
         return "timed out";
     }
@@ -73,7 +77,7 @@ util::Result<pid_t> spawn(const SpawnOptions& o) {
     sigfillset(&all);
     sigdelset(&all, SIGKILL);
     sigdelset(&all, SIGSTOP);
-    posix_spawnattr_setsigmask(&a.attr, &empty);
+    posix_spawnattr_setsigmask(&a.attr, o.blocked_signals ? &*o.blocked_signals : &empty);
     posix_spawnattr_setsigdefault(&a.attr, &all);
     if (o.new_session) {
         flags |= POSIX_SPAWN_SETSID;
@@ -147,7 +151,20 @@ bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int& status) {
     }
 }
 
+RealProcessRunner::RealProcessRunner() : m_cancel_event(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+void RealProcessRunner::cancel() {
+    m_cancelled = true;
+    if (m_cancel_event) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(m_cancel_event.get(), &one, sizeof one);
+    }
+}
+
 util::Result<RunResult> RealProcessRunner::run(const RunOptions& o) {
+    if (m_cancelled) {
+        return util::err("not started: shutting down", ECANCELED);
+    }
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
         return util::err(std::string("pipe: ") + util::errno_text(errno), errno);
@@ -186,7 +203,12 @@ util::Result<RunResult> RealProcessRunner::run(const RunOptions& o) {
             result.timed_out = true;
             break;
         }
-        pollfd fds[3];
+        if (m_cancelled) {
+            // Each run kills its own child: only the thread that reaps it knows it is not reused.
+            result.cancelled = true;
+            break;
+        }
+        pollfd fds[4];
         int n = 0;
         if (out_r) {
             fds[n++] = {out_r.get(), POLLIN, 0};
@@ -199,6 +221,11 @@ util::Result<RunResult> RealProcessRunner::run(const RunOptions& o) {
             pidfd_index = n;
             fds[n++] = {pidfd.get(), POLLIN, 0};
         }
+        int cancel_index = -1;
+        if (m_cancel_event) {
+            cancel_index = n;
+            fds[n++] = {m_cancel_event.get(), POLLIN, 0};
+        }
         int timeout_ms = static_cast<int>(std::min<long long>(left.count(), 1000));
         if (!pidfd && !exited && !out_r && !err_r) {
             timeout_ms = std::min(timeout_ms, 5);
@@ -208,7 +235,7 @@ util::Result<RunResult> RealProcessRunner::run(const RunOptions& o) {
             break;
         }
         for (int i = 0; i < n && rc > 0; ++i) {
-            if (i == pidfd_index || fds[i].revents == 0) {
+            if (i == pidfd_index || i == cancel_index || fds[i].revents == 0) {
                 continue;
             }
             util::Fd& which = fds[i].fd == out_r.get() ? out_r : err_r;
@@ -244,7 +271,7 @@ util::Result<RunResult> RealProcessRunner::run(const RunOptions& o) {
             }
         }
     }
-    if (result.timed_out) {
+    if (result.timed_out || result.cancelled) {
         ::kill(-pid, SIGKILL);
         ::kill(pid, SIGKILL);
     }

@@ -3,7 +3,9 @@
 #include "util/fd.hpp"
 #include "util/result.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -23,6 +25,9 @@ struct SpawnOptions {
     int stdout_fd = -1;                          ///< -1: /dev/null
     int stderr_fd = -1;                          ///< -1: /dev/null
     std::vector<std::pair<int, int>> keep_fds;   ///< {parent fd, child fd}; child fd > 2
+    /// Signals blocked in the child from its first instruction (default: none). `gt daemon
+    /// start` uses it so that the daemon cannot die of a signal before it handles them.
+    std::optional<sigset_t> blocked_signals;
 };
 
 /// Starts a child with posix_spawnp. Returns its pid. The caller owns reaping it.
@@ -33,6 +38,7 @@ struct RunResult {
     int exit_code = -1;     ///< exit status when it exited normally, else -1
     int signal = 0;         ///< terminating signal, else 0
     bool timed_out = false; ///< killed by us at the timeout
+    bool cancelled = false; ///< killed by us because the runner was cancelled (shutdown)
     std::string out;        ///< everything it wrote to stdout (capped)
     std::string err;        ///< everything it wrote to stderr (capped)
     /// True when it exited 0 by itself.
@@ -62,7 +68,15 @@ public:
 /// child, its own process group killed at the timeout, the exact pid reaped.
 class RealProcessRunner final : public ProcessRunner {
 public:
+    RealProcessRunner();
     util::Result<RunResult> run(const RunOptions& options) override;
+    /// Kills every child running now (each run returns at once, `cancelled`) and refuses every
+    /// later run: a daemon told to stop must not wait for a hung tmux. Thread-safe.
+    void cancel();
+
+private:
+    std::atomic<bool> m_cancelled{false};
+    util::Fd m_cancel_event; ///< an eventfd, readable once cancel() ran: wakes every run's poll
 };
 
 /// Our environment without the variables named in `drop`, with `set` ("K=V") added or replacing.

@@ -23,9 +23,11 @@ public:
 private:
     void rig(const std::string& dir, const std::string& rig);
     void members(const std::string& dir, const std::string& rig, Role role);
-    /// Entries to pass over silently: the lock file and in-flight temp files.
-    static bool ignored(const std::string& name) {
-        return name == ".lock" || name.find(".tmp.") != std::string::npos;
+    /// Entries to pass over silently: lock files (each agent's `<name>.json.lock`, and the
+    /// `.lock` that older versions shared) and in-flight temp files.
+    static bool ignored(const util::DirEntry& e) {
+        bool lock = e.name == ".lock" || e.name.ends_with(".json.lock");
+        return (lock && e.type == Type::file) || e.name.find(".tmp.") != std::string::npos;
     }
     void skip(const std::string& path, const std::string& why) {
         if (m_skipped) {
@@ -54,7 +56,7 @@ void AgentWalk::top(const std::string& dir) {
     auto list = entries(dir);
     for (const auto& e : list.value_or(std::vector<util::DirEntry>{})) {
         std::string path = dir + "/" + e.name;
-        if (ignored(e.name)) {
+        if (ignored(e)) {
             continue;
         }
         if (e.type == Type::file && (e.name == "deacon.json" || e.name == "mayor.json")) {
@@ -73,7 +75,7 @@ void AgentWalk::rig(const std::string& dir, const std::string& rig_name) {
     auto list = entries(dir);
     for (const auto& e : list.value_or(std::vector<util::DirEntry>{})) {
         std::string path = dir + "/" + e.name;
-        if (ignored(e.name)) {
+        if (ignored(e)) {
             continue;
         }
         if (e.type == Type::file && (e.name == "witness.json" || e.name == "refinery.json")) {
@@ -92,7 +94,7 @@ void AgentWalk::members(const std::string& dir, const std::string& rig_name, Rol
     const char* what = role == Role::crew ? "crew" : "polecat";
     for (const auto& e : list.value_or(std::vector<util::DirEntry>{})) {
         std::string path = dir + "/" + e.name;
-        if (ignored(e.name)) {
+        if (ignored(e)) {
             continue;
         }
         constexpr std::string_view ext = ".json";

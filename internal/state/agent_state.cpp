@@ -2,7 +2,6 @@
 
 #include "json_fields.hpp"
 #include "json_file.hpp"
-#include "town.hpp"
 #include "util/file.hpp"
 #include "util/file_lock.hpp"
 
@@ -103,6 +102,10 @@ AgentStatus parse_status(std::string_view text) {
     return AgentStatus::unknown;
 }
 
+std::string agent_lock_file(const std::string& state_file) {
+    return state_file + ".lock";
+}
+
 bool agent_may_report(AgentStatus s) {
     return s == AgentStatus::idle || s == AgentStatus::running || s == AgentStatus::working ||
            s == AgentStatus::stuck || s == AgentStatus::stopped;
@@ -125,17 +128,18 @@ util::Result<std::optional<AgentState>> update_agent_state(
     const std::function<std::optional<AgentState>(const std::optional<AgentState>& current)>&
         update,
     util::Millis lock_timeout) {
-    TownPaths p(town_root);
     std::string subdir = agents_subdir(id);
     std::string rel = subdir.empty() ? "agents" : "agents/" + subdir;
     if (auto st = util::make_dirs_below(town_root, rel, 0700); !st) {
         return util::Error{st.error()};
     }
-    auto lock = util::FileLock::acquire(p.agents_dir() + "/.lock", 0600, lock_timeout);
+    std::string path = town_root + "/" + id.state_file();
+    // One lock per agent: with one for the whole town, 50 agents reporting at once queued
+    // behind each other until some gave up.
+    auto lock = util::FileLock::acquire(agent_lock_file(path), 0600, lock_timeout);
     if (!lock) {
         return util::Error{lock.error(), lock.error_code()};
     }
-    std::string path = town_root + "/" + id.state_file();
     std::optional<AgentState> current;
     if (auto read = read_agent_state(path); read) {
         current = std::move(*read);

@@ -45,13 +45,18 @@ util::Result<AgentState> read_agent_state(const std::string& path);
 /// The JSON text of `s` (every §4 field; daemon fields only when set).
 std::string agent_state_json(const AgentState& s);
 
+/// The lock file of one agent's state file: `agents/<identity>.json.lock`, beside it.
+std::string agent_lock_file(const std::string& state_file);
+
 /// Locked read-modify-write of one agent's state file (§4: no lost update between an agent's
-/// report and the daemon's mark-dead). Takes an exclusive flock on `agents/.lock` (created
-/// 0600, close-on-exec) for the whole read-modify-write, reads the current file (nullopt when
-/// missing or invalid), calls `update`; when it returns a value, writes it atomically (0600,
-/// creating `agents/<rig>/...` directories 0700 as needed). `update` returning nullopt writes
-/// nothing. The written identity is always `id.str()`, whatever `update` put there. Returns what
-/// was written (or nullopt when nothing was).
+/// report and the daemon's mark-dead). Takes an exclusive flock on that agent's own lock file
+/// (agent_lock_file(); created 0600, never through a symlink, close-on-exec) for the whole
+/// read-modify-write, so updates of different agents never wait on each other; `lock_timeout`
+/// bounds the wait for this agent's lock. Reads the current file (nullopt when missing or
+/// invalid), calls `update`; when it returns a value, writes it atomically (0600, creating
+/// `agents/<rig>/...` directories 0700 as needed). `update` returning nullopt writes nothing. The
+/// written identity is always `id.str()`, whatever `update` put there. Returns what was written
+/// (or nullopt when nothing was).
 util::Result<std::optional<AgentState>> update_agent_state(
     const std::string& town_root, const Identity& id,
     const std::function<std::optional<AgentState>(const std::optional<AgentState>& current)>&
@@ -77,8 +82,9 @@ struct AgentFile {
 /// Every `agents/**/*.json` whose path is a valid identity (`agents/deacon.json`,
 /// `agents/<rig>/witness.json`, `agents/<rig>/polecats/<name>.json`, …). Paths that are not
 /// valid identities are skipped (the caller gets them in `skipped` to log, as
-/// `<path>: <reason>`); `agents/.lock` and in-flight temp files are passed over silently. Never
-/// follows symlinks (a symlinked directory or file is skipped). Files are not read here.
+/// `<path>: <reason>`); lock files (`*.json.lock`, and the `agents/.lock` of older versions) and
+/// in-flight temp files are passed over silently. Never follows symlinks (a symlinked directory
+/// or file is skipped). Files are not read here.
 std::vector<AgentFile> list_agent_files(const std::string& town_root,
                                         std::vector<std::string>* skipped = nullptr);
 

@@ -3,6 +3,7 @@
 #include "json_file.hpp"
 #include "town.hpp"
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace gt::state {
@@ -21,6 +22,96 @@ std::string type_of(const json& v) {
         t += " " + shown;
     }
     return t;
+}
+
+/// Splits a command string into words the way a POSIX shell does, but without any expansion:
+/// the command runs without a shell, so what only a shell could carry out is refused rather
+/// than passed on as literal text. Errors say what, and where (positions count from 1).
+util::Result<std::vector<std::string>> split_words(const std::string& s) {
+    auto at = [](std::size_t i) { return " at position " + std::to_string(i + 1); };
+    auto needs_shell = [&](const std::string& what, std::size_t i, const char* context) {
+        return util::err(what + at(i) + context +
+                         " needs a shell, and the command runs without one: quote it, or give "
+                         "the command as an array of words");
+    };
+    auto shown = [](char c) { return std::string("'") + c + "'"; };
+    std::vector<std::string> words;
+    std::string word;
+    bool in_word = false; // a word has begun, even if empty so far ('' is an empty word)
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == ' ' || c == '\t') {
+            if (in_word) {
+                words.push_back(std::move(word));
+                word.clear();
+                in_word = false;
+            }
+        } else if (c == '\'') {
+            auto end = s.find('\'', i + 1);
+            if (end == std::string::npos) {
+                return util::err("unterminated single quote" + at(i));
+            }
+            word.append(s, i + 1, end - i - 1);
+            i = end;
+            in_word = true;
+        } else if (c == '"') {
+            std::size_t open = i;
+            for (++i; i < s.size() && s[i] != '"'; ++i) {
+                if (s[i] == '\\' && i + 1 < s.size() &&
+                    std::string_view("\\\"$`\n").find(s[i + 1]) != std::string_view::npos) {
+                    if (s[++i] != '\n') { // backslash-newline continues the line: nothing
+                        word += s[i];
+                    }
+                } else if (s[i] == '$' || s[i] == '`') {
+                    return needs_shell(shown(s[i]), i, ", inside double quotes,");
+                } else {
+                    word += s[i];
+                }
+            }
+            if (i == s.size()) {
+                return util::err("unterminated double quote" + at(open));
+            }
+            in_word = true;
+        } else if (c == '\\') {
+            if (i + 1 == s.size()) {
+                return util::err("a backslash" + at(i) + " escapes nothing: it ends the string");
+            }
+            if (s[++i] != '\n') {
+                word += s[i];
+                in_word = true;
+            }
+        } else if (c == '\n') {
+            return needs_shell("unquoted newline", i, "");
+        } else if (std::string_view(";&|<>()$`*?[").find(c) != std::string_view::npos ||
+                   (!in_word && (c == '~' || c == '#'))) {
+            return needs_shell("unquoted " + shown(c), i, "");
+        } else {
+            word += c;
+            in_word = true;
+        }
+    }
+    if (in_word) {
+        words.push_back(std::move(word));
+    }
+    return words;
+}
+
+/// Why `name` is not a tmux socket name (`tmux -L`), or "" when it is one (or empty).
+std::string socket_name_problem(std::string_view name) {
+    auto allowed = [](char c, bool first) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '_' || (!first && (c == '.' || c == '-'));
+    };
+    bool ok = name.size() <= 64;
+    for (std::size_t i = 0; ok && i < name.size(); ++i) {
+        ok = allowed(name[i], i == 0);
+    }
+    if (ok) {
+        return "";
+    }
+    return "not a tmux socket name: '" + std::string(name) +
+           "' (a plain file name: letters, digits, '_', '.' and '-', at most 64, not starting "
+           "with '.' or '-')";
 }
 
 /// Walks one JSON object, reading optional fields into typed values; the first problem wins.
@@ -131,7 +222,8 @@ public:
             return fail(key, "must be at least 4KiB");
         }
     }
-    /// A command: a string (split on whitespace) or an array of strings.
+    /// A command: a string (split into words like a shell, see split_words()) or an array of
+    /// strings.
     void command(const char* key, std::vector<std::string>& out) {
         const json* v = field(key);
         if (!v) {
@@ -139,13 +231,11 @@ public:
         }
         std::vector<std::string> words;
         if (v->is_string()) {
-            std::string s = v->get<std::string>();
-            std::size_t pos = 0;
-            while ((pos = s.find_first_not_of(" \t", pos)) != std::string::npos) {
-                auto end = s.find_first_of(" \t", pos);
-                words.push_back(s.substr(pos, end == std::string::npos ? end : end - pos));
-                pos = end;
+            auto split = split_words(v->get<std::string>());
+            if (!split) {
+                return fail(key, split.error());
             }
+            words = std::move(*split);
         } else if (v->is_array()) {
             for (const auto& w : *v) {
                 if (!w.is_string()) {
@@ -244,7 +334,7 @@ bool TownConfig::role_enabled(const std::string& role) const {
 }
 
 util::Result<TownConfig> parse_town_config(const std::string& text, const std::string& where) {
-    auto parsed = parse_json(text, where);
+    auto parsed = parse_json(text, where, DuplicateKeys::reject);
     if (!parsed) {
         return util::Error{parsed.error()};
     }
@@ -316,6 +406,9 @@ util::Result<TownConfig> parse_town_config(const std::string& text, const std::s
     if (const json* t = in.object("tmux")) {
         Reader tmux(where, "tmux.", *t);
         tmux.string("socket", c.tmux_socket);
+        if (auto why = socket_name_problem(c.tmux_socket); !tmux.failed() && !why.empty()) {
+            tmux.fail("socket", why);
+        }
         if (tmux.failed()) {
             return util::err(tmux.error());
         }
@@ -333,6 +426,22 @@ util::Result<TownConfig> load_town_config(const std::string& town_root) {
         return util::Error{text.error(), text.error_code()};
     }
     return parse_town_config(*text, path);
+}
+
+util::Status validate_tmux_socket_name(std::string_view field, std::string_view name) {
+    if (auto why = socket_name_problem(name); !why.empty()) {
+        return util::err(std::string(field) + ": " + why);
+    }
+    return {};
+}
+
+util::Result<std::string> tmux_socket_from_env() {
+    const char* env = std::getenv("GT_TMUX_SOCKET");
+    std::string name = env ? env : "";
+    if (auto st = validate_tmux_socket_name("GT_TMUX_SOCKET", name); !st) {
+        return util::err(st.error());
+    }
+    return name;
 }
 
 std::string default_town_json(const std::string& name) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gt::state {
@@ -71,6 +72,14 @@ util::Result<TownConfig> parse_town_config(const std::string& text, const std::s
 
 /// Loads and validates `<root>/mayor/town.json`.
 util::Result<TownConfig> load_town_config(const std::string& town_root);
+
+/// Validates a tmux socket name (what `tmux -L` takes): a plain file name matching
+/// `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$` (no `/`, not `.` or `..`). Empty (the default server) is
+/// valid. Errors read `<field>: <reason>`.
+util::Status validate_tmux_socket_name(std::string_view field, std::string_view name);
+
+/// $GT_TMUX_SOCKET, validated as above; empty when unset or empty.
+util::Result<std::string> tmux_socket_from_env();
 
 /// The default town.json content for a new town called `name`.
 std::string default_town_json(const std::string& name);

@@ -14,8 +14,16 @@ util::Result<nlohmann::json> read_json(const std::string& path,
                                        std::size_t cap = util::k_max_file_size,
                                        bool follow_symlinks = true);
 
-/// Parses JSON text without exceptions; the error names `where`.
-util::Result<nlohmann::json> parse_json(const std::string& text, const std::string& where);
+/// What a key repeated inside one object means.
+enum class DuplicateKeys {
+    last_wins, ///< what JSON parsers do by default
+    reject,    ///< an error naming the key's path (configuration files: no silent choice)
+};
+
+/// Parses JSON text without exceptions; the error names `where`. With DuplicateKeys::reject a
+/// repeated key is an error such as `<where>: duplicate key 'daemon.heartbeat_interval'`.
+util::Result<nlohmann::json> parse_json(const std::string& text, const std::string& where,
+                                        DuplicateKeys duplicates = DuplicateKeys::last_wins);
 
 /// Writes `value` (pretty-printed, trailing newline) atomically, mode 0600.
 util::Status write_json(const std::string& path, const nlohmann::json& value);

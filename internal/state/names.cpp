@@ -1,5 +1,6 @@
 #include "names.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace gt::state {
@@ -22,6 +23,12 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
         }
         start = pos + 1;
     }
+}
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string printable(std::string_view s) {
@@ -76,6 +83,15 @@ util::Status validate_name(std::string_view what, std::string_view name) {
             return util::err(
                 "invalid " + w + " name '" + printable(name) +
                 "': use letters, digits and '_' (not first); '-' is the session-name separator");
+        }
+    }
+    if (what == "rig") {
+        for (std::string_view reserved : k_reserved_rig_names) {
+            if (same_ignoring_case(name, reserved)) {
+                return util::err("invalid rig name '" + std::string(name) +
+                                 "': reserved by gt's town layout (the town's own " +
+                                 std::string(reserved) + "/ directory)");
+            }
         }
     }
     if (what == "polecat" && (name == "witness" || name == "refinery" || name == "crew")) {

@@ -13,8 +13,16 @@ enum class Role { deacon, mayor, witness, refinery, crew, polecat };
 /// The role's name as written in config and output: "deacon", "polecat", …
 const char* role_name(Role role);
 
-/// Validates a rig, polecat or crew name (§1): `^[A-Za-z0-9][A-Za-z0-9_]{0,39}$`.
-/// `what` ("rig", "polecat", "crew") goes into the message.
+/// The town's own top-level directories (TownPaths): no rig may be named like one, in any case
+/// (macOS file systems ignore case), or its directories would land inside gt's layout.
+inline constexpr std::string_view k_reserved_rig_names[] = {"mayor", "daemon", "agents", "mail",
+                                                            "deacon"};
+
+/// Validates a rig, polecat or crew name (§1): `^[A-Za-z0-9][A-Za-z0-9_]{0,39}$`; a rig name
+/// must not be one of k_reserved_rig_names (compared case-insensitively), a polecat name not
+/// `witness`, `refinery` or `crew`. `what` ("rig", "polecat", "crew") goes into the message.
+/// Every way a rig name comes in (gt rig add, identities, the agents/ walk, rigs.json, lifecycle
+/// requests) goes through here.
 util::Status validate_name(std::string_view what, std::string_view name);
 
 /// A parsed, normalised identity (§1).

@@ -114,11 +114,15 @@ util::Status init_town(const std::string& dir_in, const std::string& name_in) {
 namespace {
 
 util::Result<json> read_rigs_doc(const TownPaths& p) {
-    auto doc = read_json(p.rigs_json());
-    if (!doc) {
-        if (doc.error_code() == ENOENT) {
+    auto text = util::read_file(p.rigs_json());
+    if (!text) {
+        if (text.error_code() == ENOENT) {
             return json{{"version", 1}, {"rigs", json::object()}};
         }
+        return util::Error{text.error(), text.error_code()};
+    }
+    auto doc = parse_json(*text, p.rigs_json(), DuplicateKeys::reject);
+    if (!doc) {
         return doc;
     }
     if (!doc->is_object() || (doc->contains("rigs") && !(*doc)["rigs"].is_object())) {

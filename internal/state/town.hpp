@@ -20,6 +20,9 @@ public:
     std::string daemon_dir() const { return m_root + "/daemon"; }
     std::string lock_file() const { return m_root + "/daemon/daemon.lock"; }
     std::string pid_file() const { return m_root + "/daemon/daemon.pid"; }
+    /// Taken briefly by whoever writes daemon.pid or state.json outside a running daemon's own
+    /// writes: a starting daemon, and a command cleaning up after a dead one.
+    std::string state_lock_file() const { return m_root + "/daemon/state.lock"; }
     std::string state_file() const { return m_root + "/daemon/state.json"; }
     std::string log_file() const { return m_root + "/daemon/daemon.log"; }
     std::string events_file() const { return m_root + "/daemon/events.jsonl"; }

@@ -23,12 +23,48 @@ Fd open_cloexec(const std::string& path, int flags, mode_t mode) {
     return Fd(fd);
 }
 
-Result<std::string> read_file(const std::string& path, std::size_t cap, bool follow_symlinks) {
-    int flags = O_RDONLY | O_NONBLOCK | (follow_symlinks ? 0 : O_NOFOLLOW);
-    Fd fd = open_cloexec(path, flags);
+namespace {
+
+std::string type_name(mode_t mode) {
+    if (S_ISREG(mode)) {
+        return "a regular file";
+    }
+    if (S_ISDIR(mode)) {
+        return "a directory";
+    }
+    if (S_ISFIFO(mode)) {
+        return "a FIFO";
+    }
+    if (S_ISLNK(mode)) {
+        return "a symlink";
+    }
+    if (S_ISSOCK(mode)) {
+        return "a socket";
+    }
+    return "a device";
+}
+
+} // namespace
+
+std::string describe_file_type(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 ? type_name(st.st_mode) : "nothing";
+}
+
+Result<Fd> open_regular(const std::string& path, int flags, mode_t mode, bool follow_symlinks) {
+    // O_NONBLOCK: opening a FIFO (for reading, or for writing with a reader) would otherwise
+    // wait forever for the other end; O_NOCTTY: a terminal must never become ours.
+    int all = flags | O_NONBLOCK | O_NOCTTY | (follow_symlinks ? 0 : O_NOFOLLOW);
+    Fd fd = open_cloexec(path, all, mode);
     if (!fd) {
         int e = errno;
-        return err(path + ": " + (e == ELOOP ? std::string("is a symlink") : errno_text(e)), e);
+        // ENXIO: a FIFO without a reader; ELOOP: a symlink; EISDIR: a directory; name it.
+        std::string what = describe_file_type(path);
+        if ((e == ENXIO || e == ELOOP || e == EISDIR || e == EWOULDBLOCK) &&
+            what != "a regular file" && what != "nothing") {
+            return err(path + ": not a regular file (" + what + ")", e);
+        }
+        return err(path + ": " + errno_text(e), e);
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
@@ -36,7 +72,28 @@ Result<std::string> read_file(const std::string& path, std::size_t cap, bool fol
         return err(path + ": " + errno_text(e), e);
     }
     if (!S_ISREG(st.st_mode)) {
-        return err(path + ": not a regular file", EINVAL);
+        return err(path + ": not a regular file (" + type_name(st.st_mode) + ")", EINVAL);
+    }
+    int fl = ::fcntl(fd.get(), F_GETFL);
+    if (fl >= 0) {
+        ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK);
+    }
+    return fd;
+}
+
+Result<std::string> read_file(const std::string& path, std::size_t cap, bool follow_symlinks) {
+    auto opened = open_regular(path, O_RDONLY, 0, follow_symlinks);
+    if (!opened) {
+        if (opened.error_code() == ELOOP) {
+            return err(path + ": is a symlink", ELOOP);
+        }
+        return err(opened.error(), opened.error_code());
+    }
+    Fd fd = std::move(*opened);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        int e = errno;
+        return err(path + ": " + errno_text(e), e);
     }
     if (static_cast<std::size_t>(st.st_size) > cap) {
         return err(path + ": too large (" + std::to_string(st.st_size) + " bytes, limit " +
@@ -230,6 +287,49 @@ Result<std::vector<DirEntry>> list_dir(const std::string& dir) {
     std::sort(out.begin(), out.end(),
               [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
     return out;
+}
+
+bool is_atomic_temp_name(const std::string& name) {
+    auto at = name.rfind(".tmp.");
+    if (at == std::string::npos || at == 0) {
+        return false;
+    }
+    std::string rest = name.substr(at + 5); // "<pid>.<n>"
+    auto dot = rest.find('.');
+    auto digits = [](const std::string& s) {
+        return !s.empty() &&
+               std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    return dot != std::string::npos && digits(rest.substr(0, dot)) && digits(rest.substr(dot + 1));
+}
+
+std::vector<std::string> remove_stale_temp_files(const std::string& dir, TimePoint now,
+                                                 Millis min_age, int depth) {
+    std::vector<std::string> removed;
+    auto entries = list_dir(dir);
+    if (!entries) {
+        return removed;
+    }
+    for (const auto& e : *entries) {
+        std::string path = dir + "/" + e.name;
+        if (e.type == DirEntry::Type::dir && depth > 0) {
+            auto deeper = remove_stale_temp_files(path, now, min_age, depth - 1);
+            removed.insert(removed.end(), deeper.begin(), deeper.end());
+            continue;
+        }
+        struct stat st {};
+        if (e.type != DirEntry::Type::file || !is_atomic_temp_name(e.name) ||
+            ::lstat(path.c_str(), &st) != 0) {
+            continue;
+        }
+        // A writer that is alive finishes within milliseconds: only an old one is abandoned.
+        TimePoint modified(Millis(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 +
+                                  st.st_mtim.tv_nsec / 1'000'000));
+        if (now - modified >= min_age && ::unlink(path.c_str()) == 0) {
+            removed.push_back(path);
+        }
+    }
+    return removed;
 }
 
 } // namespace gt::util

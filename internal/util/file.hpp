@@ -2,6 +2,7 @@
 
 #include "fd.hpp"
 #include "result.hpp"
+#include "time.hpp"
 
 #include <cstddef>
 #include <string>
@@ -34,6 +35,17 @@ Status make_dirs_below(const std::string& base, const std::string& rel, mode_t m
 /// Opens `path` with O_CLOEXEC always added. Returns an invalid Fd and sets errno on failure.
 Fd open_cloexec(const std::string& path, int flags, mode_t mode = 0600);
 
+/// Opens (with O_CREAT in `flags`: creates) a regular file without ever blocking: the open is
+/// non-blocking and a FIFO, device, socket, directory or (unless `follow_symlinks`) symlink at
+/// `path` is refused with a message that says what is there ("not a regular file (a FIFO)").
+/// The descriptor is close-on-exec and blocking again once it is known to be a regular file.
+Result<Fd> open_regular(const std::string& path, int flags, mode_t mode = 0600,
+                        bool follow_symlinks = false);
+
+/// What is at `path`, for messages: "a FIFO", "a directory", "a symlink", "a socket",
+/// "a device", "a regular file", or "nothing" (symlinks not followed).
+std::string describe_file_type(const std::string& path);
+
 /// fsyncs a directory so a rename inside it is durable.
 void sync_dir(const std::string& dir);
 
@@ -56,6 +68,15 @@ struct DirEntry {
 /// The entries of `dir` except "." and "..", sorted by name. Refuses (ELOOP) when `dir` itself is
 /// a symlink; entries are typed with lstat semantics, so a symlink is reported as one.
 Result<std::vector<DirEntry>> list_dir(const std::string& dir);
+
+/// True when `name` is a temp file of write_file_atomic: `<name>.tmp.<pid>.<n>`.
+bool is_atomic_temp_name(const std::string& name);
+
+/// Removes the temp files that write_file_atomic leaves behind when its writer dies mid-write,
+/// last modified before `now - min_age`, in `dir` and up to `depth` directory levels below it
+/// (symlinks never followed). Returns the paths removed.
+std::vector<std::string> remove_stale_temp_files(const std::string& dir, TimePoint now,
+                                                 Millis min_age, int depth);
 
 /// The strerror text for `code`.
 std::string errno_text(int code);

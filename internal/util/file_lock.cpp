@@ -10,11 +10,11 @@
 namespace gt::util {
 
 Result<FileLock> FileLock::acquire(const std::string& path, mode_t mode, Millis timeout) {
-    Fd fd = open_cloexec(path, O_RDWR | O_CREAT | O_NOFOLLOW, mode);
-    if (!fd) {
-        int e = errno;
-        return err("cannot open lock file " + path + ": " + errno_text(e), e);
+    auto opened = open_regular(path, O_RDWR | O_CREAT, mode);
+    if (!opened) {
+        return err("cannot open lock file " + opened.error(), opened.error_code());
     }
+    Fd fd = std::move(*opened);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         int e = errno;

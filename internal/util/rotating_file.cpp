@@ -15,11 +15,11 @@ RotatingFile::RotatingFile(std::string path, std::uint64_t max_size, int max_fil
 
 Status RotatingFile::open() {
     std::lock_guard lock(m_mutex);
-    Fd fd = open_cloexec(m_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (!fd) {
-        int e = errno;
-        return err("cannot open " + m_path + ": " + errno_text(e), e);
+    auto opened = open_regular(m_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (!opened) {
+        return err("cannot open " + opened.error(), opened.error_code());
     }
+    Fd fd = std::move(*opened);
     struct stat st {};
     m_size = ::fstat(fd.get(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
     m_fd = std::move(fd);
@@ -36,7 +36,10 @@ void RotatingFile::rotate_locked() {
         ::rename(from.c_str(), to.c_str());
     }
     ::rename(m_path.c_str(), (m_path + ".1").c_str());
-    m_fd = open_cloexec(m_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    // Something other than a regular file put in its place is never opened (a FIFO would
+    // block the daemon): the lines are lost until the next rotation finds a file again.
+    auto opened = open_regular(m_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    m_fd = opened ? std::move(*opened) : Fd();
     m_size = 0;
 }
 

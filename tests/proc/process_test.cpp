@@ -116,3 +116,24 @@ TEST(ProcessTable, ZombieWaitStatusTellsHowAnUnreapedChildEnded) {
     ::waitpid(killed, &st, 0);
     EXPECT_FALSE(gt::proc::zombie_wait_status(exited)); // reaped
 }
+
+TEST(ProcessRunner, CancelKillsRunningChildrenAndRefusesNewOnes) {
+    RealProcessRunner runner;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        runner.cancel();
+    });
+    RunOptions o;
+    o.argv = {"sleep", "30"};
+    o.timeout = std::chrono::seconds(60);
+    auto r = runner.run(o);
+    canceller.join();
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_TRUE(r->cancelled);
+    EXPECT_FALSE(r->timed_out);
+    EXPECT_EQ(r->signal, SIGKILL);
+    EXPECT_EQ(r->describe(), "cancelled");
+    auto again = runner.run(o);
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error_code(), ECANCELED);
+}

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <future>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -200,7 +201,8 @@ TEST_F(AgentStateTest, UpdateCreatesPrivateDirsAndFileAndForcesIdentity) {
     EXPECT_EQ(mode_of(path), 0600u);
     EXPECT_EQ(mode_of(root + "/agents/gastown"), 0700u);
     EXPECT_EQ(mode_of(root + "/agents/gastown/polecats"), 0700u);
-    EXPECT_EQ(mode_of(root + "/agents/.lock"), 0600u);
+    EXPECT_EQ(mode_of(root + "/agents/gastown/polecats/nux.json.lock"), 0600u);
+    EXPECT_FALSE(gt::util::path_exists(root + "/agents/.lock")); // no lock shared by all agents
 }
 
 TEST_F(AgentStateTest, UpdateReturningNulloptWritesNothing) {
@@ -307,6 +309,53 @@ TEST_F(AgentStateTest, ConcurrentUpdatesFromProcessesLoseNothing) {
     EXPECT_EQ(read_agent_state(file("deacon"))->note, std::to_string(k_procs * k_each));
 }
 
+TEST_F(AgentStateTest, AnUpdateWaitsOnlyForItsOwnAgent) {
+    Identity a = id_of("gastown/witness");
+    Identity b = id_of("gastown/polecats/nux");
+    std::promise<void> inside;
+    std::promise<void> release;
+    // Holds a's lock the way every updater does: from inside an update of a.
+    std::thread holder([&] {
+        auto held = update_agent_state(root, a, [&](const std::optional<AgentState>&) {
+            inside.set_value();
+            release.get_future().wait();
+            return std::optional<AgentState>(sample());
+        });
+        EXPECT_TRUE(held.ok()) << held.error();
+    });
+    inside.get_future().wait();
+    auto write_sample = [](const std::optional<AgentState>&) {
+        return std::optional<AgentState>(sample());
+    };
+    auto other = update_agent_state(root, b, write_sample, std::chrono::seconds(5));
+    EXPECT_TRUE(other.ok()) << other.error();
+    EXPECT_TRUE(
+        report_agent_state(root, id_of("deacon"), AgentStatus::idle, std::nullopt, std::nullopt)
+            .ok());
+    auto same = update_agent_state(root, a, write_sample, std::chrono::milliseconds(100));
+    EXPECT_FALSE(same.ok());
+    release.set_value();
+    holder.join();
+    EXPECT_TRUE(update_agent_state(root, a, write_sample, std::chrono::seconds(5)).ok());
+}
+
+TEST_F(AgentStateTest, ASymlinkedLockFileIsRefused) {
+    std::string target = root + "/elsewhere";
+    put(target, "keep");
+    ASSERT_TRUE(update_agent_state(root, id_of("mayor"), [](const auto&) {
+                    return std::optional<AgentState>(sample());
+                }).ok());
+    std::string lock = root + "/agents/mayor.json.lock";
+    ASSERT_TRUE(gt::util::path_exists(lock));
+    ASSERT_EQ(::unlink(lock.c_str()), 0);
+    ASSERT_EQ(::symlink(target.c_str(), lock.c_str()), 0);
+    auto r = update_agent_state(
+        root, id_of("mayor"), [](const auto&) { return std::optional<AgentState>(sample()); },
+        std::chrono::milliseconds(100));
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(*gt::util::read_file(target), "keep");
+}
+
 TEST_F(AgentStateTest, ListFindsValidFilesAndSkipsHostileOnes) {
     for (const char* valid : {"deacon", "mayor", "gastown/witness", "gastown/refinery",
                               "gastown/polecats/nux", "gastown/crew/max", "other_rig/witness"}) {
@@ -316,15 +365,18 @@ TEST_F(AgentStateTest, ListFindsValidFilesAndSkipsHostileOnes) {
     for (const char* bad :
          {"/bad-rig/witness.json", "/gastown/polecats/witness.json", "/gastown/polecats/a;b.json",
           "/gastown/polecats/.json", "/gastown/other.json", "/random.txt", "/gastown/crew/x y.json",
-          "/gastown/polecats/nested/deep.json"}) {
+          "/gastown/polecats/nested/deep.json", "/daemon/witness.json", "/Mail/refinery.json"}) {
         put(a + bad, "{}");
     }
     put(a + "/deacon.json.tmp.123.456", "{}");
     ASSERT_EQ(::symlink((a + "/gastown").c_str(), (a + "/linked").c_str()), 0);
     ASSERT_EQ(::symlink("/etc/passwd", (a + "/gastown/polecats/evil.json").c_str()), 0);
-    ASSERT_TRUE(update_agent_state(root, id_of("deacon"), [](const auto&) {
-                    return std::optional<AgentState>(sample());
-                }).ok()); // leaves agents/.lock
+    for (const char* updated : {"deacon", "gastown/witness", "gastown/polecats/nux"}) {
+        ASSERT_TRUE(update_agent_state(root, id_of(updated), [](const auto&) {
+                        return std::optional<AgentState>(sample());
+                    }).ok()); // leaves its lock file beside its state file
+    }
+    put(a + "/.lock", ""); // the lock all agents shared before each got its own
 
     std::vector<std::string> skipped;
     auto files = list_agent_files(root, &skipped);
@@ -341,8 +393,10 @@ TEST_F(AgentStateTest, ListFindsValidFilesAndSkipsHostileOnes) {
     for (const auto& s : skipped) {
         all += s + "\n";
     }
-    for (const char* expect : {"bad-rig", "polecats/witness.json", "a;b.json", "other.json",
-                               "random.txt", "x y.json", "nested", "linked", "evil.json"}) {
+    for (const char* expect :
+         {"bad-rig", "polecats/witness.json", "a;b.json", "other.json", "random.txt", "x y.json",
+          "nested", "linked", "evil.json", "agents/daemon: invalid rig name 'daemon': reserved",
+          "agents/Mail: invalid rig name 'Mail': reserved"}) {
         EXPECT_TRUE(has(all, expect)) << expect << " not in:\n" << all;
     }
     EXPECT_FALSE(has(all, ".lock")) << all;

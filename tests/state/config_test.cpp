@@ -1,6 +1,8 @@
 #include "state/config.hpp"
 
+#include <cstdlib>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace gt::state;
 using namespace std::chrono_literals;
@@ -72,4 +74,158 @@ TEST(Config, ErrorsNameFileFieldAndReason) {
         EXPECT_NE(r.error().find(c.field), std::string::npos) << r.error();
         EXPECT_NE(r.error().find(c.reason), std::string::npos) << r.error();
     }
+}
+
+TEST(Config, DuplicateKeysAreErrorsNamingTheKeyPath) {
+    struct Case {
+        const char* text;
+        const char* key;
+    };
+    for (auto c : {Case{R"({"name":"a","name":"b"})", "name"},
+                   Case{R"({"daemon":{"heartbeat_interval":"1m","heartbeat_interval":"2m"}})",
+                        "daemon.heartbeat_interval"},
+                   Case{R"({"daemon":{"restart":{"multiplier":2,"multiplier":3}}})",
+                        "daemon.restart.multiplier"},
+                   Case{R"({"roles":{"witness":{},"witness":{"enabled":false}}})", "roles.witness"},
+                   Case{R"({"agent":{"command":[{"a":1,"a":2}]}})", "agent.command[0].a"},
+                   Case{R"({"daemon":{},"daemon":{}})", "daemon"}}) {
+        auto r = parse_town_config(c.text, "/t/mayor/town.json");
+        ASSERT_FALSE(r.ok()) << c.text;
+        EXPECT_EQ(r.error(), std::string("/t/mayor/town.json: duplicate key '") + c.key + "'")
+            << c.text;
+    }
+    // The same key in different objects is no duplicate.
+    auto ok = parse_town_config(
+        R"({"roles":{"witness":{"enabled":true},"refinery":{"enabled":true}},
+            "daemon":{"log":{"max_files":3}},"agent":{"command":["a","a"]}})",
+        "town.json");
+    EXPECT_TRUE(ok.ok()) << ok.error();
+}
+
+TEST(Config, TmuxSocketMustBeAPlainFileName) {
+    for (const std::string& good : std::vector<std::string>{"", "s1", "gt-test-12-3", "a.b_c-d",
+                                                            "_x", std::string(64, 'a')}) {
+        auto c = parse_town_config(R"({"tmux":{"socket":")" + good + R"("}})", "town.json");
+        ASSERT_TRUE(c.ok()) << good << ": " << c.error();
+        EXPECT_EQ(c->tmux_socket, good);
+        EXPECT_TRUE(validate_tmux_socket_name("GT_TMUX_SOCKET", good).ok()) << good;
+    }
+    for (const std::string& bad :
+         std::vector<std::string>{"../x", "a/b", "/tmp/s", ".", "..", ".hidden", "-x", "a b", "a;b",
+                                  "$(id)", std::string(65, 'a')}) {
+        auto c = parse_town_config(R"({"tmux":{"socket":")" + bad + R"("}})", "/t/town.json");
+        ASSERT_FALSE(c.ok()) << bad;
+        EXPECT_EQ(c.error().rfind("/t/town.json: tmux.socket: ", 0), 0u) << c.error();
+        auto st = validate_tmux_socket_name("GT_TMUX_SOCKET", bad);
+        ASSERT_FALSE(st.ok()) << bad;
+        EXPECT_EQ(st.error().rfind("GT_TMUX_SOCKET: ", 0), 0u) << st.error();
+        EXPECT_NE(st.error().find(bad), std::string::npos) << st.error();
+    }
+}
+
+TEST(Config, TmuxSocketFromTheEnvironmentIsValidated) {
+    ::setenv("GT_TMUX_SOCKET", "../x", 1);
+    auto bad = tmux_socket_from_env();
+    ::setenv("GT_TMUX_SOCKET", "gt-1", 1);
+    auto good = tmux_socket_from_env();
+    ::unsetenv("GT_TMUX_SOCKET");
+    auto unset = tmux_socket_from_env();
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().rfind("GT_TMUX_SOCKET: ", 0), 0u) << bad.error();
+    ASSERT_TRUE(good.ok()) << good.error();
+    EXPECT_EQ(*good, "gt-1");
+    ASSERT_TRUE(unset.ok());
+    EXPECT_EQ(*unset, "");
+}
+
+namespace {
+
+/// The words of `command` given as a string in agent.command, or the error.
+gt::util::Result<std::vector<std::string>> words(const std::string& command) {
+    nlohmann::json doc = {{"agent", {{"command", command}}}};
+    auto c = parse_town_config(doc.dump(), "town.json");
+    if (!c) {
+        return gt::util::err(c.error());
+    }
+    return c->agent_command;
+}
+
+using Words = std::vector<std::string>;
+
+} // namespace
+
+TEST(Config, CommandStringIsSplitLikeAShellWithoutExpansion) {
+    struct Case {
+        std::string text;
+        Words expected;
+    };
+    for (const auto& c : std::vector<Case>{
+             // Blanks separate words.
+             {"claude --dangerously-skip-permissions",
+              {"claude", "--dangerously-skip-permissions"}},
+             {"  a \t b  ", {"a", "b"}},
+             // Single quotes keep everything literal.
+             {"claude --append-system-prompt 'be brief'",
+              {"claude", "--append-system-prompt", "be brief"}},
+             {R"(x 'a"b\c $x `y` ; | * # ~')", {"x", R"(a"b\c $x `y` ; | * # ~)"}},
+             // Double quotes: literal but for a backslash before \ " $ ` and newline.
+             {R"(x "a 'b' \"c\" \\ \$ \` \x")", {"x", R"(a 'b' "c" \ $ ` \x)"}},
+             {"x \"a\\\nb\"", {"x", "ab"}},
+             {R"(x "; & | < > ( ) * ? [ ~ #")", {"x", "; & | < > ( ) * ? [ ~ #"}},
+             // A backslash outside quotes escapes the next character.
+             {R"(x a\ b \; \' \" \$ \\)", {"x", "a b", ";", "'", "\"", "$", "\\"}},
+             {"x a\\\nb", {"x", "ab"}},
+             // Adjacent parts join into one word.
+             {"x --x='a b'", {"x", "--x=a b"}},
+             {R"(x a"b"'c'd\ e)", {"x", "abcd e"}},
+             // Empty quotes make an empty word.
+             {R"(x '' "" a'')", {"x", "", "", "a"}},
+             // Special only at the start of a word.
+             {"x a#b a~b --x=~ ]", {"x", "a#b", "a~b", "--x=~", "]"}},
+             {"x '~/a' \\#b", {"x", "~/a", "#b"}},
+         }) {
+        auto w = words(c.text);
+        ASSERT_TRUE(w.ok()) << c.text << ": " << w.error();
+        EXPECT_EQ(*w, c.expected) << c.text;
+    }
+}
+
+TEST(Config, CommandStringThatNeedsAShellIsRefused) {
+    struct Case {
+        std::string text;
+        std::string what; ///< expected in the message
+    };
+    for (const auto& c : std::vector<Case>{
+             {"claude 'be brief", "unterminated single quote at position 8"},
+             {"claude \"be brief", "unterminated double quote at position 8"},
+             {"claude \\", "position 8"},
+             {"claude; rm -rf x", "';' at position 7"},
+             {"a && b", "'&' at position 3"},
+             {"a | b", "'|' at position 3"},
+             {"a <in", "'<' at position 3"},
+             {"a >out", "'>' at position 3"},
+             {"(a)", "'(' at position 1"},
+             {"a)", "')' at position 2"},
+             {"a $HOME", "'$' at position 3"},
+             {"a `id`", "'`' at position 3"},
+             {"a \"x$HOME\"", "'$' at position 5"},
+             {"a \"`id`\"", "'`' at position 4"},
+             {"a *.txt", "'*' at position 3"},
+             {"a b?", "'?' at position 4"},
+             {"a x[ab]", "'[' at position 4"},
+             {"a ~/x", "'~' at position 3"},
+             {"a #comment", "'#' at position 3"},
+             {"a\nb", "newline at position 2"},
+         }) {
+        auto w = words(c.text);
+        ASSERT_FALSE(w.ok()) << c.text;
+        EXPECT_EQ(w.error().rfind("town.json: agent.command: ", 0), 0u) << w.error();
+        EXPECT_NE(w.error().find(c.what), std::string::npos) << c.text << ": " << w.error();
+    }
+    auto role = parse_town_config(R"({"roles":{"witness":{"command":"sleep 1 | cat"}}})",
+                                  "/t/mayor/town.json");
+    ASSERT_FALSE(role.ok());
+    EXPECT_EQ(role.error().rfind("/t/mayor/town.json: roles.witness.command: ", 0), 0u)
+        << role.error();
+    EXPECT_NE(role.error().find("'|' at position 9"), std::string::npos) << role.error();
 }

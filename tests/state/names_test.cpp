@@ -1,5 +1,7 @@
 #include "state/names.hpp"
+#include "state/town.hpp"
 
+#include <cctype>
 #include <gtest/gtest.h>
 
 using namespace gt::state;
@@ -61,4 +63,41 @@ TEST(Identity, RefusesHostileIdentities) {
           "a b/witness", "gastown/polecats/a-b", "/witness"}) {
         EXPECT_FALSE(parse_identity(bad).ok()) << bad;
     }
+}
+
+TEST(Names, RefusesRigNamesOfTheTownsOwnDirectoriesInAnyCase) {
+    TownPaths p("/town");
+    for (const std::string& dir :
+         {p.mayor_dir(), p.daemon_dir(), p.agents_dir(), p.mail_dir(), p.deacon_dir()}) {
+        std::string name = dir.substr(dir.rfind('/') + 1);
+        std::string upper = name;
+        for (auto& c : upper) {
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        std::string mixed = upper.substr(0, 1) + name.substr(1);
+        for (const std::string& rig : {name, upper, mixed}) {
+            auto st = validate_name("rig", rig);
+            ASSERT_FALSE(st.ok()) << rig;
+            EXPECT_NE(st.error().find("reserved by gt's town layout"), std::string::npos)
+                << st.error();
+        }
+    }
+    for (const char* ok : {"daemons", "mailbox", "mayor2", "my_agents"}) {
+        EXPECT_TRUE(validate_name("rig", ok).ok()) << ok;
+    }
+    // A polecat's or crew member's directory is inside its rig: no clash there.
+    EXPECT_TRUE(validate_name("polecat", "daemon").ok());
+    EXPECT_TRUE(validate_name("crew", "mail").ok());
+}
+
+TEST(Identity, RefusesIdentitiesWhoseRigIsReserved) {
+    for (const char* bad : {"daemon/witness", "daemon-witness", "Mayor/refinery", "mayor-witness",
+                            "agents/polecats/nux", "MAIL-polecat-nux", "deacon/crew/max"}) {
+        auto id = parse_identity(bad);
+        ASSERT_FALSE(id.ok()) << bad;
+        EXPECT_NE(id.error().find("reserved"), std::string::npos) << id.error();
+    }
+    EXPECT_TRUE(parse_identity("mayor/").ok());
+    EXPECT_TRUE(parse_identity("deacon").ok());
+    EXPECT_TRUE(parse_identity("gastown/polecats/daemon").ok());
 }

@@ -1,3 +1,4 @@
+#include "state/config.hpp"
 #include "state/town.hpp"
 #include "support/temp_dir.hpp"
 #include "util/file.hpp"
@@ -88,4 +89,21 @@ TEST(Town, RigsFileWithHostileKeysSkipsThemAndBadShapeIsAnError) {
     EXPECT_FALSE(load_rigs(root).ok());
     std::ofstream(TownPaths(root).rigs_json()) << "\x01\x02garbage";
     EXPECT_FALSE(load_rigs(root).ok());
+}
+
+TEST(Town, DuplicateKeysInTownAndRigsFilesAreErrors) {
+    gt::test::TempDir dir;
+    std::string root = dir.path() + "/t";
+    ASSERT_TRUE(init_town(root, "t").ok());
+    TownPaths p(root);
+    std::ofstream(p.rigs_json()) << R"({"version":1,"rigs":{"a":{},"b":{},"a":{"git_url":"x"}}})";
+    auto rigs = load_rigs(root);
+    ASSERT_FALSE(rigs.ok());
+    EXPECT_EQ(rigs.error(), p.rigs_json() + ": duplicate key 'rigs.a'");
+    EXPECT_FALSE(add_rig(root, "c").ok());
+    std::ofstream(p.town_json())
+        << R"({"daemon":{"heartbeat_interval":"1m","heartbeat_interval":"2m"}})";
+    auto config = load_town_config(root);
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.error(), p.town_json() + ": duplicate key 'daemon.heartbeat_interval'");
 }

@@ -2,8 +2,10 @@
 #include "util/file.hpp"
 #include "util/rotating_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <dirent.h>
+#include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -130,4 +132,78 @@ TEST(MakeDirsBelow, CreatesEachLevelWithModeAndKeepsExisting) {
     EXPECT_EQ(mode_of(dir.path() + "/a/b"), 0700u);
     EXPECT_EQ(mode_of(dir.path() + "/a/b/c"), 0700u);
     EXPECT_TRUE(make_dirs_below(dir.path(), "a/b/c", 0700).ok());
+}
+
+TEST(OpenRegular, RefusesAFifoForReadingAndWritingWithoutBlocking) {
+    gt::test::TempDir dir;
+    std::string fifo = dir.path() + "/events.jsonl";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    // Both would block forever in open() without O_NONBLOCK (no writer / no reader).
+    for (int flags : {O_RDONLY, O_WRONLY | O_CREAT | O_APPEND, O_RDWR | O_CREAT}) {
+        auto fd = open_regular(fifo, flags);
+        ASSERT_FALSE(fd.ok()) << flags;
+        EXPECT_NE(fd.error().find("not a regular file (a FIFO)"), std::string::npos) << fd.error();
+    }
+    auto text = read_file(fifo);
+    ASSERT_FALSE(text.ok());
+    EXPECT_NE(text.error().find("not a regular file"), std::string::npos) << text.error();
+}
+
+TEST(OpenRegular, RefusesDirectoriesDevicesAndSymlinksAndOpensFiles) {
+    gt::test::TempDir dir;
+    auto d = open_regular(dir.path(), O_RDONLY);
+    ASSERT_FALSE(d.ok());
+    EXPECT_NE(d.error().find("a directory"), std::string::npos) << d.error();
+    auto dev = open_regular("/dev/null", O_WRONLY);
+    ASSERT_FALSE(dev.ok());
+    EXPECT_NE(dev.error().find("a device"), std::string::npos) << dev.error();
+    std::string file = dir.path() + "/daemon.log";
+    auto created = open_regular(file, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ASSERT_TRUE(created.ok()) << created.error();
+    EXPECT_EQ(mode_of(file), 0600);
+    EXPECT_EQ(::fcntl(created->get(), F_GETFL) & O_NONBLOCK, 0) << "left non-blocking";
+    EXPECT_NE(::fcntl(created->get(), F_GETFD) & FD_CLOEXEC, 0);
+    std::string link = dir.path() + "/link";
+    ASSERT_EQ(::symlink(file.c_str(), link.c_str()), 0);
+    auto via_link = open_regular(link, O_WRONLY | O_APPEND);
+    ASSERT_FALSE(via_link.ok());
+    EXPECT_NE(via_link.error().find("a symlink"), std::string::npos) << via_link.error();
+    EXPECT_TRUE(open_regular(link, O_RDONLY, 0, true).ok());
+}
+
+TEST(RotatingFile, RefusesAFifoInsteadOfBlocking) {
+    gt::test::TempDir dir;
+    std::string fifo = dir.path() + "/daemon.log";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    RotatingFile f(fifo, 4096, 2);
+    auto st = f.open();
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().find("a FIFO"), std::string::npos) << st.error();
+}
+
+TEST(StaleTempFiles, RemovesOnlyOldTempFilesOfAtomicWrites) {
+    gt::test::TempDir dir;
+    std::string d = dir.path();
+    ASSERT_EQ(::mkdir((d + "/rig").c_str(), 0700), 0);
+    ASSERT_EQ(::mkdir((d + "/rig/deep").c_str(), 0700), 0);
+    for (const char* name :
+         {"state.json.tmp.123.456", "rig/witness.json.tmp.9.1", "rig/deep/x.json.tmp.1.2",
+          "state.json", "notes.tmp.txt", "a.tmp.1.x", "daemon.pid.tmp.77.88"}) {
+        std::ofstream(d + "/" + name) << "x";
+    }
+    auto now = gt::util::now();
+    // Nothing is a minute old yet: a writer may still be at work.
+    EXPECT_TRUE(remove_stale_temp_files(d, now, std::chrono::minutes(1), 1).empty());
+    auto removed =
+        remove_stale_temp_files(d, now + std::chrono::minutes(2), std::chrono::minutes(1), 1);
+    std::sort(removed.begin(), removed.end());
+    std::vector<std::string> want{d + "/daemon.pid.tmp.77.88", d + "/rig/witness.json.tmp.9.1",
+                                  d + "/state.json.tmp.123.456"};
+    EXPECT_EQ(removed, want); // rig/deep is below the depth asked for
+    EXPECT_TRUE(path_exists(d + "/state.json"));
+    EXPECT_TRUE(path_exists(d + "/notes.tmp.txt"));
+    EXPECT_TRUE(path_exists(d + "/a.tmp.1.x"));
+    EXPECT_TRUE(path_exists(d + "/rig/deep/x.json.tmp.1.2"));
+    EXPECT_TRUE(is_atomic_temp_name("restart_state.json.tmp.4242.123456789"));
+    EXPECT_FALSE(is_atomic_temp_name(".tmp.1.2"));
 }
