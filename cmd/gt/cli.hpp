@@ -15,6 +15,9 @@ inline constexpr int k_exit_usage = 2;
 /// Options shared by every command.
 struct Globals {
     std::string town;
+    /// Set when the command is `gt daemon run`, which keeps the daemon's signals blocked until
+    /// its handlers are in place.
+    bool daemon_run = false;
 };
 
 /// What a parsed command runs; set by the subcommand's callback, run after parsing.

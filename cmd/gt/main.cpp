@@ -3,6 +3,8 @@
 #include "daemon/agent_list.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/signals.hpp"
+#include "state/config.hpp"
 #include "state/demo.hpp"
 #include "state/names.hpp"
 #include "state/town.hpp"
@@ -110,17 +112,29 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
     run->add_option("--ready-fd", *ready_fd, "Descriptor to report readiness on (used by start)")
         ->group("");
     run->callback([&, ready_fd] {
+        g.daemon_run = true;
         action = [&g, ready_fd] {
             gt::daemon::DaemonOptions o;
             o.town = town_or_exit(g);
             o.ready_fd = *ready_fd;
+            auto socket = gt::state::tmux_socket_from_env();
+            if (!socket) {
+                return fail("daemon run", socket.error(), k_exit_usage);
+            }
+            o.tmux_socket = *socket;
             o.log_to_stderr = *ready_fd < 0;
             return gt::daemon::run_daemon(o);
         };
     });
 
     daemon->add_subcommand("start", "Start the daemon in the background")->callback([&] {
-        action = [&g] { return gt::daemon::start_daemon(town_or_exit(g)); };
+        action = [&g] {
+            // Checked here too: a bad name must be an error of `start`, not of the daemon.
+            if (auto socket = gt::state::tmux_socket_from_env(); !socket) {
+                return fail("daemon start", socket.error(), k_exit_usage);
+            }
+            return gt::daemon::start_daemon(town_or_exit(g));
+        };
     });
 
     auto timeout = std::make_shared<std::string>();
@@ -195,6 +209,9 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
 } // namespace gt::cli
 
 int main(int argc, char** argv) {
+    // First of all: a signal the daemon handles (a `gt lifecycle`'s SIGUSR1, say) must wait
+    // until it can, not kill it while it starts. Every other command unblocks after parsing.
+    gt::daemon::block_daemon_signals();
     gt::util::init_stderr_logging();
     CLI::App app{"gt: the town recovery daemon and its tools"};
     app.set_version_flag("--version", GT_VERSION);
@@ -219,6 +236,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         app.exit(e);
         return gt::cli::k_exit_usage;
+    }
+    if (!g.daemon_run) {
+        gt::daemon::unblock_daemon_signals();
     }
     return action ? action() : gt::cli::k_exit_usage;
 }

@@ -6,14 +6,18 @@
 #include "recovery.hpp"
 #include "restart_tracker.hpp"
 #include "state/agent_state.hpp"
+#include "state/config.hpp"
 #include "state/town.hpp"
 #include "supervisor.hpp"
+#include "util/file.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace gt::daemon {
 
@@ -58,8 +62,9 @@ json row_json(const Row& r, util::TimePoint now, const RestartTracker& tracker, 
         j["report_error"] = r.report_error;
     }
     j["restarts"] = r.restarts ? r.restarts->restart_count : 0;
-    j["gate"] = gate_name(tracker.check(r.id.str(), now));
-    if (auto until = tracker.blocked_until(r.id.str(), now)) {
+    Gate gate = tracker.shown_gate(r.id.str(), now, r.alive);
+    j["gate"] = gate_name(gate);
+    if (auto until = tracker.blocked_until(r.id.str(), now); until && gate != Gate::allowed) {
         j["blocked_until"] = util::format_time(*until);
     }
     if (r.restarts && r.restarts->last_exit_status) {
@@ -77,9 +82,9 @@ void print_table(const std::vector<Row>& rows, util::TimePoint now, const Restar
         std::string st = r.report ? r.report->raw_state : "-";
         std::string age = r.report ? age_text(now, r.report->updated_at) : "-";
         std::string hook = r.report && !r.report->hook.empty() ? r.report->hook : "-";
-        Gate g = tracker.check(r.id.str(), now);
+        Gate g = tracker.shown_gate(r.id.str(), now, r.alive);
         std::string gate = g == Gate::allowed ? "-" : gate_name(g);
-        if (auto until = tracker.blocked_until(r.id.str(), now)) {
+        if (auto until = tracker.blocked_until(r.id.str(), now); until && g != Gate::allowed) {
             gate += " until " + util::format_time(*until);
         }
         std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8d %s\n", r.id.str().c_str(),
@@ -89,9 +94,32 @@ void print_table(const std::vector<Row>& rows, util::TimePoint now, const Restar
     }
 }
 
+/// A number the pane-died hook passed: plain decimal digits within [min, max], or nothing
+/// (nullopt: what tmux prints for what it does not know).
+util::Result<std::optional<long>> hook_number(const std::string& flag, const std::string& text,
+                                              long min, long max) {
+    if (text.empty()) {
+        return std::optional<long>();
+    }
+    long value = 0;
+    const char* end = text.data() + text.size();
+    auto parsed = std::from_chars(text.data(), end, value);
+    if (text.find_first_not_of("0123456789") != std::string::npos || parsed.ec != std::errc() ||
+        parsed.ptr != end || value < min || value > max) {
+        return util::err(flag + ": expected an integer from " + std::to_string(min) + " to " +
+                         std::to_string(max) + " (or nothing), got '" + text + "'");
+    }
+    return std::optional<long>(value);
+}
+
 } // namespace
 
 int list_agents(const std::string& town, bool as_json) {
+    auto env_socket = state::tmux_socket_from_env();
+    if (!env_socket) {
+        std::cerr << "gt agent list: " << env_socket.error() << "\n";
+        return 2;
+    }
     auto config = state::load_town_config(town);
     if (!config) {
         std::cerr << "gt agent list: " << config.error() << "\n";
@@ -124,9 +152,8 @@ int list_agents(const std::string& town, bool as_json) {
         r.supervised = true;
     }
 
-    const char* env_socket = std::getenv("GT_TMUX_SOCKET");
     proc::RealProcessRunner runner;
-    tmux::TmuxClient tmux(runner, env_socket && *env_socket ? env_socket : config->tmux_socket,
+    tmux::TmuxClient tmux(runner, env_socket->empty() ? config->tmux_socket : *env_socket,
                           config->daemon.tmux_timeout);
     auto snap = tmux.snapshot();
     bool tmux_known = snap && snap->tmux_available;
@@ -214,24 +241,43 @@ int notify_daemon(const std::string& town, const std::string& agent, const std::
                   const std::string& signal, const std::string& pane_pid) {
     auto id = state::parse_identity(agent);
     if (!id) {
-        std::cerr << "gt daemon notify: " << id.error() << "\n";
+        std::cerr << "gt daemon notify: --agent: " << id.error() << "\n";
         return 2;
     }
     nlohmann::json req = {{"cmd", "notify"}, {"identity", id->str()}};
-    for (const auto& [key, text] :
-         {std::pair{"exit_code", exit_code}, {"signal", signal}, {"pane_pid", pane_pid}}) {
-        if (text.empty()) {
-            continue; // tmux prints nothing for what it does not know
-        }
-        char* end = nullptr;
-        long v = std::strtol(text.c_str(), &end, 10);
-        long max = std::string(key) == "pane_pid" ? 1L << 30 : 255;
-        if (*end != '\0' || v < 0 || v > max) {
-            std::cerr << "gt daemon notify: " << key << ": not a number from 0 to " << max << ": '"
-                      << text << "'\n";
+    struct Number {
+        const char* key;
+        const char* flag;
+        const std::string& text;
+        long min;
+        long max;
+    };
+    for (const Number& n : {Number{"exit_code", "--exit-code", exit_code, 0, 255},
+                            Number{"signal", "--signal", signal, 0, 64},
+                            Number{"pane_pid", "--pane-pid", pane_pid, 1, 2147483647L}}) {
+        auto value = hook_number(n.flag, n.text, n.min, n.max);
+        if (!value) {
+            std::cerr << "gt daemon notify: " << value.error() << "\n";
             return 2;
         }
-        req[key] = static_cast<int>(v);
+        if (*value) {
+            req[n.key] = **value;
+        }
+    }
+    auto config = state::load_town_config(town);
+    auto rigs = state::load_rigs(town);
+    if (!config || !rigs) {
+        std::cerr << "gt daemon notify: " << (config ? rigs.error() : config.error()) << "\n";
+        return 1;
+    }
+    std::vector<std::string> rig_names;
+    for (const auto& r : *rigs) {
+        rig_names.push_back(r.name);
+    }
+    if (auto why = not_of_town(town, *config, rig_names, *id); !why.empty()) {
+        std::cerr << "gt daemon notify: --agent: '" << agent
+                  << "' is not an agent of this town: " << why << "\n";
+        return 2;
     }
     auto reply = control_request(town, req, util::Millis(5000));
     if (!reply || !reply->value("ok", false)) {

@@ -15,8 +15,11 @@ int clear_backoff(const std::string& town, const std::string& identity);
 /// `gt daemon heartbeat`: asks the running daemon for a heartbeat now, waits, prints its summary.
 int heartbeat_now(const std::string& town);
 
-/// `gt daemon notify --agent ID [--exit-code N] [--signal N]` (the pane-died hook, §5.6). Empty
-/// numbers (what tmux prints when it does not know) are left out.
+/// `gt daemon notify --agent ID [--exit-code N] [--signal N] [--pane-pid P]` (the pane-died
+/// hook, §5.6). The exit code is an integer 0..255, the signal 0..64, the pane pid positive;
+/// empty numbers (what tmux prints when it does not know) are left out. The identity must name
+/// an agent of this town (its rig listed, its role enabled, its directory there). Bad input:
+/// exit 2 with a message naming the flag.
 int notify_daemon(const std::string& town, const std::string& agent, const std::string& exit_code,
                   const std::string& signal, const std::string& pane_pid);
 

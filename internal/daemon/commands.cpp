@@ -5,10 +5,12 @@
 #include "lock.hpp"
 #include "pid_file.hpp"
 #include "proc/process.hpp"
+#include "signals.hpp"
 #include "state/config.hpp"
 #include "state/daemon_state.hpp"
 #include "state/town.hpp"
 #include "util/file.hpp"
+#include "util/file_lock.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -43,8 +45,9 @@ struct Probe {
     std::optional<pid_t> stale; ///< PID of a stale PID file that was removed
 };
 
-/// Decides "running" by the lock alone. When nobody holds it, removes a leftover PID file and
-/// marks state.json not running, under the lock so that a starting daemon cannot be disturbed.
+/// Decides "running" by the lock alone: only `gt daemon run` ever takes it. When nobody holds it,
+/// removes a leftover PID file and marks state.json not running, under daemon/state.lock (which
+/// a starting daemon takes to write both) so that a daemon starting meanwhile is never disturbed.
 Probe probe(const state::TownPaths& paths) {
     Probe p;
     p.pid = lock_holder(paths.lock_file());
@@ -56,21 +59,29 @@ Probe probe(const state::TownPaths& paths) {
         }
         return p;
     }
-    with_lock_held(paths.lock_file(), [&] {
-        if (auto info = read_pid_file(paths.pid_file())) {
-            p.stale = info->pid;
-        } else if (util::path_exists(paths.pid_file())) {
-            p.stale = 0;
-        }
-        if (p.stale) {
-            ::unlink(paths.pid_file().c_str());
-        }
-        if (auto s = state::read_daemon_state(paths.state_file()); s && s->running) {
-            s->running = false;
-            s->next_heartbeat_at.clear();
-            state::write_daemon_state(paths.state_file(), *s);
-        }
-    });
+    if (!util::is_dir(paths.daemon_dir())) {
+        return p; // never ran here: nothing to clean, and nothing to create
+    }
+    auto guard = util::FileLock::acquire(paths.state_lock_file(), 0600, util::Millis(2000));
+    if (!guard) {
+        return p; // someone else is cleaning up or starting: leave it to them
+    }
+    if ((p.pid = lock_holder(paths.lock_file()))) {
+        return p; // a daemon started while we waited
+    }
+    if (auto info = read_pid_file(paths.pid_file())) {
+        p.stale = info->pid;
+    } else if (util::path_exists(paths.pid_file())) {
+        p.stale = 0;
+    }
+    if (p.stale) {
+        ::unlink(paths.pid_file().c_str());
+    }
+    if (auto s = state::read_daemon_state(paths.state_file()); s && s->running) {
+        s->running = false;
+        s->next_heartbeat_at.clear();
+        state::write_daemon_state(paths.state_file(), *s);
+    }
     return p;
 }
 
@@ -146,6 +157,7 @@ int start_daemon(const std::string& town) {
     so.new_session = true;
     so.cwd = "/";
     so.keep_fds = {{write_end.get(), 3}};
+    so.blocked_signals = daemon_signal_mask(); // from its first instruction, not from main()
     auto child = proc::spawn(so);
     if (!child) {
         std::cerr << "gt daemon start: " << child.error() << "\n";
@@ -186,20 +198,19 @@ int start_daemon(const std::string& town) {
     }
     pid_t pid = *child;
     if (message.rfind("READY ", 0) == 0) {
-        auto info = read_pid_file(paths.pid_file());
-        if (info && info->pid == pid) {
-            std::cout << "Daemon started (PID " << pid << ")\n";
-        } else {
-            // Our child reported ready but the PID file names another: it lost the race.
-            std::cout << "Daemon already running (PID " << (info ? info->pid : 0) << ")\n";
-        }
+        // Only the lock's holder says READY: our child is the daemon (a racing stop may have
+        // stopped it since, which is that stop's to report).
+        std::cout << "Daemon started (PID " << pid << ")\n";
         return 0;
     }
     int status = 0;
     bool exited =
         proc::wait_for_exit(pid, std::chrono::milliseconds(message.empty() ? 1000 : 200), status);
     if (message.rfind("RUNNING ", 0) == 0) {
-        std::cout << "Daemon already running (PID " << message.substr(8) << ")\n";
+        std::string holder = message.substr(8);
+        std::cout << "Daemon already running ("
+                  << (holder == "0" ? std::string("its PID cannot be read") : "PID " + holder)
+                  << ")\n";
         return 0;
     }
     if (message.rfind("ERROR ", 0) == 0) {
@@ -362,6 +373,32 @@ void print_status(const nlohmann::json& s, const std::string& town,
 
 } // namespace
 
+namespace {
+
+/// Asks the daemon `pid` for its status for at most 2 s. A daemon that holds the lock but has
+/// not bound its socket yet (starting) or has closed it (stopping) is asked again within those
+/// 2 s: only a daemon that does not answer for 2 s is hung.
+util::Result<nlohmann::json> ask_status(const state::TownPaths& paths, const std::string& town,
+                                        pid_t pid) {
+    auto deadline = Clock::now() + std::chrono::milliseconds(2000);
+    for (;;) {
+        auto left = std::chrono::duration_cast<util::Millis>(deadline - Clock::now());
+        auto reply = control_request(town, {{"cmd", "status"}}, std::max(left, util::Millis(1)));
+        // Not listening yet (starting), or closing its socket (stopping): ask again.
+        int e = reply ? 0 : reply.error_code();
+        bool passing = e == ENOENT || e == ECONNREFUSED || e == ECONNRESET || e == EPIPE;
+        if (reply || !passing || Clock::now() >= deadline) {
+            return reply;
+        }
+        if (auto holder = lock_holder(paths.lock_file()); !holder || *holder != pid) {
+            return reply; // it went away while we asked
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+} // namespace
+
 int status_daemon(const std::string& town, bool as_json) {
     state::TownPaths paths(town);
     Probe p = probe(paths);
@@ -378,7 +415,11 @@ int status_daemon(const std::string& town, bool as_json) {
         }
         return k_status_not_running;
     }
-    auto reply = control_request(town, {{"cmd", "status"}}, util::Millis(2000));
+    auto reply = ask_status(paths, town, *p.pid);
+    if (!reply && lock_holder(paths.lock_file()) != p.pid) {
+        // It stopped while we asked: not running (and not hung).
+        return status_daemon(town, as_json);
+    }
     if (!reply) {
         std::string why = "the daemon (PID " + std::to_string(*p.pid) +
                           ") holds the lock but is not responding: " + reply.error();

@@ -149,7 +149,7 @@ util::Status ControlServer::open() {
     return {};
 }
 
-void ControlServer::close() {
+void ControlServer::close(bool remove_file) {
     if (!m_open) {
         return;
     }
@@ -163,7 +163,9 @@ void ControlServer::close() {
         }
     }
     m_connections.clear();
-    ::unlink(m_path.c_str());
+    if (remove_file) {
+        ::unlink(m_path.c_str());
+    }
 }
 
 void ControlServer::accept() {

@@ -34,8 +34,9 @@ public:
 
     /// Removes a stale socket file, binds (mode 0600), listens and starts accepting.
     util::Status open();
-    /// Stops accepting, drops every connection and removes the socket file.
-    void close();
+    /// Stops accepting, drops every connection and removes the socket file (unless
+    /// `remove_file` is false: the path may already belong to another daemon).
+    void close(bool remove_file = true);
     const std::string& path() const { return m_path; }
 
     class Connection;

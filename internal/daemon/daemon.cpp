@@ -9,19 +9,23 @@
 #include "pid_file.hpp"
 #include "proc/process.hpp"
 #include "recovery.hpp"
+#include "signals.hpp"
 #include "state/config.hpp"
 #include "state/daemon_state.hpp"
 #include "state/town.hpp"
 #include "util/asio.hpp"
 #include "util/file.hpp"
+#include "util/file_lock.hpp"
 #include "util/log.hpp"
 
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <thread>
 #include <unistd.h>
 
 namespace gt::daemon {
@@ -64,6 +68,7 @@ private:
 /// The result of one heartbeat's blocking part, applied on the loop.
 struct TickResult {
     util::Result<state::TownConfig> config{util::err("not loaded")};
+    std::vector<std::string> rigs; ///< the rig list the pass used
     std::string rigs_error;
     HeartbeatSummary summary;
     util::Millis duration{0};
@@ -83,11 +88,6 @@ struct TickContext {
         : config(std::move(c)), recovery(town, runner, events, std::move(tmux_socket)) {}
 };
 
-std::string env_or_empty(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? v : "";
-}
-
 /// Wiring: owns the loop, the lock, the signals, the heartbeat and the daemon's state.
 void add_counters(state::Counters& to, const state::Counters& d) {
     to.restarts += d.restarts;
@@ -106,7 +106,7 @@ public:
           m_signals(m_io, SIGTERM, SIGINT, SIGHUP), m_writes(m_pool.get_executor()),
           m_events(m_paths.events_file(), m_config.daemon.log.max_size,
                    m_config.daemon.log.max_files),
-          m_tick(o.town, m_config, m_events, env_or_empty("GT_TMUX_SOCKET")),
+          m_tick(o.town, m_config, m_events, o.tmux_socket),
           m_heartbeat(m_io, m_pool, m_config.daemon.heartbeat_interval,
                       [this] { return tick_work(); }),
           m_control(m_io, control_socket_path(o.town),
@@ -115,6 +115,14 @@ public:
                     }) {
         m_signals.add(SIGUSR1);
         m_signals.add(SIGUSR2);
+        if (auto rigs = state::load_rigs(o.town)) {
+            for (const auto& r : *rigs) {
+                m_rigs.push_back(r.name);
+            }
+        }
+        for (int sig : ignored_signals()) {
+            m_signals.add(sig);
+        }
     }
 
     ~Daemon() {
@@ -146,6 +154,9 @@ public:
             return 1;
         }
         wait_signal();
+        // Handlers are in place: what was sent while we started is served now, not lost.
+        unblock_daemon_signals();
+        watch_lock_path();
         spdlog::info("daemon started: pid {}, town {}, heartbeat every {}", m_state.pid,
                      m_paths.root(), util::format_duration(m_config.daemon.heartbeat_interval));
         m_events.record("daemon_started", "", "", "pid " + std::to_string(m_state.pid));
@@ -161,10 +172,13 @@ public:
             }
         }
 
-        // Stopping: the pool finishes the step it is in (bounded by its timeouts); queued work
-        // is dropped.
+        // Stopping: the pool finishes the step it is in (its tmux children were killed);
+        // queued work is dropped.
         m_pool.stop();
         m_pool.join();
+        if (m_lost) {
+            return report_lost_directory();
+        }
         m_state.running = false;
         m_state.stopped_at = util::format_time(util::now());
         m_state.next_heartbeat_at.clear();
@@ -197,15 +211,7 @@ private:
         case SIGTERM:
         case SIGINT:
             spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-            m_stopping = true;
-            m_tick.recovery.request_stop();
-            m_heartbeat.stop();
-            m_control.close();
-            m_waiters.clear();
-            m_wake.cancel();
-            m_panes.clear();
-            m_signals.cancel();
-            m_io.stop();
+            stop();
             break;
         case SIGHUP:
             spdlog::info("received SIGHUP: reloading configuration");
@@ -222,7 +228,90 @@ private:
             m_tick.recovery.request_reload();
             m_heartbeat.trigger();
             break;
+        default:
+            log_ignored(sig);
+            break;
         }
+    }
+
+    /// A signal the daemon does not use: logged (at most once a minute per signal, with how many
+    /// came meanwhile) and otherwise ignored.
+    void log_ignored(int sig) {
+        auto now = std::chrono::steady_clock::now();
+        auto& seen = m_ignored[sig];
+        ++seen.count;
+        if (seen.count == 1 || now - seen.logged >= std::chrono::minutes(1)) {
+            spdlog::warn("received {} ({} since the last note): ignored", signal_name(sig),
+                         seen.count);
+            seen.logged = now;
+            seen.count = 0;
+        }
+    }
+
+    /// Stops serving: no new heartbeat, the one in flight abandoned (its tmux children killed),
+    /// the loop left once its handlers return.
+    void stop() {
+        m_stopping = true;
+        m_tick.recovery.request_stop();
+        m_tick.runner.cancel();
+        m_heartbeat.stop();
+        m_control.close(!m_lost);
+        m_waiters.clear();
+        m_wake.cancel();
+        m_guard.cancel();
+        m_panes.clear();
+        m_signals.cancel();
+        m_io.stop();
+    }
+
+    /// Once a second: does daemon/daemon.lock still name the file we hold the lock on? When
+    /// daemon/ was deleted (or the lock file replaced), a second daemon could start on a new
+    /// lock and both would supervise the town: stop before that can happen.
+    void watch_lock_path() {
+        m_guard.expires_after(std::chrono::seconds(1));
+        m_guard.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || m_stopping) {
+                return;
+            }
+            if (!m_lock.still_at(m_paths.lock_file())) {
+                lose_directory();
+                return;
+            }
+            watch_lock_path();
+        });
+    }
+
+    void lose_directory() {
+        if (m_stopping) {
+            return;
+        }
+        spdlog::error("{} no longer names the lock this daemon holds (daemon/ deleted or "
+                      "replaced): stopping",
+                      m_paths.lock_file());
+        m_lost = true;
+        stop();
+    }
+
+    /// After losing daemon/: touches nothing a new daemon may own (PID file, socket,
+    /// state.json), but leaves a log line and an event where the user will look, and exits 1
+    /// so that a service manager starts a fresh daemon.
+    int report_lost_directory() {
+        std::string why = "daemon/ was deleted or replaced under the running daemon (PID " +
+                          std::to_string(m_state.pid) + "); it stopped. Run 'gt daemon start'.";
+        if (util::make_dirs(m_paths.daemon_dir(), 0700)) {
+            if (util::init_file_logging(m_paths.log_file(), m_config.daemon.log.max_size,
+                                        m_config.daemon.log.max_files, false)) {
+                spdlog::error("{}", why);
+            }
+            EventLog fresh(m_paths.events_file(), m_config.daemon.log.max_size,
+                           m_config.daemon.log.max_files);
+            if (fresh.open()) {
+                fresh.record("directory_lost", "", "", why);
+            }
+        }
+        std::cerr << "gt daemon: " << why << "\n";
+        m_lock.release();
+        return 1;
     }
 
     void reload_config() {
@@ -250,6 +339,10 @@ private:
 
     /// Runs on the pool: the blocking part of a heartbeat.
     std::function<void()> tick_work() {
+        if (!m_lock.still_at(m_paths.lock_file())) {
+            // Never act for a town another daemon may already supervise.
+            return [this] { lose_directory(); };
+        }
         auto started = std::chrono::steady_clock::now();
         auto result = std::make_shared<TickResult>();
         result->config = state::load_town_config(m_paths.root());
@@ -267,6 +360,7 @@ private:
             result->rigs_error = rigs.error() + " (keeping the last good rig list)";
         }
         result->summary = m_tick.recovery.run(m_tick.config, m_tick.rigs, m_tick.rigs_loaded);
+        result->rigs = m_tick.rigs;
         result->duration =
             std::chrono::duration_cast<util::Millis>(std::chrono::steady_clock::now() - started);
         return [this, result] { tick_done(*result); };
@@ -275,6 +369,7 @@ private:
     /// Runs on the loop: applies a heartbeat's results and persists the state.
     void tick_done(const TickResult& r) {
         apply_config(r.config);
+        m_rigs = r.rigs;
         if (!r.rigs_error.empty()) {
             ++m_state.counters.bad_files;
             spdlog::warn("{}", r.rigs_error);
@@ -336,18 +431,37 @@ private:
                 wait_for_heartbeat(std::move(reply));
                 return;
             }
+            if (auto why = not_of_town(m_paths.root(), m_config, m_rigs, *id); !why.empty()) {
+                reply({{"ok", false},
+                       {"error", id->str() + " is not an agent of this town: " + why}});
+                return;
+            }
+            // Each number is optional (tmux prints nothing for what it does not know), and
+            // refused when present but not an integer in its range.
+            std::optional<long> numbers[3];
+            const std::tuple<const char*, long, long> ranges[3] = {
+                {"exit_code", 0, 255}, {"signal", 0, 64}, {"pane_pid", 1, 2147483647L}};
+            for (int i = 0; i < 3; ++i) {
+                auto [key, min, max] = ranges[i];
+                if (!req.contains(key)) {
+                    continue;
+                }
+                const auto& v = req[key];
+                if (!v.is_number_integer() || v.get<long long>() < min ||
+                    v.get<long long>() > max) {
+                    reply({{"ok", false},
+                           {"error", std::string(key) + ": expected an integer from " +
+                                         std::to_string(min) + " to " + std::to_string(max)}});
+                    return;
+                }
+                numbers[i] = static_cast<long>(v.get<long long>());
+            }
             std::optional<int> code;
-            int signal = 0;
-            if (req.contains("exit_code") && req["exit_code"].is_number_integer()) {
-                code = req["exit_code"].get<int>();
+            if (numbers[0]) {
+                code = static_cast<int>(*numbers[0]);
             }
-            if (req.contains("signal") && req["signal"].is_number_integer()) {
-                signal = req["signal"].get<int>();
-            }
-            long pane_pid = req.contains("pane_pid") && req["pane_pid"].is_number_integer()
-                                ? req["pane_pid"].get<long>()
-                                : 0;
-            m_tick.recovery.post_exit(id->str(), code, signal, pane_pid);
+            m_tick.recovery.post_exit(id->str(), code, static_cast<int>(numbers[1].value_or(0)),
+                                      numbers[2].value_or(0));
             m_heartbeat.trigger();
             reply({{"ok", true}});
         } else {
@@ -405,6 +519,7 @@ private:
 
     state::TownPaths m_paths;
     state::TownConfig m_config;
+    std::vector<std::string> m_rigs; ///< the rig list as the last pass read it (on the loop)
     DaemonLock m_lock;
     asio::io_context m_io{1};
     asio::thread_pool m_pool{2};
@@ -415,6 +530,7 @@ private:
     Heartbeat m_heartbeat;
     ControlServer m_control;
     asio::steady_timer m_wake{m_io};
+    asio::steady_timer m_guard{m_io}; ///< watch_lock_path()
     PaneWatch m_panes{m_io,
                       [this](long pid) {
                           spdlog::info("pane process {} exited: checking at once", pid);
@@ -429,12 +545,67 @@ private:
     HeartbeatSummary m_last;       ///< what the last heartbeat found
     state::DaemonState m_state;
     std::string m_last_config_error;
+    struct Ignored {
+        std::chrono::steady_clock::time_point logged{};
+        std::uint64_t count = 0;
+    };
+    std::map<int, Ignored> m_ignored; ///< log_ignored()
     bool m_stopping = false;
+    bool m_lost = false; ///< daemon/ was deleted under us
 };
 
 } // namespace
 
+namespace {
+
+/// A daemon whose daemon/ was deleted or replaced under it still holds a lock on the old file
+/// and stops itself within a second (watch_lock_path). Starting beside it would put two daemons on
+/// one town: wait for it to go, at most 3 s. Returns its PID when it is still there.
+std::optional<pid_t> wait_for_lost_daemon(const state::TownPaths& paths) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    for (;;) {
+        auto other = lost_daemon(paths.lock_file(), paths.root());
+        if (!other || std::chrono::steady_clock::now() >= deadline) {
+            return other;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+/// Writes the PID file under daemon/state.lock: a command cleaning up after a dead daemon holds
+/// it while it removes the old PID file, and must be done before we write ours.
+util::Status write_pid_file_locked(const state::TownPaths& paths) {
+    auto guard = util::FileLock::acquire(paths.state_lock_file(), 0600, util::Millis(2000));
+    if (!guard) {
+        // A stopped command holds it: going on is safer than not starting (it checks the daemon
+        // lock again before it removes anything).
+        std::cerr << "gt daemon: " << guard.error() << " (going on)\n";
+    }
+    return write_pid_file(paths.pid_file());
+}
+
+/// Removes temp files that writers killed mid-write left in gt's own directories.
+void remove_stale_temp_files(const state::TownPaths& paths) {
+    auto now = util::now();
+    const util::Millis min_age = std::chrono::minutes(1);
+    std::vector<std::string> removed;
+    for (const auto& [dir, depth] : {std::pair{paths.daemon_dir(), 2},
+                                     {paths.agents_dir(), 3},
+                                     {paths.mail_dir(), 3},
+                                     {paths.deacon_dir(), 0},
+                                     {paths.mayor_dir(), 0}}) {
+        auto some = util::remove_stale_temp_files(dir, now, min_age, depth);
+        removed.insert(removed.end(), some.begin(), some.end());
+    }
+    for (const auto& path : removed) {
+        spdlog::info("removed a stale temp file: {}", path);
+    }
+}
+
+} // namespace
+
 int run_daemon(const DaemonOptions& o) {
+    block_daemon_signals(); // already blocked by main(); here too for other callers
     for (const char* const* v = k_identity_vars; *v; ++v) {
         ::unsetenv(*v);
     }
@@ -444,6 +615,11 @@ int run_daemon(const DaemonOptions& o) {
     ::signal(SIGPIPE, SIG_IGN);
     ReadyPipe ready(o.ready_fd);
     state::TownPaths paths(o.town);
+    if (auto st = state::validate_tmux_socket_name("GT_TMUX_SOCKET", o.tmux_socket); !st) {
+        std::cerr << "gt daemon: " << st.error() << "\n";
+        ready.send("ERROR " + st.error());
+        return 2;
+    }
 
     auto config = state::load_town_config(o.town);
     if (!config) {
@@ -459,23 +635,37 @@ int run_daemon(const DaemonOptions& o) {
         }
     }
     auto lock = DaemonLock::acquire(paths.lock_file());
-    if (!lock) {
-        if (lock.error_code() == EWOULDBLOCK) {
-            pid_t holder = lock_holder(paths.lock_file()).value_or(0);
-            if (holder == 0) {
-                if (auto info = read_pid_file(paths.pid_file())) {
-                    holder = info->pid;
-                }
-            }
-            std::cerr << "daemon already running (PID " << holder << ")\n";
-            ready.send("RUNNING " + std::to_string(holder));
-            return 0;
+    for (int attempt = 0; !lock && lock.error_code() == EWOULDBLOCK; ++attempt) {
+        std::optional<pid_t> holder = lock_holder(paths.lock_file());
+        if (!holder && attempt < 3) {
+            lock = DaemonLock::acquire(paths.lock_file()); // the holder just let go: try again
+            continue;
         }
+        if (holder.value_or(0) == 0) {
+            if (auto info = read_pid_file(paths.pid_file()); info && info->matches_live_process()) {
+                holder = info->pid;
+            }
+        }
+        std::cerr << "daemon already running (PID " << holder.value_or(0) << ")\n";
+        ready.send("RUNNING " + std::to_string(holder.value_or(0)));
+        return 0;
+    }
+    if (!lock) {
         std::cerr << "gt daemon: " << lock.error() << "\n";
         ready.send("ERROR " + lock.error());
         return 1;
     }
-    if (auto st = write_pid_file(paths.pid_file()); !st) {
+    if (auto other = wait_for_lost_daemon(paths)) {
+        std::string why = "another daemon (PID " + std::to_string(*other) +
+                          ") still runs for this town on a deleted or replaced daemon/ "
+                          "directory; it stops "
+                          "by itself within seconds, else: kill " +
+                          std::to_string(*other);
+        std::cerr << "gt daemon: " << why << "\n";
+        ready.send("ERROR " + why);
+        return 1;
+    }
+    if (auto st = write_pid_file_locked(paths); !st) {
         std::cerr << "gt daemon: " << st.error() << "\n";
         ready.send("ERROR " + st.error());
         return 1;
@@ -488,6 +678,7 @@ int run_daemon(const DaemonOptions& o) {
         ::unlink(paths.pid_file().c_str());
         return 1;
     }
+    remove_stale_temp_files(paths);
     Daemon daemon(o, std::move(*config), std::move(*lock));
     return daemon.run(ready);
 }

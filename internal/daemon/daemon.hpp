@@ -10,8 +10,9 @@ extern const char* const k_identity_vars[];
 
 /// How `gt daemon run` was invoked.
 struct DaemonOptions {
-    std::string town;  ///< absolute town root
-    int ready_fd = -1; ///< write end of `start`'s readiness pipe, or -1
+    std::string town;        ///< absolute town root
+    int ready_fd = -1;       ///< write end of `start`'s readiness pipe, or -1
+    std::string tmux_socket; ///< `-L` name from $GT_TMUX_SOCKET (validated); empty: town.json's
     bool log_to_stderr = false;
 };
 

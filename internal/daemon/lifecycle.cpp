@@ -21,9 +21,16 @@ bool ends_with(const std::string& s, const std::string& suffix) {
            s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+using Type = util::DirEntry::Type;
+
 /// A writer's temp file (`<name>.json.tmp.<pid>.<n>`): not a request yet.
 bool is_temp_file(const std::string& name) {
     return name.find(".json.tmp.") != std::string::npos;
+}
+
+std::string not_a_file(Type type) {
+    return type == Type::dir ? "a directory, not a request file (never entered)"
+                             : "not a regular file (a symlink or special file)";
 }
 
 std::string compact_time(util::TimePoint t) {
@@ -124,16 +131,16 @@ plan_batch(std::vector<LifecycleRequest> requests) {
     std::stable_sort(requests.begin(), requests.end(), [](const auto& a, const auto& b) {
         return a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.file < b.file;
     });
+    // Only the newest request says what the agent should end up as: running every one of a
+    // flood of alternating restarts and cycles once replaced one agent 645 times in one pass.
+    std::map<std::string, std::size_t> last;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        last[requests[i].from.str()] = i;
+    }
     std::vector<LifecycleRequest> run, collapsed;
-    std::map<std::string, LifecycleAction> last;
-    for (auto& r : requests) {
-        auto it = last.find(r.from.str());
-        if (it != last.end() && it->second == r.action) {
-            collapsed.push_back(std::move(r));
-            continue;
-        }
-        last[r.from.str()] = r.action;
-        run.push_back(std::move(r));
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        bool wins = last.at(requests[i].from.str()) == i;
+        (wins ? run : collapsed).push_back(std::move(requests[i]));
     }
     return {std::move(run), std::move(collapsed)};
 }
@@ -142,12 +149,21 @@ LifecycleInbox::LifecycleInbox(std::string requests_dir) : m_dir(std::move(reque
 
 void LifecycleInbox::reject(const std::string& path, const std::string& name,
                             const std::string& reason, Batch& batch) {
-    std::string target = m_dir + "/rejected/" + name;
-    if (::rename(path.c_str(), target.c_str()) != 0) {
-        ::unlink(path.c_str()); // never process it twice
+    std::string kept = name;
+    // rename replaces a file of the same name, but not a directory, nor a file by a directory:
+    // then the entry is kept under another name, so that it still leaves the inbox.
+    for (int n = 1; ::rename(path.c_str(), (m_dir + "/rejected/" + kept).c_str()) != 0; ++n) {
+        int e = errno;
+        if (n > 100 || (e != EEXIST && e != ENOTEMPTY && e != EISDIR && e != ENOTDIR)) {
+            if (::unlink(path.c_str()) != 0) { // never process it twice
+                ::rmdir(path.c_str());
+            }
+            break;
+        }
+        kept = name + "." + std::to_string(n);
     }
-    util::write_file_atomic(target + ".reason", reason + "\n");
-    batch.rejected.emplace_back(name, reason);
+    util::write_file_atomic(m_dir + "/rejected/" + kept + ".reason", reason + "\n");
+    batch.rejected.emplace_back(kept, reason);
 }
 
 LifecycleInbox::Batch
@@ -160,11 +176,13 @@ LifecycleInbox::claim(util::TimePoint now, util::Millis max_age,
     if (auto inbox = util::list_dir(m_dir)) {
         for (const auto& e : *inbox) {
             std::string path = m_dir + "/" + e.name;
-            if (e.type == util::DirEntry::Type::dir || is_temp_file(e.name)) {
+            bool own_dir = e.name == "claimed" || e.name == "rejected";
+            if ((e.type == Type::dir && own_dir) ||
+                (e.type == Type::file && is_temp_file(e.name))) {
                 continue;
             }
-            if (e.type != util::DirEntry::Type::file) {
-                reject(path, e.name, "not a regular file (a symlink or special file)", batch);
+            if (e.type != Type::file) {
+                reject(path, e.name, not_a_file(e.type), batch);
             } else if (!ends_with(e.name, ".json")) {
                 reject(path, e.name, "not a request file name (expected <id>.json)", batch);
             } else {
@@ -179,8 +197,8 @@ LifecycleInbox::claim(util::TimePoint now, util::Millis max_age,
     }
     for (const auto& e : *claimed) {
         std::string path = m_dir + "/claimed/" + e.name;
-        if (e.type != util::DirEntry::Type::file) {
-            reject(path, e.name, "not a regular file (a symlink or special file)", batch);
+        if (e.type != Type::file) {
+            reject(path, e.name, not_a_file(e.type), batch);
             continue;
         }
         auto text = util::read_file(path, k_max_request_size, false);
@@ -200,6 +218,12 @@ LifecycleInbox::claim(util::TimePoint now, util::Millis max_age,
         }
         if (!known(r->from)) {
             reject(path, e.name, "from: no such agent in this town: " + r->from.str(), batch);
+        } else if (r->timestamp - now > k_max_request_skew) {
+            // It would never expire, and would outrank every real request for its agent.
+            reject(path, e.name,
+                   "timestamp: " + util::format_time(r->timestamp) +
+                       " is in the future (the daemon's clock says " + util::format_time(now) + ")",
+                   batch);
         } else if (now - r->timestamp > max_age) {
             ::unlink(path.c_str());
             batch.expired.push_back(std::move(*r));

@@ -26,6 +26,9 @@ struct LifecycleRequest {
 
 /// The largest request file that is read (§6).
 inline constexpr std::size_t k_max_request_size = 64 * 1024;
+/// How far a request's timestamp may be ahead of the daemon's clock (writers' clocks drift a
+/// little); anything later is rejected as from the future.
+inline constexpr util::Millis k_max_request_skew = util::Millis(5 * 60 * 1000);
 
 /// Parses a request's text; the error is the reason it is rejected.
 util::Result<LifecycleRequest> parse_request(const std::string& text);
@@ -34,25 +37,28 @@ util::Result<LifecycleRequest> parse_request(const std::string& text);
 util::Result<LifecycleRequest> write_request(const std::string& requests_dir,
                                              const state::Identity& from, LifecycleAction action);
 
-/// Orders one batch: by timestamp (then file name), and per identity a request that repeats the
-/// action before it is collapsed. Returns {to run, collapsed}.
+/// Plans one batch: per identity only the last request (by timestamp, then file name) is run;
+/// every earlier one for that identity is collapsed, whatever its action (a restart then a
+/// shutdown is a shutdown, a shutdown then a cycle is a cycle). Returns {to run, collapsed}, each
+/// in timestamp order; `to run` holds at most one request per identity.
 std::pair<std::vector<LifecycleRequest>, std::vector<LifecycleRequest>>
 plan_batch(std::vector<LifecycleRequest> requests);
 
 /// The consumer side of the inbox: claim by rename into `claimed/`, reject into `rejected/`
-/// with a `.reason` file, drop expired ones. Never follows a symlink; never reads more than
-/// k_max_request_size.
+/// with a `.reason` file, drop expired ones. Never follows a symlink or enters a directory (a
+/// directory in the inbox is rejected as a whole); never reads more than k_max_request_size.
 class LifecycleInbox {
 public:
     explicit LifecycleInbox(std::string requests_dir);
 
     struct Batch {
         std::vector<LifecycleRequest> valid;                       ///< claimed, not yet executed
-        std::vector<std::pair<std::string, std::string>> rejected; ///< file name, reason
+        std::vector<std::pair<std::string, std::string>> rejected; ///< name in rejected/, reason
         std::vector<LifecycleRequest> expired;                     ///< deleted unexecuted
     };
     /// Claims everything in the inbox and takes over what a dead daemon left in claimed/.
-    /// `known` says whether an identity names an agent of this town.
+    /// `known` says whether an identity names an agent of this town. A request timestamped more
+    /// than k_max_request_skew after `now` is rejected.
     Batch claim(util::TimePoint now, util::Millis max_age,
                 const std::function<bool(const state::Identity&)>& known);
     /// Removes an executed (or collapsed) request from claimed/.

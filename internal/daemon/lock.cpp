@@ -4,21 +4,107 @@
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sstream>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <thread>
+#include <unistd.h>
+#include <vector>
 
 namespace gt::daemon {
 
-util::Result<DaemonLock> DaemonLock::acquire(const std::string& path) {
-    util::Fd fd = util::open_cloexec(path, O_RDWR | O_CREAT, 0600);
-    if (!fd) {
-        int e = errno;
-        return util::err("cannot open " + path + ": " + util::errno_text(e), e);
+namespace {
+
+/// One exclusive flock from /proc/locks.
+struct FlockEntry {
+    pid_t pid = 0;
+    std::string dev_ino; ///< "fe:00:10952789", as /proc/locks spells it
+};
+
+/// Every exclusive (WRITE) flock in /proc/locks; nullopt when it cannot be read.
+std::optional<std::vector<FlockEntry>> exclusive_flocks() {
+    auto locks = util::read_file("/proc/locks", 16 * 1024 * 1024);
+    if (!locks) {
+        return std::nullopt;
     }
+    std::vector<FlockEntry> out;
+    std::istringstream in(*locks);
+    std::string line;
+    while (std::getline(in, line)) {
+        // "1: FLOCK  ADVISORY  WRITE 1906 fe:00:10952789 0 EOF"; "->" marks waiters.
+        std::istringstream fields(line);
+        std::string num, kind, mode, access, pid, dev;
+        fields >> num >> kind;
+        if (kind == "->") {
+            continue;
+        }
+        fields >> mode >> access >> pid >> dev;
+        if (kind == "FLOCK" && access == "WRITE") {
+            out.push_back({static_cast<pid_t>(std::strtol(pid.c_str(), nullptr, 10)), dev});
+        }
+    }
+    return out;
+}
+
+std::string dev_ino(const struct stat& st) {
+    char id[64];
+    std::snprintf(id, sizeof id, "%02x:%02x:%lu", major(st.st_dev), minor(st.st_dev),
+                  static_cast<unsigned long>(st.st_ino));
+    return id;
+}
+
+/// True when one of `pid`'s descriptors is `target` (as the kernel names a deleted file).
+bool has_open(pid_t pid, const std::string& target) {
+    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    auto fds = util::list_dir(dir);
+    if (!fds) {
+        return false;
+    }
+    char buf[PATH_MAX];
+    for (const auto& e : *fds) {
+        std::string link = dir + "/" + e.name;
+        ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+        if (n > 0 && std::string(buf, static_cast<std::size_t>(n)) == target) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// True when `pid`'s command line is `gt … daemon run … --town <town>`.
+bool runs_daemon_of(pid_t pid, const std::string& town) {
+    auto cmdline = util::read_file("/proc/" + std::to_string(pid) + "/cmdline", 64 * 1024);
+    if (!cmdline) {
+        return false;
+    }
+    std::vector<std::string> args;
+    std::size_t start = 0;
+    while (start < cmdline->size()) {
+        auto end = cmdline->find('\0', start);
+        end = end == std::string::npos ? cmdline->size() : end;
+        args.push_back(cmdline->substr(start, end - start));
+        start = end + 1;
+    }
+    bool run = false, ours = false;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        run = run || (args[i] == "run" && args[i - 1] == "daemon");
+        ours = ours || (args[i - 1] == "--town" && args[i] == town) || args[i] == "--town=" + town;
+    }
+    return run && ours;
+}
+
+} // namespace
+
+util::Result<DaemonLock> DaemonLock::acquire(const std::string& path) {
+    auto opened = util::open_regular(path, O_RDWR | O_CREAT, 0600);
+    if (!opened) {
+        return util::err("cannot open " + opened.error(), opened.error_code());
+    }
+    util::Fd fd = std::move(*opened);
     for (int attempt = 0;; ++attempt) {
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
             return DaemonLock(std::move(fd));
@@ -41,52 +127,68 @@ void DaemonLock::release() {
     }
 }
 
+bool DaemonLock::still_at(const std::string& path) const {
+    struct stat held {
+    }, named{};
+    if (!m_fd || ::fstat(m_fd.get(), &held) != 0) {
+        return false;
+    }
+    return ::stat(path.c_str(), &named) == 0 && named.st_dev == held.st_dev &&
+           named.st_ino == held.st_ino;
+}
+
 std::optional<pid_t> lock_holder(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         return std::nullopt; // no lock file: nobody ever ran here
     }
-    auto locks = util::read_file("/proc/locks", 16 * 1024 * 1024);
-    if (locks) {
-        char id[64];
-        std::snprintf(id, sizeof id, "%02x:%02x:%lu", major(st.st_dev), minor(st.st_dev),
-                      static_cast<unsigned long>(st.st_ino));
-        std::istringstream in(*locks);
-        std::string line;
-        while (std::getline(in, line)) {
-            // "1: FLOCK  ADVISORY  WRITE 1906 fe:00:10952789 0 EOF"; "->" marks waiters.
-            std::istringstream fields(line);
-            std::string num, kind, mode, access, pid, dev;
-            fields >> num >> kind;
-            if (kind == "->") {
-                continue;
-            }
-            fields >> mode >> access >> pid >> dev;
-            if (kind == "FLOCK" && dev == id) {
-                return static_cast<pid_t>(std::strtol(pid.c_str(), nullptr, 10));
+    if (auto flocks = exclusive_flocks()) {
+        std::string id = dev_ino(st);
+        for (const auto& f : *flocks) {
+            if (f.dev_ino == id) {
+                return f.pid;
             }
         }
         return std::nullopt;
     }
-    // No /proc/locks: fall back to a probe with the lock itself.
-    util::Fd fd = util::open_cloexec(path, O_RDONLY);
+    // No /proc/locks: fall back to a shared probe, which never looks like the daemon's lock.
+    auto fd = util::open_regular(path, O_RDONLY);
     if (!fd) {
         return std::nullopt;
     }
-    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) {
+    if (::flock(fd->get(), LOCK_SH | LOCK_NB) == 0) {
         return std::nullopt;
     }
     return 0;
 }
 
-bool with_lock_held(const std::string& path, const std::function<void()>& fn) {
-    util::Fd fd = util::open_cloexec(path, O_RDWR | O_CREAT, 0600);
-    if (!fd || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-        return false;
+std::optional<pid_t> lost_daemon(const std::string& path, const std::string& town) {
+    auto flocks = exclusive_flocks();
+    if (!flocks) {
+        return std::nullopt;
     }
-    fn();
-    ::flock(fd.get(), LOCK_UN);
-    return true;
+    struct stat st {};
+    std::string current = ::stat(path.c_str(), &st) == 0 ? dev_ino(st) : "";
+    // The kernel names the file by the path it was opened at, symlinks resolved.
+    std::vector<std::string> names{path + " (deleted)"};
+    if (char* dir = ::realpath(util::dir_name(path).c_str(), nullptr)) {
+        names.push_back(std::string(dir) + "/" + path.substr(path.rfind('/') + 1) + " (deleted)");
+        std::free(dir);
+    }
+    for (const auto& f : *flocks) {
+        if (f.pid <= 0 || f.pid == ::getpid() || f.dev_ino == current) {
+            continue;
+        }
+        if (runs_daemon_of(f.pid, town)) {
+            return f.pid;
+        }
+        for (const auto& name : names) {
+            if (has_open(f.pid, name)) {
+                return f.pid;
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace gt::daemon

@@ -3,7 +3,6 @@
 #include "util/fd.hpp"
 #include "util/result.hpp"
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -11,13 +10,14 @@
 namespace gt::daemon {
 
 /// The daemon's single-instance lock: `daemon/daemon.lock` held with flock(LOCK_EX) for the
-/// daemon's whole life. Opened close-on-exec; the file is never deleted (deleting it would let a
-/// second daemon lock a new inode while the first still holds the old one).
+/// daemon's whole life. Only `gt daemon run` ever takes it, so whoever holds it is the daemon:
+/// commands read the holder from /proc/locks and never lock it themselves. Opened close-on-exec;
+/// the file is never deleted (deleting it would let a second daemon lock a new inode while the
+/// first still holds the old one).
 class DaemonLock {
 public:
-    /// Tries to take the lock, retrying a few times over ~100 ms so that a concurrent probe
-    /// holding it for a moment cannot make a start fail. Fails with error_code() EWOULDBLOCK
-    /// when another process holds it.
+    /// Tries to take the lock, retrying a few times over ~100 ms. Fails with error_code()
+    /// EWOULDBLOCK when another process holds it; refuses a lock path that is not a regular file.
     static util::Result<DaemonLock> acquire(const std::string& path);
 
     DaemonLock(DaemonLock&&) = default;
@@ -25,6 +25,9 @@ public:
     /// Releases the lock (closing the descriptor releases it too).
     void release();
     int fd() const { return m_fd.get(); }
+    /// True while `path` still names the file this lock is held on. False once the file or its
+    /// directory was deleted or replaced: a second daemon could then lock the new file.
+    bool still_at(const std::string& path) const;
 
 private:
     explicit DaemonLock(util::Fd fd) : m_fd(std::move(fd)) {}
@@ -32,12 +35,14 @@ private:
 };
 
 /// Who holds the lock at `path`: nullopt when nobody does; otherwise the holder's pid, read
-/// from /proc/locks (0 when the lock is held but the holder cannot be named). Takes no lock
-/// itself, so it never disturbs a daemon that is starting.
+/// from /proc/locks (0 when the lock is held but the holder cannot be named). Only an exclusive
+/// lock counts: a shared probe is never taken for the daemon. Takes no lock itself.
 std::optional<pid_t> lock_holder(const std::string& path);
 
-/// Runs `fn` while holding the lock briefly (for cleaning up after a dead daemon). Returns
-/// false without running it when the lock is held by someone else.
-bool with_lock_held(const std::string& path, const std::function<void()>& fn);
+/// A daemon of `town` (other than us) that holds an exclusive lock on another file than the one
+/// now at `path`: a daemon whose `daemon/` was deleted, renamed or replaced under it. Known by
+/// the lock it holds on the deleted file that was at `path`, or by its command line
+/// (`… daemon run … --town <town>`). nullopt when there is none.
+std::optional<pid_t> lost_daemon(const std::string& path, const std::string& town);
 
 } // namespace gt::daemon

@@ -67,10 +67,12 @@ void copy_from(int fd, off_t& offset) {
 
 int show_logs(const std::string& town, int lines, bool follow) {
     std::string path = state::TownPaths(town).log_file();
-    util::Fd fd = util::open_cloexec(path, O_RDONLY);
-    if (!fd && !follow) {
-        std::cerr << "gt daemon logs: " << path << ": " << util::errno_text(errno) << "\n";
-        return 1;
+    auto opened = util::open_regular(path, O_RDONLY);
+    util::Fd fd = opened ? std::move(*opened) : util::Fd();
+    if (!opened && (!follow || opened.error_code() != ENOENT)) {
+        // Anything but a missing file is an error even with -f: a FIFO would never end.
+        std::cerr << "gt daemon logs: " << opened.error() << "\n";
+        return opened.error_code() == ENOENT ? 1 : 2;
     }
     off_t offset = 0;
     ino_t inode = 0;
@@ -99,7 +101,8 @@ int show_logs(const std::string& town, int lines, bool follow) {
             if (fd) {
                 copy_from(fd.get(), offset);
             }
-            fd = util::open_cloexec(path, O_RDONLY);
+            auto again = util::open_regular(path, O_RDONLY);
+            fd = again ? std::move(*again) : util::Fd();
             inode = st.st_ino;
             offset = 0;
         } else if (st.st_size < offset) {

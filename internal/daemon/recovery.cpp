@@ -55,6 +55,22 @@ std::string workdir_for(const std::string& root, const Identity& id) {
     return root;
 }
 
+std::string not_of_town(const std::string& root, const state::TownConfig& config,
+                        const std::vector<std::string>& rigs, const Identity& id) {
+    if (!id.rig.empty() && std::find(rigs.begin(), rigs.end(), id.rig) == rigs.end()) {
+        return "rig '" + id.rig + "' is not in mayor/rigs.json";
+    }
+    const char* role = state::role_name(id.role);
+    if (!config.role_enabled(role)) {
+        return std::string("role '") + role + "' is not enabled in mayor/town.json";
+    }
+    std::string dir = workdir_for(root, id);
+    if (!util::is_dir(dir)) {
+        return "its directory " + dir + " is missing";
+    }
+    return "";
+}
+
 void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names) {
     std::optional<proc::ProcessTable> table;
     for (auto& [name, pane] : snap.sessions) {
@@ -414,10 +430,15 @@ bool Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
         m_events.record("restarted", id, session, a.reason);
         return true;
     }
-    auto recorded = m_tracker.record_restart(id, now);
+    auto recorded = m_tracker.record_start(id, now);
     const char* kind = a.kind == ActionKind::restart || a.kill_first ? "restarted" : "started";
-    spdlog::info("{}: {} session {} ({}); next restart allowed after {}", id, kind, session,
-                 a.reason, util::format_duration(recorded.backoff));
+    if (recorded.restart) {
+        spdlog::info("{}: {} session {} ({}); next restart allowed after {}", id, kind, session,
+                     a.reason, util::format_duration(recorded.backoff));
+    } else {
+        spdlog::info("{}: {} session {} ({}); its first start, not counted as a restart", id, kind,
+                     session, a.reason);
+    }
     m_events.record(kind, id, session, a.reason);
     if (recorded.entered_crash_loop) {
         spdlog::error("{}: crash loop: {} restarts within {}; no more restarts until {}", id,
@@ -535,10 +556,25 @@ void Recovery::notify(const Identity& id, const std::string& to, const std::stri
 }
 
 void Recovery::save_restart_state() {
+    const std::string path = state::TownPaths(m_root).restart_state_file();
     auto cleared = m_restart_file.save(m_tracker);
     if (!cleared) {
-        spdlog::error("restart_state.json: {}", cleared.error());
+        // Every start saves: a disk that stays full or a path that stays wrong would otherwise
+        // log this on every pass. Each message names a fresh temporary file, so what is
+        // compared is the reason at its end. The history is still kept in memory.
+        const std::string& message = cleared.error();
+        auto colon = message.rfind(": ");
+        std::string reason = colon == std::string::npos ? message : message.substr(colon + 2);
+        auto& last = m_logged["restart_state_save"];
+        if (last != reason) {
+            spdlog::error("cannot save {}: {} (the restart history is kept in memory only)", path,
+                          message);
+            last = reason;
+        }
         return;
+    }
+    if (m_logged.erase("restart_state_save") > 0) {
+        spdlog::info("{} saved again", path);
     }
     for (const auto& id : *cleared) {
         spdlog::info("{}: backoff cleared", id);

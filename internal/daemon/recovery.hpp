@@ -28,6 +28,12 @@ namespace gt::daemon {
 /// `<rig>/polecats/<n>/`.
 std::string workdir_for(const std::string& town_root, const state::Identity& id);
 
+/// Why `id` is not an agent of the town at `town_root`, or "" when it is one: its rig is one of
+/// `rigs`, its role is enabled, its directory is there. The lifecycle inbox, `gt daemon notify`
+/// and the daemon's `notify` command all ask this.
+std::string not_of_town(const std::string& town_root, const state::TownConfig& config,
+                        const std::vector<std::string>& rigs, const state::Identity& id);
+
 /// Sets `agent_alive` on every pane (§5.5): not dead, and not an idle shell unless one of
 /// `process_names` runs in the pane's process tree.
 void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names);

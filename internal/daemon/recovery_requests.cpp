@@ -8,6 +8,7 @@
 #include "util/file.hpp"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -19,12 +20,7 @@ using state::Identity;
 void Recovery::process_lifecycle(const state::TownConfig& config,
                                  const std::vector<std::string>& rigs, HeartbeatSummary& out) {
     LifecycleInbox inbox(state::TownPaths(m_root).requests_dir());
-    // An agent of this town: its rig is listed, its role enabled, its directory there.
-    auto known = [&](const Identity& id) {
-        bool rig_ok = id.rig.empty() || std::find(rigs.begin(), rigs.end(), id.rig) != rigs.end();
-        return rig_ok && config.role_enabled(state::role_name(id.role)) &&
-               util::is_dir(workdir_for(m_root, id));
-    };
+    auto known = [&](const Identity& id) { return not_of_town(m_root, config, rigs, id).empty(); };
     auto batch = inbox.claim(util::now(), config.daemon.lifecycle_max_age, known);
     for (const auto& [name, reason] : batch.rejected) {
         ++out.counters.lifecycle_rejected;
@@ -38,10 +34,17 @@ void Recovery::process_lifecycle(const state::TownConfig& config,
                         std::string(lifecycle_action_name(r.action)) + " request " + r.id);
     }
     auto [run, collapsed] = plan_batch(std::move(batch.valid));
+    std::map<std::string, const LifecycleRequest*> deciding;
+    for (const auto& r : run) {
+        deciding[r.from.str()] = &r;
+    }
     for (const auto& r : collapsed) {
+        const LifecycleRequest& later = *deciding.at(r.from.str());
         m_events.record("collapsed", r.from.str(), r.from.session(),
                         std::string(lifecycle_action_name(r.action)) + " request " + r.id +
-                            ": duplicate in this batch");
+                            ": superseded by the later " + lifecycle_action_name(later.action) +
+                            " request " + later.id);
+        m_request_attempts.erase(r.file);
         inbox.finish(r);
     }
     if (run.empty()) {
@@ -229,7 +232,7 @@ std::string Recovery::agents_json(const TickInput& in, const tmux::Snapshot* sna
         row["hook"] = f.report ? f.report->hook : "";
         const RestartRecord* r = m_tracker.find(key);
         row["restarts"] = r ? r->restart_count : 0;
-        row["gate"] = gate_name(m_tracker.check(key, in.now));
+        row["gate"] = gate_name(m_tracker.shown_gate(key, in.now, row["alive"].get<bool>()));
         if (r && r->last_exit_status) {
             row["last_exit_status"] = *r->last_exit_status;
         }

@@ -110,6 +110,24 @@ RestartTracker::Recorded RestartTracker::record_restart(const std::string& id,
     return out;
 }
 
+RestartTracker::Recorded RestartTracker::record_start(const std::string& id, util::TimePoint now) {
+    RestartRecord& r = m_records[id];
+    if (r.last_restart) {
+        return record_restart(id, now);
+    }
+    // Bringing an agent up for the first time is not a restart: counting it would put every
+    // agent of a freshly started town in backoff, one start away from a crash loop.
+    r.last_restart = now;
+    Recorded out;
+    out.restart = false;
+    return out;
+}
+
+Gate RestartTracker::shown_gate(const std::string& id, util::TimePoint now, bool alive) const {
+    Gate g = check(id, now);
+    return g == Gate::backoff && alive ? Gate::allowed : g;
+}
+
 void RestartTracker::record_exit(const std::string& id, int exit_status, int signal) {
     RestartRecord& r = m_records[id];
     r.last_exit_status = exit_status;

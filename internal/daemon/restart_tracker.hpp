@@ -14,6 +14,7 @@ namespace gt::daemon {
 
 /// The restart history of one identity (§5.4), as kept in daemon/restart_state.json.
 struct RestartRecord {
+    /// The daemon's last (re)start of it, its first start included (which is not a restart).
     std::optional<util::TimePoint> last_restart;
     int restart_count = 0; ///< restarts since the backoff last reset
     std::optional<util::TimePoint> backoff_until;
@@ -41,6 +42,9 @@ public:
 
     /// May `id` be restarted at `now`? An expired crash loop no longer blocks.
     Gate check(const std::string& id, util::TimePoint now) const;
+    /// The gate as people see it (`status`, `agent list`): a backoff only holds back an agent
+    /// that needs a restart, so one that is `alive` shows `allowed`; a crash loop shows either way.
+    Gate shown_gate(const std::string& id, util::TimePoint now, bool alive) const;
     /// When the gate opens (backoff_until or the crash loop's expiry); nullopt when allowed.
     std::optional<util::TimePoint> blocked_until(const std::string& id, util::TimePoint now) const;
 
@@ -48,10 +52,16 @@ public:
     struct Recorded {
         util::Millis backoff{0}; ///< delay before the next restart is allowed
         bool entered_crash_loop = false;
+        bool restart = true; ///< false: a first start, neither counted nor backed off
     };
     /// Records a daemon-initiated (re)start at `now`: resets after a stable period, doubles the
     /// backoff, and enters the crash loop at `crash_loop_count` restarts inside the window.
     Recorded record_restart(const std::string& id, util::TimePoint now);
+    /// Records a daemon-initiated start at `now` that was not asked for. The first start of an
+    /// identity the daemon never started (no `last_restart`) is not a restart: it is noted, so
+    /// that the next one counts, but neither counted nor backed off. Any later start is a restart
+    /// (record_restart()).
+    Recorded record_start(const std::string& id, util::TimePoint now);
     /// Records how the agent's pane ended (`signal` 0 when it exited).
     void record_exit(const std::string& id, int exit_status, int signal);
     /// `gt daemon clear-backoff`: forgets the backoff and crash loop (keeps the exit status).

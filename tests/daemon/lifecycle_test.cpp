@@ -4,6 +4,7 @@
 
 #include "support/fixed_time.hpp"
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -35,6 +36,14 @@ void put(const std::string& path, const std::string& content) {
     std::ofstream(path, std::ios::binary) << content;
 }
 
+std::vector<std::string> files(const std::vector<LifecycleRequest>& requests) {
+    std::vector<std::string> out;
+    for (const auto& r : requests) {
+        out.push_back(r.file);
+    }
+    return out;
+}
+
 } // namespace
 
 TEST(LifecycleRequest, ParsesBothIdentityFormsAndRefusesGarbage) {
@@ -50,7 +59,7 @@ TEST(LifecycleRequest, ParsesBothIdentityFormsAndRefusesGarbage) {
     EXPECT_EQ(parse_request("[1,2]").error(), "not a JSON object (array)");
     EXPECT_NE(parse_request(request("deacon", "explode")).error().find("unknown action"),
               std::string::npos);
-    for (const char* bad : {"../../etc", "a;b", "$(id)/witness", ""}) {
+    for (const char* bad : {"../../etc", "a;b", "$(id)/witness", "", "daemon/witness"}) {
         auto e = parse_request(request(bad, "restart"));
         ASSERT_FALSE(e) << bad;
         EXPECT_EQ(e.error().rfind("from: ", 0), 0u) << e.error();
@@ -61,25 +70,56 @@ TEST(LifecycleRequest, ParsesBothIdentityFormsAndRefusesGarbage) {
         parse_request(R"({"from":7,"action":"restart","timestamp":"2026-11-22T10:00:00Z"})"));
 }
 
-TEST(LifecycleRequest, BatchRunsInTimestampOrderAndCollapsesRepeats) {
+TEST(LifecycleRequest, BatchRunsOnlyEachAgentsLastRequestInTimestampOrder) {
     auto [run, collapsed] = plan_batch({
         req("g/witness", LifecycleAction::restart, t0() + 3s, "c"),
         req("g/witness", LifecycleAction::restart, t0() + 1s, "a"),
         req("deacon", LifecycleAction::shutdown, t0() + 2s, "b"),
         req("g/witness", LifecycleAction::shutdown, t0() + 4s, "d"),
-        req("g/witness", LifecycleAction::cycle, t0() + 5s, "e"),
         req("g/witness", LifecycleAction::cycle, t0() + 5s, "f"),
+        req("g/witness", LifecycleAction::cycle, t0() + 5s, "e"), // same time: the file decides
     });
-    std::vector<std::string> order;
-    for (auto& r : run) {
-        order.push_back(r.file);
+    EXPECT_EQ(files(run), (std::vector<std::string>{"b", "f"}));
+    EXPECT_EQ(files(collapsed), (std::vector<std::string>{"a", "c", "d", "e"}));
+}
+
+TEST(LifecycleRequest, AFloodOfAlternatingRestartsAndCyclesRunsOnce) {
+    std::vector<LifecycleRequest> flood;
+    for (int i = 0; i < 200; ++i) {
+        flood.push_back(req("g/witness", i % 2 ? LifecycleAction::cycle : LifecycleAction::restart,
+                            t0() + std::chrono::milliseconds(i), "r" + std::to_string(1000 + i)));
     }
-    EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "d", "e"}));
-    std::vector<std::string> dups;
-    for (auto& r : collapsed) {
-        dups.push_back(r.file);
+    flood.push_back(req("deacon", LifecycleAction::restart, t0(), "deacon"));
+    auto [run, collapsed] = plan_batch(std::move(flood));
+    EXPECT_EQ(files(run), (std::vector<std::string>{"deacon", "r1199"}));
+    EXPECT_EQ(run[1].action, LifecycleAction::cycle);
+    EXPECT_EQ(collapsed.size(), 199u);
+}
+
+TEST(LifecycleRequest, TheLastRequestDecidesBetweenShutdownAndReplacing) {
+    struct Case {
+        std::vector<LifecycleAction> in_order;
+        LifecycleAction wins;
+    };
+    using A = LifecycleAction;
+    for (const auto& c :
+         {Case{{A::shutdown, A::restart}, A::restart}, Case{{A::restart, A::shutdown}, A::shutdown},
+          Case{{A::shutdown, A::cycle, A::shutdown}, A::shutdown},
+          Case{{A::cycle, A::shutdown, A::restart, A::cycle}, A::cycle},
+          Case{{A::shutdown, A::shutdown}, A::shutdown}}) {
+        std::vector<LifecycleRequest> batch;
+        for (std::size_t i = 0; i < c.in_order.size(); ++i) {
+            // Listed newest first: the order of the files in the inbox must not matter.
+            std::size_t at = c.in_order.size() - 1 - i;
+            batch.push_back(req("g/refinery", c.in_order[at], t0() + std::chrono::seconds(at),
+                                std::to_string(at)));
+        }
+        auto [run, collapsed] = plan_batch(std::move(batch));
+        ASSERT_EQ(run.size(), 1u);
+        EXPECT_EQ(run[0].action, c.wins);
+        EXPECT_EQ(run[0].file, std::to_string(c.in_order.size() - 1));
+        EXPECT_EQ(collapsed.size(), c.in_order.size() - 1);
     }
-    EXPECT_EQ(dups, (std::vector<std::string>{"c", "f"}));
 }
 
 TEST(LifecycleInbox, ClaimsValidRejectsHostileDropsExpiredAndAdoptsLeftovers) {
@@ -140,4 +180,49 @@ TEST(LifecycleInbox, WrittenRequestsAreClaimedOnce) {
     EXPECT_EQ(first.valid[0].action, LifecycleAction::shutdown);
     inbox.finish(first.valid[0]);
     EXPECT_TRUE(inbox.claim(util::now(), 6h, known).valid.empty());
+}
+
+TEST(LifecycleInbox, RejectsDirectoriesAndRequestsFromTheFuture) {
+    test::TempDir dir("gt-inbox");
+    std::string in = dir.path() + "/requests";
+    ASSERT_TRUE(util::make_dirs(in + "/claimed", 0700));
+    ASSERT_TRUE(util::make_dirs(in + "/dir.json", 0700));
+    put(in + "/dir.json/inside.json", request("g/witness", "restart", util::format_time(t0())));
+    ASSERT_TRUE(util::make_dirs(in + "/plain_dir", 0700));
+    ASSERT_TRUE(util::make_dirs(in + "/claimed/left.json", 0700));
+    // A rejected entry of the same name is already there: the directory must still go.
+    ASSERT_TRUE(util::make_dirs(in + "/rejected/again.json/full", 0700));
+    ASSERT_TRUE(util::make_dirs(in + "/again.json", 0700));
+    put(in + "/future.json", request("g/witness", "restart", util::format_time(t0() + 1h)));
+    put(in + "/skewed.json", request("g/witness", "cycle", util::format_time(t0() + 1min)));
+
+    LifecycleInbox inbox(in);
+    auto batch = inbox.claim(t0(), 6h, [](const state::Identity&) { return true; });
+    ASSERT_EQ(batch.valid.size(), 1u); // a clock a minute ahead is not the future
+    EXPECT_EQ(batch.valid[0].action, LifecycleAction::cycle);
+    std::map<std::string, std::string> rejected(batch.rejected.begin(), batch.rejected.end());
+    ASSERT_EQ(rejected.size(), 5u);
+    for (const auto& [name, reason] : rejected) {
+        EXPECT_TRUE(util::path_exists(in + "/rejected/" + name)) << name;
+        auto text = util::read_file(in + "/rejected/" + name + ".reason");
+        ASSERT_TRUE(text) << name;
+        EXPECT_EQ(*text, reason + "\n");
+    }
+    EXPECT_NE(rejected["dir.json"].find("a directory"), std::string::npos) << rejected["dir.json"];
+    EXPECT_NE(rejected["future.json"].find("in the future"), std::string::npos)
+        << rejected["future.json"];
+    EXPECT_TRUE(util::path_exists(in + "/rejected/dir.json/inside.json")); // moved, not entered
+    EXPECT_TRUE(util::path_exists(in + "/rejected/again.json/full"));
+    auto left = util::list_dir(in);
+    ASSERT_TRUE(left);
+    std::vector<std::string> names;
+    for (const auto& e : *left) {
+        names.push_back(e.name);
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{"claimed", "rejected"}));
+    // Served once: a second pass finds nothing new.
+    inbox.finish(batch.valid[0]);
+    auto again = inbox.claim(t0(), 6h, [](const state::Identity&) { return true; });
+    EXPECT_TRUE(again.valid.empty());
+    EXPECT_TRUE(again.rejected.empty());
 }

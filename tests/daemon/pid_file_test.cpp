@@ -1,8 +1,6 @@
-#include "daemon/lock.hpp"
 #include "daemon/pid_file.hpp"
 #include "support/temp_dir.hpp"
 
-#include <cerrno>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -41,24 +39,4 @@ TEST(PidFile, WrongStartTimeMeansReusedPid) {
     auto info = read_pid_file(path);
     ASSERT_TRUE(info.ok());
     EXPECT_FALSE(info->matches_live_process());
-}
-
-TEST(Lock, SecondAcquireFailsAndHolderIsNamed) {
-    gt::test::TempDir dir;
-    std::string path = dir.path() + "/daemon.lock";
-    EXPECT_FALSE(lock_holder(path).has_value());
-    auto first = DaemonLock::acquire(path);
-    ASSERT_TRUE(first.ok()) << first.error();
-    auto holder = lock_holder(path);
-    ASSERT_TRUE(holder.has_value());
-    EXPECT_EQ(*holder, ::getpid());
-    auto second = DaemonLock::acquire(path);
-    ASSERT_FALSE(second.ok());
-    EXPECT_EQ(second.error_code(), EWOULDBLOCK);
-    EXPECT_FALSE(with_lock_held(path, [] {}));
-    first->release();
-    EXPECT_FALSE(lock_holder(path).has_value());
-    bool ran = false;
-    EXPECT_TRUE(with_lock_held(path, [&] { ran = true; }));
-    EXPECT_TRUE(ran);
 }

@@ -178,3 +178,51 @@ TEST(RestartTracker, HostileCountsFromDiskStayHarmless) {
     t.replace(*parsed);
     EXPECT_EQ(t.record_restart("x", t0()).backoff, 30s); // no overflow, no endless loop
 }
+
+TEST(RestartTracker, FirstStartIsNotARestart) {
+    auto t = exact_tracker();
+    t.record_exit("x", 1, 0); // an exit seen before the daemon ever started it is no history
+    auto first = t.record_start("x", t0());
+    EXPECT_FALSE(first.restart);
+    EXPECT_EQ(first.backoff, 0ms);
+    EXPECT_FALSE(first.entered_crash_loop);
+    EXPECT_EQ(t.check("x", t0()), Gate::allowed);
+    EXPECT_FALSE(t.blocked_until("x", t0()));
+    EXPECT_EQ(t.find("x")->restart_count, 0);
+    EXPECT_TRUE(t.find("x")->recent.empty());
+    EXPECT_FALSE(t.find("x")->backoff_until);
+    // Every later start is a restart, with the backoff and the crash loop as before.
+    util::TimePoint now = t0() + 1min;
+    auto second = t.record_start("x", now);
+    EXPECT_TRUE(second.restart);
+    EXPECT_EQ(second.backoff, 30s);
+    EXPECT_EQ(t.find("x")->restart_count, 1);
+    EXPECT_EQ(t.check("x", now + 29s), Gate::backoff);
+    for (int i = 2; i <= 4; ++i) {
+        now += 1min;
+        EXPECT_FALSE(t.record_start("x", now).entered_crash_loop) << i;
+    }
+    now += 1min;
+    EXPECT_TRUE(t.record_start("x", now).entered_crash_loop);
+    EXPECT_EQ(t.check("x", now), Gate::crash_loop);
+    // History read back from restart_state.json counts: a new daemon does not start afresh.
+    auto u = exact_tracker();
+    u.replace(*parse_restart_state(restart_state_json(t.records()), "f"));
+    u.clear("x", now);
+    EXPECT_TRUE(u.record_start("x", now + 1s).restart);
+}
+
+TEST(RestartTracker, AnAgentThatIsAliveIsNotShownInBackoff) {
+    auto t = exact_tracker();
+    t.record_restart("x", t0());
+    EXPECT_EQ(t.check("x", t0() + 1s), Gate::backoff); // its next restart would wait
+    EXPECT_EQ(t.shown_gate("x", t0() + 1s, true), Gate::allowed);
+    EXPECT_EQ(t.shown_gate("x", t0() + 1s, false), Gate::backoff);
+    EXPECT_EQ(t.shown_gate("unknown", t0(), false), Gate::allowed);
+    for (int i = 1; i < 5; ++i) {
+        t.record_restart("x", t0() + std::chrono::seconds(i));
+    }
+    // A crash loop is shown whether or not the last start is still alive.
+    EXPECT_EQ(t.shown_gate("x", t0() + 10s, true), Gate::crash_loop);
+    EXPECT_EQ(t.shown_gate("x", t0() + 10s, false), Gate::crash_loop);
+}

@@ -235,3 +235,12 @@ TEST_F(AgentCli, SimulateDiesPromptlyOnSigtermWithoutReporting) {
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
     EXPECT_EQ(slurp(path), before);
 }
+
+TEST_F(AgentCli, TmuxSocketFromTheEnvironmentMustBeAPlainName) {
+    for (const char* bad : {"../x", "a/b", ".."}) {
+        auto r = t.gt({"agent", "list"}, {std::string("GT_TMUX_SOCKET=") + bad});
+        EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out << r.err;
+        EXPECT_TRUE(has(r.err, "GT_TMUX_SOCKET: ")) << r.err;
+        EXPECT_TRUE(has(r.err, std::string("'") + bad + "'")) << r.err;
+    }
+}

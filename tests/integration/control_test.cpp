@@ -9,6 +9,7 @@
 #include <cstring>
 #include <gtest/gtest.h>
 #include <set>
+#include <sstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -262,4 +263,166 @@ TEST(Control, SocketAndDaemonFilesArePrivate) {
     struct stat sock {};
     ASSERT_EQ(::lstat((t.root() + "/daemon/daemon.sock").c_str(), &sock), 0);
     EXPECT_TRUE(S_ISSOCK(sock.st_mode));
+}
+
+TEST(Control, NotifyRefusesBadNumbersAndAgentsNotOfThisTown) {
+    TmuxTown t;
+    setup(t);
+    ASSERT_EQ(::mkdir((t.root() + "/r1/polecats/nux").c_str(), 0755), 0);
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    struct Case {
+        std::vector<std::string> args;
+        std::string flag;
+        std::string value;
+    };
+    for (const auto& c : std::vector<Case>{
+             {{"--exit-code", "abc"}, "--exit-code", "'abc'"},
+             {{"--exit-code", "1.5"}, "--exit-code", "'1.5'"},
+             {{"--exit-code", "256"}, "--exit-code", "'256'"},
+             {{"--exit-code=-1"}, "--exit-code", "'-1'"},
+             {{"--exit-code", "+3"}, "--exit-code", "'+3'"},
+             {{"--exit-code", " 3"}, "--exit-code", "' 3'"},
+             {{"--exit-code", "99999999999999999999"}, "--exit-code", "'9999"},
+             {{"--signal", "65"}, "--signal", "'65'"},
+             {{"--signal", "x"}, "--signal", "'x'"},
+             {{"--pane-pid", "0"}, "--pane-pid", "'0'"},
+             {{"--pane-pid=-5"}, "--pane-pid", "'-5'"},
+             {{"--pane-pid", "12x"}, "--pane-pid", "'12x'"},
+         }) {
+        std::vector<std::string> args{"daemon", "notify", "--agent", "r1/witness"};
+        args.insert(args.end(), c.args.begin(), c.args.end());
+        auto r = t.gt(args);
+        EXPECT_EQ(r.exit_code, 2) << c.args[0] << " " << c.value << ": " << r.err;
+        EXPECT_NE(r.err.find(c.flag), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find(c.value), std::string::npos) << r.err;
+    }
+    for (const auto& [agent, why] : std::vector<std::pair<std::string, std::string>>{
+             {"../x", "--agent"},
+             {"r9/witness", "rig 'r9' is not in"},
+             {"r9-witness", "rig 'r9' is not in"},
+             {"r1/polecats/ghost", "r1/polecats/ghost is missing"},
+             {"mayor", "role 'mayor' is not enabled"}}) {
+        auto r = t.gt({"daemon", "notify", "--agent", agent, "--exit-code", "1"});
+        EXPECT_EQ(r.exit_code, 2) << agent << ": " << r.err;
+        EXPECT_NE(r.err.find("--agent"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+    }
+    // What tmux's hook passes: empty values are "unknown".
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"--agent", "r1/witness", "--exit-code", "", "--signal", "9", "--pane-pid", ""},
+             {"--agent", "r1/witness", "--exit-code", "0", "--signal", "", "--pane-pid", "1"},
+             {"--agent", "r1-witness", "--exit-code", "255", "--signal", "64"},
+             {"--agent", "r1/polecats/nux", "--exit-code", "007"}}) {
+        std::vector<std::string> full{"daemon", "notify"};
+        full.insert(full.end(), args.begin(), args.end());
+        auto r = t.gt(full);
+        EXPECT_EQ(r.exit_code, 0) << args[1] << ": " << r.err;
+    }
+    ASSERT_EQ(t.gt({"daemon", "heartbeat"}).exit_code, 0);
+    EXPECT_TRUE(t.events("exited", "r9/witness").empty());
+    EXPECT_TRUE(t.events("exited", "r1/polecats/ghost").empty());
+    ASSERT_TRUE(eventually([&] { return !t.events("exited", "r1/polecats/nux").empty(); }));
+}
+
+TEST(Control, FirstStartsAreNotRestartsAndHealthyAgentsAreNotInBackoff) {
+    TmuxTown t(true); // the demo town: five agents, all started by the first heartbeat
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    auto st = t.gt({"daemon", "status", "--json"});
+    ASSERT_EQ(st.exit_code, 0) << st.out << st.err;
+    auto j = json::parse(st.out, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j["agents"].is_array()) << st.out;
+    EXPECT_GE(j["agents"].size(), 5u) << st.out;
+    for (const auto& a : j["agents"]) {
+        EXPECT_EQ(a["gate"], "allowed") << a.dump();
+        EXPECT_EQ(a["restarts"], 0) << a.dump();
+    }
+    auto text = t.gt({"daemon", "status"});
+    EXPECT_EQ(text.out.find("backoff"), std::string::npos) << text.out;
+    auto rs = json::parse(slurp(t.root() + "/daemon/restart_state.json"), nullptr, false);
+    ASSERT_TRUE(rs.is_object()) << slurp(t.root() + "/daemon/restart_state.json");
+    for (const auto& [id, r] : rs.items()) {
+        EXPECT_EQ(r["restart_count"], 0) << id;
+        EXPECT_FALSE(r.contains("backoff_until")) << id;
+    }
+
+    // A crash is a restart: counted, and the next one backed off; yet the agent it brought
+    // back is alive, so it is not shown in backoff.
+    ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-demo-witness").has_value(); }));
+    long old = *t.pane_pid("gt-demo-witness");
+    ASSERT_EQ(::kill(static_cast<pid_t>(old), SIGKILL), 0);
+    ASSERT_TRUE(eventually(
+        [&] {
+            auto r = json::parse(slurp(t.root() + "/daemon/restart_state.json"), nullptr, false);
+            return r.is_object() && r.contains("demo/witness") &&
+                   r["demo/witness"].value("restart_count", 0) == 1;
+        },
+        15s))
+        << t.log();
+    rs = json::parse(slurp(t.root() + "/daemon/restart_state.json"));
+    EXPECT_TRUE(rs["demo/witness"].contains("backoff_until"));
+    ASSERT_TRUE(eventually([&] {
+        auto pid = t.pane_pid("gt-demo-witness");
+        return pid && *pid != old;
+    }));
+    auto list = json::parse(t.gt({"agent", "list", "--json"}).out, nullptr, false);
+    ASSERT_TRUE(list.is_array());
+    bool seen = false;
+    for (const auto& a : list) {
+        if (a["identity"] == "demo/witness") {
+            seen = true;
+            EXPECT_EQ(a["restarts"], 1) << a.dump();
+            EXPECT_EQ(a["alive"], true) << a.dump();
+            EXPECT_EQ(a["gate"], "allowed") << a.dump();
+            EXPECT_FALSE(a.contains("blocked_until")) << a.dump();
+        } else {
+            EXPECT_EQ(a["restarts"], 0) << a.dump();
+            EXPECT_EQ(a["gate"], "allowed") << a.dump();
+        }
+    }
+    EXPECT_TRUE(seen) << list.dump();
+}
+
+TEST(Control, RestartStateWriteFailureIsLoggedOncePerError) {
+    TmuxTown t;
+    setup(t);
+    std::string path = t.root() + "/daemon/restart_state.json";
+    ASSERT_EQ(::mkdir(path.c_str(), 0700), 0); // where the file should be: every save fails
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
+    long old = *t.pane_pid("gt-r1-witness");
+    ASSERT_EQ(::kill(static_cast<pid_t>(old), SIGKILL), 0);
+    ASSERT_TRUE(eventually(
+        [&] {
+            auto pid = t.pane_pid("gt-r1-witness");
+            return pid && *pid != old;
+        },
+        15s))
+        << t.log();
+    ASSERT_EQ(t.gt({"daemon", "heartbeat"}).exit_code, 0);
+    auto errors = [&] {
+        std::vector<std::string> lines;
+        std::istringstream in(t.log());
+        for (std::string line; std::getline(in, line);) {
+            if (line.find(" error ") != std::string::npos &&
+                line.find("restart_state.json") != std::string::npos) {
+                lines.push_back(line);
+            }
+        }
+        return lines;
+    };
+    auto first = errors();
+    ASSERT_EQ(first.size(), 1u) << t.log(); // three starts, an exit, a restart: one message
+    EXPECT_NE(first[0].find("cannot save " + path), std::string::npos) << first[0];
+    // Once it can be written again, that is logged; a new failure is logged again.
+    ASSERT_EQ(::rmdir(path.c_str()), 0);
+    old = *t.pane_pid("gt-r1-witness");
+    ASSERT_EQ(::kill(static_cast<pid_t>(old), SIGKILL), 0);
+    ASSERT_TRUE(
+        eventually([&] { return !gt::util::is_dir(path) && gt::util::path_exists(path); }, 15s))
+        << t.log();
+    EXPECT_NE(t.log().find("saved again"), std::string::npos) << t.log();
+    EXPECT_EQ(errors().size(), 1u) << t.log();
 }

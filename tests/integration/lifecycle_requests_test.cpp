@@ -58,7 +58,7 @@ TEST(LifecycleRequests, RestartIsServedAtOnceNotAtTheNextHeartbeat) {
     EXPECT_EQ(files_in(t.root() + "/daemon/requests/claimed"), 0u);
     // A requested restart is not a crash: no backoff recorded for it.
     auto rs = json::parse(slurp(t.root() + "/daemon/restart_state.json"));
-    EXPECT_EQ(rs["r1/witness"]["restart_count"], 1); // only the daemon's first start
+    EXPECT_EQ(rs["r1/witness"]["restart_count"], 0); // nor is the daemon's first start
 }
 
 TEST(LifecycleRequests, ShutdownStaysDownUntilCycle) {
@@ -246,4 +246,66 @@ TEST(LifecycleRequests, ARequestOlderThanTheMaxAgeIsNotExecuted) {
     EXPECT_EQ(t.pane_pid("gt-r1-witness"), old);
     EXPECT_TRUE(t.events("lifecycle").empty());
     EXPECT_FALSE(gt::util::path_exists(t.root() + "/daemon/requests/claimed/old.json"));
+}
+
+TEST(LifecycleRequests, AFloodOfRestartsAndCyclesRestartsTheAgentOnce) {
+    TmuxTown t;
+    setup(t, "1h");
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    long old = *t.pane_pid("gt-r1-witness");
+    std::size_t restarted = t.events("restarted", "r1/witness").size();
+    std::string in = t.root() + "/daemon/requests/";
+    auto base = gt::util::now() - 1s;
+    constexpr int k_flood = 200;
+    for (int i = 0; i < k_flood; ++i) {
+        char id[32];
+        std::snprintf(id, sizeof id, "flood-%04d", i);
+        std::ofstream(in + id + ".json")
+            << json({{"id", id},
+                     {"from", "r1/witness"},
+                     {"action", i % 2 ? "cycle" : "restart"},
+                     {"timestamp", gt::util::format_time(base + std::chrono::milliseconds(i))}})
+                   .dump();
+    }
+    ::kill(t.pid_from_state(), SIGUSR1);
+    ASSERT_TRUE(eventually(
+        [&] { return t.events("lifecycle").size() + t.events("collapsed").size() >= k_flood; },
+        30s));
+    auto done = t.events("lifecycle", "r1/witness");
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_NE(done[0]["detail"].get<std::string>().find("cycle requested (request flood-0199)"),
+              std::string::npos)
+        << done[0];
+    EXPECT_EQ(t.events("collapsed", "r1/witness").size(), k_flood - 1u);
+    EXPECT_EQ(t.events("restarted", "r1/witness").size(), restarted + 1);
+    EXPECT_TRUE(new_pid(t, "gt-r1-witness", old));
+    EXPECT_EQ(files_in(in), 0u);
+    EXPECT_EQ(files_in(in + "claimed"), 0u);
+}
+
+TEST(LifecycleRequests, ADirectoryAndARequestFromTheFutureAreRejectedWithReasons) {
+    TmuxTown t;
+    setup(t, "1h");
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    long old = *t.pane_pid("gt-r1-witness");
+    std::string in = t.root() + "/daemon/requests/";
+    ASSERT_EQ(::mkdir((in + "dir.json").c_str(), 0700), 0);
+    std::ofstream(in + "dir.json/inner.json") << "{}";
+    std::ofstream(in + "future.json")
+        << json({{"id", "future"},
+                 {"from", "r1/witness"},
+                 {"action", "restart"},
+                 {"timestamp", gt::util::format_time(gt::util::now() + 1h)}})
+               .dump();
+    ::kill(t.pid_from_state(), SIGUSR1);
+    ASSERT_TRUE(eventually([&] { return t.events("rejected").size() == 2; }));
+    EXPECT_NE(slurp(in + "rejected/dir.json.reason").find("directory"), std::string::npos);
+    EXPECT_TRUE(gt::util::path_exists(in + "rejected/dir.json/inner.json"));
+    EXPECT_FALSE(gt::util::path_exists(in + "dir.json"));
+    EXPECT_NE(slurp(in + "rejected/future.json.reason").find("in the future"), std::string::npos);
+    EXPECT_FALSE(gt::util::path_exists(in + "claimed/future.json"));
+    EXPECT_TRUE(t.events("lifecycle").empty());
+    EXPECT_EQ(t.pane_pid("gt-r1-witness"), old);
 }

@@ -197,17 +197,19 @@ TEST(Recovery, CrashingAgentBacksOffThenCrashLoopsUntilCleared) {
         return a;
     };
     ASSERT_TRUE(eventually([&] { return !t.events("crash_loop", "r1/witness").empty(); }, 30s));
+    // The first start is no restart: four restarts after it make the crash loop.
     auto s = starts();
-    ASSERT_EQ(s.size(), 4u);
-    // Each gap is at least the backoff (300 ms doubling, -20 % jitter): restarts slow down.
-    for (std::size_t i = 1; i < s.size(); ++i) {
+    ASSERT_EQ(s.size(), 5u);
+    // Each gap after the first restart is at least the backoff (300 ms doubling, -20 % jitter):
+    // restarts slow down.
+    for (std::size_t i = 2; i < s.size(); ++i) {
         long long gap = ts_ms(s[i]) - ts_ms(s[i - 1]);
-        EXPECT_GE(gap, static_cast<long long>(0.8 * 300 * (1 << (i - 1)))) << i;
+        EXPECT_GE(gap, static_cast<long long>(0.8 * 300 * (1 << (i - 2)))) << i;
     }
-    EXPECT_GT(ts_ms(s[3]) - ts_ms(s[2]), ts_ms(s[1]) - ts_ms(s[0]));
+    EXPECT_GT(ts_ms(s[4]) - ts_ms(s[3]), ts_ms(s[2]) - ts_ms(s[1]));
     // The crash loop holds: no more starts.
     ASSERT_TRUE(t.wait_heartbeats(10));
-    EXPECT_EQ(starts().size(), 4u);
+    EXPECT_EQ(starts().size(), 5u);
     auto restart_state = json::parse(slurp(t.root() + "/daemon/restart_state.json"));
     EXPECT_EQ(restart_state["r1/witness"]["last_exit_status"], 3);
     EXPECT_TRUE(restart_state["r1/witness"].contains("crash_loop_since"));
@@ -218,7 +220,7 @@ TEST(Recovery, CrashingAgentBacksOffThenCrashLoopsUntilCleared) {
 
     auto cleared = t.gt({"daemon", "clear-backoff", "r1-witness"});
     ASSERT_TRUE(cleared.success()) << cleared.err;
-    ASSERT_TRUE(eventually([&] { return starts().size() >= 5; }));
+    ASSERT_TRUE(eventually([&] { return starts().size() >= 6; }));
     EXPECT_EQ(t.events("backoff_cleared", "r1/witness").size(), 1u);
 }
 

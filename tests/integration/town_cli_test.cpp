@@ -86,3 +86,28 @@ TEST(TownCli, BadTownJsonStopsStartAndNamesFileFieldReason) {
         EXPECT_TRUE(has(run.err, c.field)) << run.err;
     }
 }
+
+TEST(TownCli, RigNamesOfTheTownsOwnDirectoriesAreRefusedWithExit2) {
+    TownFixture t;
+    std::string rigs = slurp(t.root() + "/mayor/rigs.json");
+    for (const char* reserved :
+         {"daemon", "agents", "mayor", "mail", "deacon", "Daemon", "MAYOR", "Deacon"}) {
+        auto r = t.gt({"rig", "add", reserved});
+        EXPECT_EQ(r.exit_code, 2) << reserved << ": " << r.err;
+        EXPECT_TRUE(has(r.err, "reserved by gt's town layout")) << r.err;
+    }
+    for (const char* inside : {"witness", "refinery", "crew", "polecats"}) {
+        for (const char* top : {"daemon", "agents", "mayor", "mail", "deacon"}) {
+            std::string path = t.root() + "/" + top + "/" + inside;
+            EXPECT_FALSE(gt::util::path_exists(path)) << path;
+        }
+    }
+    EXPECT_EQ(slurp(t.root() + "/mayor/rigs.json"), rigs);
+    EXPECT_EQ(t.gt({"rig", "list"}).out, "");
+    auto polecat = t.gt({"polecat", "add", "daemon", "nux"});
+    EXPECT_EQ(polecat.exit_code, 2) << polecat.err;
+    EXPECT_FALSE(gt::util::path_exists(t.root() + "/daemon/polecats"));
+    auto report = t.gt({"agent", "report", "--as", "mail/witness", "--state", "idle"});
+    EXPECT_EQ(report.exit_code, 2) << report.err;
+    EXPECT_FALSE(gt::util::path_exists(t.root() + "/agents/mail"));
+}

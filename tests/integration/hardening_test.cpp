@@ -1,0 +1,400 @@
+// Single instance and signals under hostile conditions: racing commands, signals at start-up
+// and of every kind, daemon/ deleted under the daemon, FIFOs where files belong, a hung tmux at
+// shutdown, temp files left by a killed writer. The real gt binary, real processes, real files.
+
+#include "daemon/control_client.hpp"
+#include "daemon/lock.hpp"
+#include "support/harness.hpp"
+#include "support/temp_dir.hpp"
+#include "util/file.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace gt;
+using namespace gt::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool has(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+/// Every PID a command printed ("PID 123").
+std::vector<pid_t> printed_pids(const std::string& out) {
+    std::vector<pid_t> pids;
+    static const std::regex re("PID ([0-9]+)");
+    for (std::sregex_iterator it(out.begin(), out.end(), re), end; it != end; ++it) {
+        pids.push_back(static_cast<pid_t>(std::stol((*it)[1])));
+    }
+    return pids;
+}
+
+/// The PIDs of every daemon that ever started in this town, from its log.
+std::set<pid_t> logged_daemon_pids(const TownFixture& t) {
+    std::set<pid_t> pids;
+    std::string log = slurp(t.root() + "/daemon/daemon.log");
+    static const std::regex re("daemon started: pid ([0-9]+)");
+    for (std::sregex_iterator it(log.begin(), log.end(), re), end; it != end; ++it) {
+        pids.insert(static_cast<pid_t>(std::stol((*it)[1])));
+    }
+    return pids;
+}
+
+/// Runs `fn(i)` on `threads` threads, `rounds` times each.
+void in_parallel(int threads, int rounds, const std::function<void(int)>& fn) {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+            for (int r = 0; r < rounds; ++r) {
+                fn(t);
+            }
+        });
+    }
+    for (auto& th : pool) {
+        th.join();
+    }
+}
+
+void set_mtime_ago(const std::string& path, std::chrono::seconds ago) {
+    struct timespec times[2];
+    ::clock_gettime(CLOCK_REALTIME, &times[0]);
+    times[0].tv_sec -= ago.count();
+    times[1] = times[0];
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+} // namespace
+
+// Point 1: with no daemon, commands that look at the lock must never take one another for the
+// daemon: no command killed by a signal, no "stopped (was PID …)", no false "hung".
+TEST(Hardening, RacingCommandsWithoutADaemonNeverTakeEachOtherForIt) {
+    TownFixture t;
+    ASSERT_EQ(t.gt({"daemon", "status"}).exit_code, 3); // creates nothing, nothing runs
+    ::mkdir((t.root() + "/daemon").c_str(), 0700);
+    std::mutex m;
+    std::vector<std::string> problems;
+    in_parallel(4, 25, [&](int which) {
+        proc::RunResult r;
+        switch (which) {
+        case 0:
+            r = t.gt({"daemon", "status"});
+            if (r.exit_code != 3) {
+                std::lock_guard l(m);
+                problems.push_back("status exit " + std::to_string(r.exit_code) + ": " + r.out);
+            }
+            break;
+        case 1:
+            r = t.gt({"daemon", "stop"});
+            if (!has(r.out, "Daemon is not running")) {
+                std::lock_guard l(m);
+                problems.push_back("stop: " + r.out + r.err);
+            }
+            break;
+        case 2:
+            r = t.gt({"lifecycle", "restart", "--as", "deacon"});
+            if (r.exit_code != 0 || has(r.out, "notified")) {
+                std::lock_guard l(m);
+                problems.push_back("lifecycle: " + r.out + r.err);
+            }
+            break;
+        default:
+            r = t.gt({"daemon", "clear-backoff", "deacon"});
+            break;
+        }
+        if (r.signal != 0) {
+            std::lock_guard l(m);
+            problems.push_back("a gt command was killed by signal " + std::to_string(r.signal));
+        }
+    });
+    EXPECT_TRUE(problems.empty()) << problems.size() << " problems, first: " << problems[0];
+}
+
+// Point 1 with a daemon: every PID any command prints is the daemon's, never a caller's.
+TEST(Hardening, RacingCommandsWithADaemonOnlyEverNameTheDaemon) {
+    TownFixture t;
+    auto started = t.gt({"daemon", "start"});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    pid_t daemon = t.pid_from_file();
+    ASSERT_GT(daemon, 0);
+    std::mutex m;
+    std::vector<std::string> problems;
+    in_parallel(4, 15, [&](int which) {
+        proc::RunResult r;
+        if (which == 0) {
+            r = t.gt({"daemon", "status"});
+            if (r.exit_code != 0) {
+                std::lock_guard l(m);
+                problems.push_back("status exit " + std::to_string(r.exit_code) + ": " + r.out);
+            }
+        } else if (which == 1) {
+            r = t.gt({"daemon", "start"});
+        } else if (which == 2) {
+            r = t.gt({"lifecycle", "cycle", "--as", "deacon"});
+        } else {
+            r = t.gt({"daemon", "clear-backoff", "deacon"});
+        }
+        std::lock_guard l(m);
+        if (r.signal != 0) {
+            problems.push_back("killed by signal " + std::to_string(r.signal));
+        }
+        for (pid_t p : printed_pids(r.out + r.err)) {
+            if (p != daemon) {
+                problems.push_back("printed PID " + std::to_string(p) +
+                                   ", not the daemon's: " + r.out + r.err);
+            }
+        }
+    });
+    EXPECT_TRUE(problems.empty()) << problems.size() << " problems, first: " << problems[0];
+    auto stop = t.gt({"daemon", "stop"});
+    EXPECT_TRUE(has(stop.out, "Daemon stopped (was PID " + std::to_string(daemon) + ")"))
+        << stop.out << stop.err;
+}
+
+// Point 1, everything at once: starts, stops, statuses and lifecycle requests racing. Whatever
+// PID a command prints must be one of the daemons that really ran.
+TEST(Hardening, StartStopStatusLifecycleRacesNameOnlyRealDaemons) {
+    TownFixture t;
+    std::mutex m;
+    std::vector<std::string> printed;
+    std::vector<std::string> problems;
+    in_parallel(4, 12, [&](int which) {
+        static const std::vector<std::vector<std::string>> commands = {
+            {"daemon", "start"},
+            {"daemon", "stop", "--timeout", "5s"},
+            {"daemon", "status"},
+            {"lifecycle", "restart", "--as", "deacon"}};
+        auto r = t.gt(commands[static_cast<std::size_t>(which)]);
+        std::lock_guard l(m);
+        if (r.signal != 0) {
+            problems.push_back(commands[static_cast<std::size_t>(which)][1] + " killed by signal " +
+                               std::to_string(r.signal));
+        }
+        if (which == 2 && r.exit_code == 4) {
+            problems.push_back("status said hung: " + r.out);
+        }
+        printed.push_back(r.out + r.err);
+    });
+    t.gt({"daemon", "stop"});
+    auto daemons = logged_daemon_pids(t);
+    for (const auto& out : printed) {
+        for (pid_t p : printed_pids(out)) {
+            if (!daemons.count(p)) {
+                problems.push_back("PID " + std::to_string(p) + " never was a daemon: " + out);
+            }
+        }
+    }
+    EXPECT_TRUE(problems.empty()) << problems.size() << " problems, first: " << problems[0];
+}
+
+// Point 2: a SIGUSR1 (what `gt lifecycle` sends) the instant the daemon holds its lock must
+// not kill it: `start` reports it started, and it is still running afterwards.
+TEST(Hardening, SignalsDuringStartUpWaitInsteadOfKillingTheDaemon) {
+    TownFixture t;
+    std::string lock = t.root() + "/daemon/daemon.lock";
+    for (int round = 0; round < 8; ++round) {
+        std::atomic<bool> done{false};
+        std::atomic<int> sent{0};
+        std::thread spammer([&] {
+            while (!done) {
+                if (auto holder = daemon::lock_holder(lock); holder && *holder > 0) {
+                    ::kill(*holder, SIGUSR1);
+                    ++sent;
+                }
+            }
+        });
+        auto r = t.gt({"daemon", "start"});
+        std::this_thread::sleep_for(50ms);
+        done = true;
+        spammer.join();
+        EXPECT_TRUE(has(r.out, "Daemon started (PID "))
+            << "round " << round << ": " << r.out << r.err;
+        EXPECT_GT(sent.load(), 0);
+        auto status = t.gt({"daemon", "status"});
+        EXPECT_EQ(status.exit_code, 0) << "round " << round << ": " << status.out;
+        ASSERT_EQ(t.gt({"daemon", "stop"}).exit_code, 0);
+    }
+}
+
+// Point 3: signals whose default action is fatal are logged and ignored; only SIGTERM stops.
+TEST(Hardening, StraySignalsDoNotKillTheDaemon) {
+    TownFixture t;
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    pid_t pid = t.pid_from_file();
+    ASSERT_GT(pid, 0);
+    for (int sig :
+         {SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGPWR, SIGTRAP, SIGQUIT, SIGSTKFLT, SIGIO,
+          SIGTSTP, SIGTTIN, SIGTTOU, SIGRTMIN, SIGRTMIN + 5, SIGRTMAX}) {
+        ASSERT_EQ(::kill(pid, sig), 0);
+        std::this_thread::sleep_for(10ms);
+    }
+    auto status = t.gt({"daemon", "status", "--json"});
+    EXPECT_EQ(status.exit_code, 0) << status.out;
+    EXPECT_TRUE(has(status.out, "\"pid\": " + std::to_string(pid))) << status.out;
+    EXPECT_TRUE(eventually([&] {
+        std::string log = slurp(t.root() + "/daemon/daemon.log");
+        return has(log, "received SIGALRM") && has(log, "received SIGRTMIN+5") &&
+               has(log, "received SIGQUIT");
+    })) << slurp(t.root() + "/daemon/daemon.log");
+    auto stop = t.gt({"daemon", "stop"});
+    EXPECT_TRUE(has(stop.out, "Daemon stopped")) << stop.out << stop.err;
+    EXPECT_FALSE(util::path_exists(t.root() + "/daemon/daemon.sock"));
+}
+
+// Point 4: daemon/ deleted under a running daemon: it stops by itself, and a new start never
+// runs beside it.
+TEST(Hardening, DaemonDirectoryReplacedNeverLeavesTwoDaemons) {
+    TownFixture t;
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    pid_t old = t.pid_from_file();
+    ASSERT_GT(old, 0);
+    // Moved aside rather than deleted: the old lock file still exists, under another name.
+    ASSERT_EQ(::rename((t.root() + "/daemon").c_str(), (t.root() + "/daemon.old").c_str()), 0);
+    auto start = t.gt({"daemon", "start"}); // at once: the old one has not noticed yet
+    EXPECT_TRUE(has(start.out, "Daemon started (PID ")) << start.out << start.err;
+    EXPECT_TRUE(eventually([&] { return daemon_pids(t.root()).size() == 1; }, 5s));
+    auto pids = daemon_pids(t.root());
+    ASSERT_EQ(pids.size(), 1u);
+    EXPECT_NE(pids[0], old);
+    EXPECT_EQ(t.pid_from_file(), pids[0]) << "the old daemon removed the new one's PID file";
+    auto status = t.gt({"daemon", "status"});
+    EXPECT_EQ(status.exit_code, 0) << status.out;
+    EXPECT_TRUE(has(slurp(t.root() + "/daemon/events.jsonl"), "directory_lost"));
+    EXPECT_TRUE(has(slurp(t.root() + "/daemon/daemon.log"), "deleted or replaced"));
+}
+
+TEST(Hardening, DaemonDirectoryDeletedStopsTheDaemonWithALogLine) {
+    TownFixture t;
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    pid_t old = t.pid_from_file();
+    // After the first heartbeat nothing writes into daemon/ for minutes: rm -rf cannot race.
+    ASSERT_TRUE(eventually(
+        [&] { return has(slurp(t.root() + "/daemon/state.json"), "\"heartbeat_count\": 1"); }));
+    ASSERT_EQ(std::system(("rm -rf '" + t.root() + "/daemon'").c_str()), 0);
+    EXPECT_TRUE(eventually([&] { return daemon_pids(t.root()).empty(); }, 5s))
+        << "PID " << old << " still runs on a deleted daemon/";
+    EXPECT_TRUE(has(slurp(t.root() + "/daemon/daemon.log"), "deleted or replaced"));
+    EXPECT_TRUE(has(slurp(t.root() + "/daemon/events.jsonl"), "directory_lost"));
+    EXPECT_FALSE(util::path_exists(t.root() + "/daemon/daemon.pid"));
+    EXPECT_EQ(t.gt({"daemon", "status"}).exit_code, 3);
+}
+
+// Point 5: a FIFO where the daemon writes never blocks it.
+TEST(Hardening, FifoAsEventLogIsSkippedAndTheDaemonStillStops) {
+    TownFixture t;
+    ::mkdir((t.root() + "/daemon").c_str(), 0700);
+    ASSERT_EQ(::mkfifo((t.root() + "/daemon/events.jsonl").c_str(), 0600), 0);
+    auto start = t.gt({"daemon", "start"});
+    EXPECT_TRUE(has(start.out, "Daemon started")) << start.out << start.err;
+    EXPECT_TRUE(eventually([&] {
+        return has(slurp(t.root() + "/daemon/daemon.log"), "not a regular file (a FIFO)");
+    }));
+    auto stop = t.gt({"daemon", "stop", "--timeout", "5s"});
+    EXPECT_TRUE(has(stop.out, "Daemon stopped")) << stop.out << stop.err;
+    EXPECT_FALSE(has(stop.err, "SIGKILL")) << stop.err;
+}
+
+TEST(Hardening, FifoAsDaemonLogIsAClearErrorNotAHang) {
+    TownFixture t;
+    ::mkdir((t.root() + "/daemon").c_str(), 0700);
+    ASSERT_EQ(::mkfifo((t.root() + "/daemon/daemon.log").c_str(), 0600), 0);
+    auto start = t.gt({"daemon", "start"});
+    EXPECT_EQ(start.exit_code, 1);
+    EXPECT_TRUE(has(start.err, "daemon.log: not a regular file (a FIFO)")) << start.err;
+    EXPECT_TRUE(daemon_pids(t.root()).empty());
+    EXPECT_EQ(t.gt({"daemon", "status"}).exit_code, 3);
+    auto logs = t.gt({"daemon", "logs"});
+    EXPECT_FALSE(logs.timed_out);
+    EXPECT_EQ(logs.exit_code, 2);
+    EXPECT_TRUE(has(logs.err, "not a regular file (a FIFO)")) << logs.err;
+}
+
+// Point 6: SIGTERM while a tmux call hangs: the daemon kills the call and stops cleanly, well
+// before the tmux timeout, without needing SIGKILL.
+TEST(Hardening, StopKillsAHungTmuxCallInsteadOfWaitingForIt) {
+    TownFixture t;
+    t.set_daemon_field("tmux_timeout", "\"60s\"");
+    TempDir bin("gt-hung-tmux");
+    std::string log = bin.path() + "/calls";
+    {
+        std::ofstream out(bin.path() + "/tmux");
+        out << "#!/bin/sh\necho \"$*\" >> '" << log << "'\nexec sleep 120\n";
+    }
+    ::chmod((bin.path() + "/tmux").c_str(), 0755);
+    std::string path = bin.path() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : "/bin");
+    ASSERT_EQ(t.gt({"daemon", "start"}, {"PATH=" + path}).exit_code, 0);
+    ASSERT_TRUE(eventually([&] { return !slurp(log).empty(); })) << "tmux was never called";
+    auto stop = t.gt({"daemon", "stop", "--timeout", "2s"});
+    EXPECT_TRUE(has(stop.out, "Daemon stopped")) << stop.out << stop.err;
+    EXPECT_FALSE(has(stop.err, "SIGKILL")) << "the daemon needed SIGKILL: " << stop.err;
+    EXPECT_TRUE(has(slurp(t.root() + "/daemon/daemon.log"), "daemon stopped"));
+}
+
+// Point 7: temp files of writers killed mid-write are removed at start, once over a minute old.
+TEST(Hardening, StartRemovesStaleTempFilesOnly) {
+    TownFixture t;
+    ::mkdir((t.root() + "/daemon").c_str(), 0700);
+    std::vector<std::string> stale = {"daemon/state.json.tmp.12345.678",
+                                      "daemon/daemon.pid.tmp.12345.9",
+                                      "agents/deacon.json.tmp.4242.1"};
+    std::string fresh = "daemon/restart_state.json.tmp.999.1";
+    for (const auto& f : stale) {
+        std::ofstream(t.root() + "/" + f) << "{";
+        set_mtime_ago(t.root() + "/" + f, 120s);
+    }
+    std::ofstream(t.root() + "/" + fresh) << "{";
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    for (const auto& f : stale) {
+        EXPECT_FALSE(util::path_exists(t.root() + "/" + f)) << f;
+    }
+    EXPECT_TRUE(util::path_exists(t.root() + "/" + fresh));
+    EXPECT_TRUE(has(slurp(t.root() + "/daemon/daemon.log"), "removed a stale temp file"));
+}
+
+// Point 11: the daemon's own `notify` command refuses what `gt daemon notify` refuses, for any
+// client of the socket; a bad $GT_TMUX_SOCKET stops `start` with exit 2 before anything runs.
+TEST(Hardening, DaemonRefusesNotifyWithBadNumbersOrAStrangeAgent) {
+    TownFixture t;
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    auto ask = [&](const nlohmann::json& req) {
+        auto reply = daemon::control_request(t.root(), req, 5000ms);
+        EXPECT_TRUE(reply.ok()) << reply.error();
+        return reply.ok() ? *reply : nlohmann::json::object();
+    };
+    auto bad_agent = ask({{"cmd", "notify"}, {"identity", "r9/witness"}});
+    EXPECT_FALSE(bad_agent.value("ok", true));
+    EXPECT_TRUE(has(bad_agent.value("error", ""), "not an agent of this town")) << bad_agent;
+    for (const auto& [key, value] : {std::pair{"exit_code", nlohmann::json(300)},
+                                     {"exit_code", nlohmann::json(-1)},
+                                     {"exit_code", nlohmann::json(1.5)},
+                                     {"signal", nlohmann::json(65)},
+                                     {"pane_pid", nlohmann::json(0)},
+                                     {"pane_pid", nlohmann::json("12")}}) {
+        auto r = ask({{"cmd", "notify"}, {"identity", "deacon"}, {key, value}});
+        EXPECT_FALSE(r.value("ok", true)) << key << "=" << value;
+        EXPECT_TRUE(has(r.value("error", ""), key)) << r;
+    }
+    auto good = ask({{"cmd", "notify"}, {"identity", "deacon"}, {"exit_code", 1}});
+    EXPECT_TRUE(good.value("ok", false)) << good;
+}
+
+TEST(Hardening, BadTmuxSocketNameStopsStartWithExit2) {
+    TownFixture t;
+    for (const char* bad : {"../x", "a/b", ".."}) {
+        auto r = t.gt({"daemon", "start"}, {std::string("GT_TMUX_SOCKET=") + bad});
+        EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out << r.err;
+        EXPECT_TRUE(has(r.err, "GT_TMUX_SOCKET")) << r.err;
+        EXPECT_TRUE(daemon_pids(t.root()).empty());
+    }
+}
