@@ -176,7 +176,8 @@ public:
         // queued work is dropped.
         m_pool.stop();
         m_pool.join();
-        if (m_lost) {
+        if (m_lost || !m_lock.still_at(m_paths.lock_file())) {
+            // daemon/ went away since the last check: what is there may be a new daemon's.
             return report_lost_directory();
         }
         m_state.running = false;
@@ -189,7 +190,7 @@ public:
         m_control.close();
         m_events.record("daemon_stopped", "", "", "pid " + std::to_string(m_state.pid));
         spdlog::info("daemon stopped");
-        m_lock.release();
+        release_lock();
         return 0;
     }
 
@@ -310,8 +311,16 @@ private:
             }
         }
         std::cerr << "gt daemon: " << why << "\n";
-        m_lock.release();
+        release_lock();
         return 1;
+    }
+
+    /// Once the lock is released a command may still signal us (it read the holder a moment
+    /// ago), and destroying the signal_set restores the fatal defaults: block them first, so
+    /// that a late SIGUSR1 or SIGQUIT never turns a clean exit into a death by signal.
+    void release_lock() {
+        block_daemon_signals();
+        m_lock.release();
     }
 
     void reload_config() {
@@ -508,11 +517,21 @@ private:
         m_waiters = std::move(still);
     }
 
-    /// Writes state.json off the loop, in order.
+    /// Writes state.json off the loop, in order, and puts back a PID file that is missing or
+    /// names another process (a command that cleaned up after a dead daemon while it was
+    /// stopped for longer than our wait for daemon/state.lock).
     void persist_state() {
-        asio::post(m_writes, [path = m_paths.state_file(), s = m_state] {
-            if (auto st = state::write_daemon_state(path, s); !st) {
+        asio::post(m_writes, [this, paths = m_paths, s = m_state] {
+            if (!m_lock.still_at(paths.lock_file())) {
+                return; // daemon/ is not ours any more (watch_lock_path stops us)
+            }
+            if (auto st = state::write_daemon_state(paths.state_file(), s); !st) {
                 spdlog::error("{}", st.error());
+            }
+            if (auto info = read_pid_file(paths.pid_file()); !info || info->pid != s.pid) {
+                spdlog::warn("{} was missing or named another process: rewritten",
+                             paths.pid_file());
+                write_pid_file(paths.pid_file());
             }
         });
     }

@@ -380,7 +380,9 @@ bool Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
     if (a.kind == ActionKind::restart || a.kill_first) {
         auto killed = tmux.kill_session(session);
         if (!killed.ok()) {
-            spdlog::error("{}: kill-session {} failed: {}", id, session, killed.message);
+            if (!m_stop_requested) {
+                spdlog::error("{}: kill-session {} failed: {}", id, session, killed.message);
+            }
             return false;
         }
         ++out.counters.kills;
@@ -406,6 +408,12 @@ bool Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
         // that died): we were asked for a fresh one, so replace it once more.
         tmux.kill_session(session);
         created = tmux.new_session(spec);
+    }
+    if (!created.ok() && m_stop_requested) {
+        // Our own shutdown killed the call: not a failed start, nothing to report. The next
+        // daemon finds the agent as it is and acts on that.
+        restore_report(a.id, now, before);
+        return false;
     }
     if (!created.ok()) {
         restore_report(a.id, now, before);

@@ -67,6 +67,9 @@ void Recovery::process_lifecycle(const state::TownConfig& config,
             inbox.finish(r);
             continue;
         }
+        if (m_stop_requested) {
+            return; // cut short by our shutdown, not failed: left claimed for the next daemon
+        }
         // A transient failure (tmux timed out, a lock was held): stays claimed, tried again
         // soon; given up after three attempts, with an event.
         if (++m_request_attempts[r.file] < 3) {

@@ -37,7 +37,7 @@ void RotatingFile::rotate_locked() {
     }
     ::rename(m_path.c_str(), (m_path + ".1").c_str());
     // Something other than a regular file put in its place is never opened (a FIFO would
-    // block the daemon): the lines are lost until the next rotation finds a file again.
+    // block the daemon): the lines are lost until append() finds a file there again.
     auto opened = open_regular(m_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
     m_fd = opened ? std::move(*opened) : Fd();
     m_size = 0;
@@ -45,6 +45,18 @@ void RotatingFile::rotate_locked() {
 
 void RotatingFile::append(std::string_view data) {
     std::lock_guard lock(m_mutex);
+    if (!m_fd && std::chrono::steady_clock::now() >= m_next_reopen) {
+        // Lost at a rotation (a full disk, a FIFO put in its place): try again now and then,
+        // or the file would stay silent for good.
+        auto opened = open_regular(m_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        struct stat st {};
+        if (opened && ::fstat(opened->get(), &st) == 0) {
+            m_fd = std::move(*opened);
+            m_size = static_cast<std::uint64_t>(st.st_size);
+        } else {
+            m_next_reopen = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        }
+    }
     if (!m_fd) {
         return;
     }

@@ -3,6 +3,7 @@
 #include "fd.hpp"
 #include "result.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -36,6 +37,7 @@ private:
     int m_max_files;
     Fd m_fd;
     std::uint64_t m_size = 0;
+    std::chrono::steady_clock::time_point m_next_reopen{}; ///< while m_fd is closed
 };
 
 } // namespace gt::util

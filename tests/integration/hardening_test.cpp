@@ -398,3 +398,45 @@ TEST(Hardening, BadTmuxSocketNameStopsStartWithExit2) {
         EXPECT_TRUE(daemon_pids(t.root()).empty());
     }
 }
+
+// Review findings: a start cut short by our own shutdown is not a failed start, and a PID file
+// removed under a running daemon is put back by its next pass.
+TEST(Hardening, AStartCutShortByStopIsNotAFailedStart) {
+    TownFixture t;
+    t.set_daemon_field("tmux_timeout", "\"60s\"");
+    TempDir bin("gt-slow-new-session");
+    std::string log = bin.path() + "/calls";
+    std::string path = bin.path() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : "/bin");
+    {
+        std::ofstream out(bin.path() + "/tmux");
+        std::string real;
+        for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
+            if (::access((std::string(dir) + "/tmux").c_str(), X_OK) == 0) {
+                real = std::string(dir) + "/tmux";
+                break;
+            }
+        }
+        ASSERT_FALSE(real.empty());
+        out << "#!/bin/sh\necho \"$*\" >> '" << log << "'\n"
+            << "case \"$*\" in *new-session*) exec sleep 120;; esac\n"
+            << "exec '" << real << "' \"$@\"\n";
+    }
+    ::chmod((bin.path() + "/tmux").c_str(), 0755);
+    ASSERT_EQ(t.gt({"daemon", "start"}, {"PATH=" + path}).exit_code, 0);
+    ASSERT_TRUE(eventually([&] { return has(slurp(log), "new-session"); })) << slurp(log);
+    auto stop = t.gt({"daemon", "stop", "--timeout", "5s"});
+    EXPECT_TRUE(has(stop.out, "Daemon stopped")) << stop.out << stop.err;
+    std::string events = slurp(t.root() + "/daemon/events.jsonl");
+    EXPECT_FALSE(has(events, "start_failed")) << events;
+    EXPECT_FALSE(has(slurp(t.root() + "/daemon/daemon.log"), "starting session"));
+}
+
+TEST(Hardening, APidFileRemovedUnderTheDaemonIsPutBack) {
+    TownFixture t;
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    pid_t pid = t.pid_from_file();
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(::unlink((t.root() + "/daemon/daemon.pid").c_str()), 0);
+    ASSERT_EQ(t.gt({"daemon", "heartbeat"}).exit_code, 0);
+    EXPECT_TRUE(eventually([&] { return t.pid_from_file() == pid; }));
+}

@@ -207,3 +207,17 @@ TEST(StaleTempFiles, RemovesOnlyOldTempFilesOfAtomicWrites) {
     EXPECT_TRUE(is_atomic_temp_name("restart_state.json.tmp.4242.123456789"));
     EXPECT_FALSE(is_atomic_temp_name(".tmp.1.2"));
 }
+
+TEST(RotatingFile, OpensAgainOnceTheFileCanBeOpened) {
+    gt::test::TempDir dir;
+    std::string path = dir.path() + "/daemon.log";
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    RotatingFile f(path, 4096, 2);
+    ASSERT_FALSE(f.open().ok());
+    ASSERT_EQ(::unlink(path.c_str()), 0);
+    f.append("found\n"); // the first retry is at once
+    std::ifstream in(path);
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line));
+    EXPECT_EQ(line, "found");
+}
