@@ -47,7 +47,8 @@ struct Probe {
 
 /// Decides "running" by the lock alone: only `gt daemon run` ever takes it. When nobody holds it,
 /// removes a leftover PID file and marks state.json not running, under daemon/state.lock (which
-/// a starting daemon takes to write both) so that a daemon starting meanwhile is never disturbed.
+/// a starting daemon takes, after the daemon lock, to write its PID file before it writes
+/// anything else) so that a daemon starting meanwhile is never disturbed.
 Probe probe(const state::TownPaths& paths) {
     Probe p;
     p.pid = lock_holder(paths.lock_file());
