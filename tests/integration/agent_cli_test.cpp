@@ -17,10 +17,6 @@ using gt::state::AgentStatus;
 
 namespace {
 
-bool has(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
 /// A town with rig `gastown`.
 class AgentCli : public ::testing::Test {
 protected:

@@ -30,6 +30,20 @@ void setup(const TmuxTown& t) {
     t.set_all_commands({"sleep", "1000"});
 }
 
+/// SIGKILLs the agent in `session`'s pane and waits (15 s) for a new pane process there.
+bool kill_and_see_replaced(const TmuxTown& t, const std::string& session) {
+    auto old = t.pane_pid(session);
+    if (!old || ::kill(static_cast<pid_t>(*old), SIGKILL) != 0) {
+        return false;
+    }
+    return eventually(
+        [&] {
+            auto pid = t.pane_pid(session);
+            return pid && *pid != *old;
+        },
+        15s);
+}
+
 gt::util::Fd connect_to(const std::string& town) {
     std::string path = gt::daemon::control_socket_path(town);
     gt::util::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -87,16 +101,8 @@ void check_status_and_fast_recovery(TmuxTown& t) {
 
     ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
     std::this_thread::sleep_for(200ms); // past the first backoff (100 ms)
-    long old = *t.pane_pid("gt-r1-witness");
-    ASSERT_EQ(::kill(static_cast<pid_t>(old), SIGKILL), 0);
     // The heartbeat is an hour away: only the pane-died hook can bring it back this soon.
-    ASSERT_TRUE(eventually(
-        [&] {
-            auto pid = t.pane_pid("gt-r1-witness");
-            return pid && *pid != old;
-        },
-        15s))
-        << t.log();
+    ASSERT_TRUE(kill_and_see_replaced(t, "gt-r1-witness")) << t.log();
     ASSERT_TRUE(eventually([&] { return !t.events("exited", "r1/witness").empty(); })) << t.log();
     // Reported once, by whichever saw it first: the pane-died hook or the heartbeat.
     std::this_thread::sleep_for(300ms);
@@ -392,15 +398,7 @@ TEST(Control, RestartStateWriteFailureIsLoggedOncePerError) {
     ASSERT_TRUE(t.gt({"daemon", "start"}).success());
     ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
     ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
-    long old = *t.pane_pid("gt-r1-witness");
-    ASSERT_EQ(::kill(static_cast<pid_t>(old), SIGKILL), 0);
-    ASSERT_TRUE(eventually(
-        [&] {
-            auto pid = t.pane_pid("gt-r1-witness");
-            return pid && *pid != old;
-        },
-        15s))
-        << t.log();
+    ASSERT_TRUE(kill_and_see_replaced(t, "gt-r1-witness")) << t.log();
     ASSERT_EQ(t.gt({"daemon", "heartbeat"}).exit_code, 0);
     auto errors = [&] {
         std::vector<std::string> lines;
@@ -418,8 +416,9 @@ TEST(Control, RestartStateWriteFailureIsLoggedOncePerError) {
     EXPECT_NE(first[0].find("cannot save " + path), std::string::npos) << first[0];
     // Once it can be written again, that is logged; a new failure is logged again.
     ASSERT_EQ(::rmdir(path.c_str()), 0);
-    old = *t.pane_pid("gt-r1-witness");
-    ASSERT_EQ(::kill(static_cast<pid_t>(old), SIGKILL), 0);
+    auto old = t.pane_pid("gt-r1-witness");
+    ASSERT_TRUE(old.has_value());
+    ASSERT_EQ(::kill(static_cast<pid_t>(*old), SIGKILL), 0);
     ASSERT_TRUE(
         eventually([&] { return !gt::util::is_dir(path) && gt::util::path_exists(path); }, 15s))
         << t.log();

@@ -27,10 +27,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool has(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
 /// Every PID a command printed ("PID 123").
 std::vector<pid_t> printed_pids(const std::string& out) {
     std::vector<pid_t> pids;

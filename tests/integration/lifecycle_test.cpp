@@ -22,10 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool has(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
 std::optional<pid_t> holder(const TownFixture& t) {
     return daemon::lock_holder(t.root() + "/daemon/daemon.lock");
 }

@@ -9,14 +9,6 @@
 
 using namespace gt::test;
 
-namespace {
-
-bool has(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
-} // namespace
-
 TEST(TownCli, HostileRigNamesAreRefusedWithExit2) {
     TownFixture t;
     for (const std::string& bad : std::vector<std::string>{"../x", "a;b", "$(id)", "a b",

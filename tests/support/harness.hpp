@@ -31,6 +31,11 @@ bool eventually(const std::function<bool()>& pred,
 /// PIDs of live `gt daemon run` processes whose --town is `town`.
 std::vector<pid_t> daemon_pids(const std::string& town);
 
+/// True when `haystack` contains `needle`.
+inline bool has(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
 /// Reads a whole file ("" when missing).
 std::string slurp(const std::string& path);
 
