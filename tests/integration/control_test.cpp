@@ -422,6 +422,8 @@ TEST(Control, RestartStateWriteFailureIsLoggedOncePerError) {
     ASSERT_TRUE(
         eventually([&] { return !gt::util::is_dir(path) && gt::util::path_exists(path); }, 15s))
         << t.log();
-    EXPECT_NE(t.log().find("saved again"), std::string::npos) << t.log();
+    // The line is written just after the file: wait for it, do not race it.
+    EXPECT_TRUE(eventually([&] { return t.log().find("saved again") != std::string::npos; }))
+        << t.log();
     EXPECT_EQ(errors().size(), 1u) << t.log();
 }
