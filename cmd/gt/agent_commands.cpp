@@ -1,9 +1,9 @@
 // gt agent report|list|simulate, gt deacon heartbeat, gt polecat add, gt mail list.
 #include "cli.hpp"
 
-#include "daemon/agent_list.hpp"
-#include "daemon/commands.hpp"
-#include "daemon/lifecycle.hpp"
+#include "client/agent_list.hpp"
+#include "client/commands.hpp"
+#include "client/request_writer.hpp"
 #include "state/agent_state.hpp"
 #include "state/names.hpp"
 #include "state/polecat.hpp"
@@ -115,7 +115,7 @@ void add_list(CLI::App* agent, Globals& g, Action& action) {
     auto as_json = std::make_shared<bool>(false);
     list->add_flag("--json", *as_json, "One JSON array");
     list->callback([&g, &action, as_json] {
-        action = [&g, as_json] { return daemon::list_agents(town_or_exit(g), *as_json); };
+        action = [&g, as_json] { return client::list_agents(town_or_exit(g), *as_json); };
     });
 }
 
@@ -277,13 +277,13 @@ void add_lifecycle(CLI::App& app, Globals& g, Action& action) {
     auto* lifecycle =
         app.add_subcommand("lifecycle", "Ask the daemon to cycle, restart or shut down an agent");
     lifecycle->require_subcommand(1);
-    const std::pair<const char*, daemon::LifecycleAction> actions[] = {
-        {"cycle", daemon::LifecycleAction::cycle},
-        {"restart", daemon::LifecycleAction::restart},
-        {"shutdown", daemon::LifecycleAction::shutdown}};
+    const std::pair<const char*, state::LifecycleAction> actions[] = {
+        {"cycle", state::LifecycleAction::cycle},
+        {"restart", state::LifecycleAction::restart},
+        {"shutdown", state::LifecycleAction::shutdown}};
     for (const auto& [name, act] : actions) {
         auto* cmd = lifecycle->add_subcommand(
-            name, act == daemon::LifecycleAction::shutdown
+            name, act == state::LifecycleAction::shutdown
                       ? "Kill the agent's session; it stays down until a cycle or restart"
                       : "Kill the agent's session (if any) and start a fresh one");
         AsOption as;
@@ -299,13 +299,13 @@ void add_lifecycle(CLI::App& app, Globals& g, Action& action) {
                 if (auto st = util::make_dirs(dir, 0700, true); !st) {
                     return fail("lifecycle", st.error(), 1);
                 }
-                auto req = daemon::write_request(dir, *id, act);
+                auto req = client::write_request(dir, *id, act);
                 if (!req) {
                     return fail("lifecycle", req.error(), 1);
                 }
-                std::cout << "Queued " << daemon::lifecycle_action_name(act) << " of " << id->str()
+                std::cout << "Queued " << state::lifecycle_action_name(act) << " of " << id->str()
                           << " (request " << req->id << ")\n";
-                if (auto pid = daemon::signal_daemon(town, SIGUSR1)) {
+                if (auto pid = client::signal_daemon(town, SIGUSR1)) {
                     std::cout << "Daemon (PID " << *pid << ") notified\n";
                 } else {
                     std::cout << "No daemon is running: the request waits for the next "

@@ -1,7 +1,7 @@
 // gt: the command line. Argument parsing and wiring only; the work lives in internal/.
 
-#include "daemon/agent_list.hpp"
-#include "daemon/commands.hpp"
+#include "client/agent_list.hpp"
+#include "client/commands.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/signals.hpp"
 #include "state/config.hpp"
@@ -133,7 +133,7 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
             if (auto socket = gt::state::tmux_socket_from_env(); !socket) {
                 return fail("daemon start", socket.error(), k_exit_usage);
             }
-            return gt::daemon::start_daemon(town_or_exit(g));
+            return gt::client::start_daemon(town_or_exit(g));
         };
     });
 
@@ -145,7 +145,7 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
     stop->callback([&, timeout] {
         action = [&g, timeout] {
             std::string town = town_or_exit(g);
-            return gt::daemon::stop_daemon(town, duration_or_exit("--timeout", *timeout));
+            return gt::client::stop_daemon(town, duration_or_exit("--timeout", *timeout));
         };
     });
     auto* restart = daemon->add_subcommand("restart", "Stop, then start the daemon");
@@ -153,7 +153,7 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
     restart->callback([&, timeout] {
         action = [&g, timeout] {
             std::string town = town_or_exit(g);
-            return gt::daemon::restart_daemon(town, duration_or_exit("--timeout", *timeout));
+            return gt::client::restart_daemon(town, duration_or_exit("--timeout", *timeout));
         };
     });
 
@@ -162,7 +162,7 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
         "status", "Show the daemon's state (exit 0 running, 3 not running, 4 not responding)");
     status->add_flag("--json", *as_json, "One JSON object");
     status->callback([&, as_json] {
-        action = [&g, as_json] { return gt::daemon::status_daemon(town_or_exit(g), *as_json); };
+        action = [&g, as_json] { return gt::client::status_daemon(town_or_exit(g), *as_json); };
     });
 
     auto identity = std::make_shared<std::string>();
@@ -170,11 +170,11 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
                                          "Clear an agent's restart backoff and crash-loop state");
     clear->add_option("IDENTITY", *identity, "e.g. deacon, gastown/witness")->required();
     clear->callback([&, identity] {
-        action = [&g, identity] { return gt::daemon::clear_backoff(town_or_exit(g), *identity); };
+        action = [&g, identity] { return gt::client::clear_backoff(town_or_exit(g), *identity); };
     });
 
     daemon->add_subcommand("heartbeat", "Run a heartbeat now, wait for it, print its summary")
-        ->callback([&] { action = [&g] { return gt::daemon::heartbeat_now(town_or_exit(g)); }; });
+        ->callback([&] { action = [&g] { return gt::client::heartbeat_now(town_or_exit(g)); }; });
 
     auto agent = std::make_shared<std::string>();
     auto exit_code = std::make_shared<std::string>();
@@ -188,7 +188,7 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
     notify->add_option("--pane-pid", *pane_pid, "The dead pane's process id");
     notify->callback([&, agent, exit_code, signal, pane_pid] {
         action = [&g, agent, exit_code, signal, pane_pid] {
-            return gt::daemon::notify_daemon(town_or_exit(g), *agent, *exit_code, *signal,
+            return gt::client::notify_daemon(town_or_exit(g), *agent, *exit_code, *signal,
                                              *pane_pid);
         };
     });
@@ -201,7 +201,7 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
     logs->add_flag("-f,--follow", *follow, "Follow the log, across rotation");
     logs->callback([&, lines, follow] {
         action = [&g, lines, follow] {
-            return gt::daemon::show_logs(town_or_exit(g), *lines, *follow);
+            return gt::client::show_logs(town_or_exit(g), *lines, *follow);
         };
     });
 }

@@ -1,15 +1,15 @@
 #include "daemon.hpp"
 
-#include "control_client.hpp"
 #include "control_server.hpp"
-#include "event_log.hpp"
+#include "executor/event_log.hpp"
+#include "executor/recovery.hpp"
 #include "heartbeat.hpp"
 #include "lock.hpp"
 #include "pane_watch.hpp"
 #include "pid_file.hpp"
 #include "proc/process.hpp"
-#include "recovery.hpp"
 #include "signals.hpp"
+#include "socket_path.hpp"
 #include "state/config.hpp"
 #include "state/daemon_state.hpp"
 #include "state/town.hpp"
@@ -70,7 +70,7 @@ struct TickResult {
     util::Result<state::TownConfig> config{util::err("not loaded")};
     std::vector<std::string> rigs; ///< the rig list the pass used
     std::string rigs_error;
-    HeartbeatSummary summary;
+    executor::HeartbeatSummary summary;
     util::Millis duration{0};
 };
 
@@ -81,9 +81,9 @@ struct TickContext {
     std::vector<std::string> rigs;
     bool rigs_loaded = false; ///< rigs.json read successfully at least once
     proc::RealProcessRunner runner;
-    Recovery recovery;
+    executor::Recovery recovery;
 
-    TickContext(const std::string& town, state::TownConfig c, EventLog& events,
+    TickContext(const std::string& town, state::TownConfig c, executor::EventLog& events,
                 std::string tmux_socket)
         : config(std::move(c)), recovery(town, runner, events, std::move(tmux_socket)) {}
 };
@@ -304,8 +304,8 @@ private:
                                         m_config.daemon.log.max_files, false)) {
                 spdlog::error("{}", why);
             }
-            EventLog fresh(m_paths.events_file(), m_config.daemon.log.max_size,
-                           m_config.daemon.log.max_files);
+            executor::EventLog fresh(m_paths.events_file(), m_config.daemon.log.max_size,
+                                     m_config.daemon.log.max_files);
             if (fresh.open()) {
                 fresh.record("directory_lost", "", "", why);
             }
@@ -440,7 +440,8 @@ private:
                 wait_for_heartbeat(std::move(reply));
                 return;
             }
-            if (auto why = not_of_town(m_paths.root(), m_config, m_rigs, *id); !why.empty()) {
+            if (auto why = state::not_of_town(m_paths.root(), m_config, m_rigs, *id);
+                !why.empty()) {
                 reply({{"ok", false},
                        {"error", id->str() + " is not an agent of this town: " + why}});
                 return;
@@ -544,7 +545,7 @@ private:
     asio::thread_pool m_pool{2};
     asio::signal_set m_signals;
     asio::strand<asio::thread_pool::executor_type> m_writes;
-    EventLog m_events;
+    executor::EventLog m_events;
     TickContext m_tick;
     Heartbeat m_heartbeat;
     ControlServer m_control;
@@ -560,8 +561,8 @@ private:
         std::uint64_t target;
         ControlServer::Reply reply;
     };
-    std::vector<Waiter> m_waiters; ///< `heartbeat` and `clear-backoff` requests in wait
-    HeartbeatSummary m_last;       ///< what the last heartbeat found
+    std::vector<Waiter> m_waiters;     ///< `heartbeat` and `clear-backoff` requests in wait
+    executor::HeartbeatSummary m_last; ///< what the last heartbeat found
     state::DaemonState m_state;
     std::string m_last_config_error;
     struct Ignored {

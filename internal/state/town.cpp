@@ -201,4 +201,40 @@ util::Status remove_rig(const std::string& town_root, const std::string& name) {
     return write_json(p.rigs_json(), *doc);
 }
 
+std::string workdir_for(const std::string& root, const Identity& id) {
+    switch (id.role) {
+    case Role::deacon:
+        return root + "/deacon";
+    case Role::mayor:
+        return root;
+    case Role::witness:
+        return root + "/" + id.rig + "/witness";
+    case Role::refinery: {
+        std::string dir = root + "/" + id.rig + "/refinery/rig";
+        return util::is_dir(dir) ? dir : root + "/" + id.rig;
+    }
+    case Role::crew:
+        return root + "/" + id.rig + "/crew/" + id.name;
+    case Role::polecat:
+        return root + "/" + id.rig + "/polecats/" + id.name;
+    }
+    return root;
+}
+
+std::string not_of_town(const std::string& root, const TownConfig& config,
+                        const std::vector<std::string>& rigs, const Identity& id) {
+    if (!id.rig.empty() && std::find(rigs.begin(), rigs.end(), id.rig) == rigs.end()) {
+        return "rig '" + id.rig + "' is not in mayor/rigs.json";
+    }
+    const char* role = role_name(id.role);
+    if (!config.role_enabled(role)) {
+        return std::string("role '") + role + "' is not enabled in mayor/town.json";
+    }
+    std::string dir = workdir_for(root, id);
+    if (!util::is_dir(dir)) {
+        return "its directory " + dir + " is missing";
+    }
+    return "";
+}
+
 } // namespace gt::state

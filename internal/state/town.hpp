@@ -1,5 +1,6 @@
 #pragma once
 
+#include "names.hpp"
 #include "util/result.hpp"
 
 #include <optional>
@@ -27,6 +28,7 @@ public:
     std::string log_file() const { return m_root + "/daemon/daemon.log"; }
     std::string events_file() const { return m_root + "/daemon/events.jsonl"; }
     std::string restart_state_file() const { return m_root + "/daemon/restart_state.json"; }
+    std::string restart_state_lock_file() const { return m_root + "/daemon/restart_state.lock"; }
     std::string requests_dir() const { return m_root + "/daemon/requests"; }
     std::string socket_file() const { return m_root + "/daemon/daemon.sock"; }
     std::string agents_dir() const { return m_root + "/agents"; }
@@ -62,5 +64,18 @@ util::Status add_rig(const std::string& town_root, const std::string& name);
 
 /// Removes `name` from rigs.json; its directories are kept.
 util::Status remove_rig(const std::string& town_root, const std::string& name);
+
+struct TownConfig;
+
+/// The working directory of an identity's session (§2): `deacon/`, the town root for the mayor,
+/// `<rig>/witness/`, `<rig>/refinery/rig/` (else `<rig>/`), `<rig>/crew/<n>/`,
+/// `<rig>/polecats/<n>/`.
+std::string workdir_for(const std::string& town_root, const Identity& id);
+
+/// Why `id` is not an agent of the town at `town_root`, or "" when it is one: its rig is one of
+/// `rigs`, its role is enabled, its directory is there. The lifecycle inbox, `gt daemon notify`
+/// and the daemon's `notify` command all ask this.
+std::string not_of_town(const std::string& town_root, const TownConfig& config,
+                        const std::vector<std::string>& rigs, const Identity& id);
 
 } // namespace gt::state

@@ -1,6 +1,7 @@
 // The control socket, live status, hung-daemon detection and fast recovery (§3, §5.6, §7),
 // against a private real tmux server with the real gt binary.
-#include "daemon/control_client.hpp"
+#include "client/control_client.hpp"
+#include "daemon/socket_path.hpp"
 #include "support/tmux_town.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"

@@ -2,7 +2,7 @@
 // and of every kind, daemon/ deleted under the daemon, FIFOs where files belong, a hung tmux at
 // shutdown, temp files left by a killed writer. The real gt binary, real processes, real files.
 
-#include "daemon/control_client.hpp"
+#include "client/control_client.hpp"
 #include "daemon/lock.hpp"
 #include "support/harness.hpp"
 #include "support/temp_dir.hpp"
@@ -364,7 +364,7 @@ TEST(Hardening, DaemonRefusesNotifyWithBadNumbersOrAStrangeAgent) {
     TownFixture t;
     ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
     auto ask = [&](const nlohmann::json& req) {
-        auto reply = daemon::control_request(t.root(), req, 5000ms);
+        auto reply = client::control_request(t.root(), req, 5000ms);
         EXPECT_TRUE(reply.ok()) << reply.error();
         return reply.ok() ? *reply : nlohmann::json::object();
     };

@@ -1,11 +1,14 @@
-#include "daemon/restart_tracker.hpp"
+#include "policy/restart_tracker.hpp"
 
 #include "support/fixed_time.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace gt;
-using namespace gt::daemon;
+using namespace gt::policy;
+using gt::state::parse_restart_state;
+using gt::state::restart_state_json;
+using gt::state::RestartRecord;
 using gt::test::t0;
 using namespace std::chrono_literals;
 

@@ -1,8 +1,8 @@
-#include "supervisor.hpp"
+#include "decide.hpp"
 
 #include <algorithm>
 
-namespace gt::daemon {
+namespace gt::policy {
 
 using state::AgentStatus;
 using state::Identity;
@@ -291,4 +291,4 @@ Decision decide(const TickInput& in) {
     return Decider(in).run();
 }
 
-} // namespace gt::daemon
+} // namespace gt::policy

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "state/config.hpp"
+#include "state/restart_state.hpp"
 #include "util/result.hpp"
 #include "util/time.hpp"
 
@@ -10,20 +11,9 @@
 #include <string>
 #include <vector>
 
-namespace gt::daemon {
+namespace gt::policy {
 
-/// The restart history of one identity (§5.4), as kept in daemon/restart_state.json.
-struct RestartRecord {
-    /// The daemon's last (re)start of it, its first start included (which is not a restart).
-    std::optional<util::TimePoint> last_restart;
-    int restart_count = 0; ///< restarts since the backoff last reset
-    std::optional<util::TimePoint> backoff_until;
-    std::optional<util::TimePoint> crash_loop_since;
-    std::vector<util::TimePoint> recent; ///< restarts inside the crash-loop window
-    std::optional<int> last_exit_status;
-    std::optional<int> last_signal;
-    std::optional<util::TimePoint> cleared_at; ///< last `gt daemon clear-backoff`
-};
+using state::RestartRecord;
 
 /// Whether a restart may happen now.
 enum class Gate { allowed, backoff, crash_loop };
@@ -82,29 +72,4 @@ private:
     std::map<std::string, RestartRecord> m_records;
 };
 
-/// JSON text of restart_state.json: an object keyed by identity.
-std::string restart_state_json(const std::map<std::string, RestartRecord>& records);
-/// Parses restart_state.json; entries of the wrong shape are skipped and named in `skipped`.
-util::Result<std::map<std::string, RestartRecord>>
-parse_restart_state(const std::string& text, const std::string& where,
-                    std::vector<std::string>* skipped = nullptr);
-
-/// daemon/restart_state.json guarded by daemon/restart_state.lock (flock), so the daemon and
-/// `gt daemon clear-backoff` never lose each other's writes.
-class RestartStateFile {
-public:
-    explicit RestartStateFile(std::string daemon_dir);
-    /// Reads the file (missing → empty). A bad file is an error naming it and the reason.
-    util::Result<std::map<std::string, RestartRecord>> load() const;
-    /// Under the lock: merges clears from the file into `tracker`, then writes the tracker.
-    /// Returns identities whose clear was merged.
-    util::Result<std::vector<std::string>> save(RestartTracker& tracker) const;
-    /// Under the lock: marks `id` cleared in the file (what `gt daemon clear-backoff` does).
-    util::Status clear(const std::string& id, util::TimePoint now) const;
-
-private:
-    std::string m_path;
-    std::string m_lock_path;
-};
-
-} // namespace gt::daemon
+} // namespace gt::policy

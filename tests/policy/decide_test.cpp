@@ -1,12 +1,12 @@
 // The supervisor's decisions, driven with a fake snapshot and a fixed clock.
-#include "daemon/supervisor.hpp"
+#include "policy/decide.hpp"
 
 #include "support/fixed_time.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace gt;
-using namespace gt::daemon;
+using namespace gt::policy;
 using gt::test::t0;
 using namespace std::chrono_literals;
 using state::AgentStatus;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace gt::daemon {
+namespace gt::client {
 
 /// `gt agent list [--json]` (§3): every known agent (supervised or with a state file), its
 /// session and liveness from one tmux snapshot, its report, and its restart history.
@@ -23,4 +23,4 @@ int heartbeat_now(const std::string& town);
 int notify_daemon(const std::string& town, const std::string& agent, const std::string& exit_code,
                   const std::string& signal, const std::string& pane_pid);
 
-} // namespace gt::daemon
+} // namespace gt::client

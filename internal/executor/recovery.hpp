@@ -1,10 +1,11 @@
 #pragma once
 
 #include "event_log.hpp"
-#include "restart_tracker.hpp"
+#include "policy/decide.hpp"
+#include "policy/restart_tracker.hpp"
 #include "state/config.hpp"
 #include "state/daemon_state.hpp"
-#include "supervisor.hpp"
+#include "state/lifecycle_request.hpp"
 #include "tmux/tmux.hpp"
 
 #include <atomic>
@@ -21,18 +22,16 @@ namespace gt::proc {
 class ProcessRunner;
 }
 
-namespace gt::daemon {
+namespace gt::executor {
 
-/// The working directory of an identity's session (§2): `deacon/`, the town root for the mayor,
-/// `<rig>/witness/`, `<rig>/refinery/rig/` (else `<rig>/`), `<rig>/crew/<n>/`,
-/// `<rig>/polecats/<n>/`.
-std::string workdir_for(const std::string& town_root, const state::Identity& id);
-
-/// Why `id` is not an agent of the town at `town_root`, or "" when it is one: its rig is one of
-/// `rigs`, its role is enabled, its directory is there. The lifecycle inbox, `gt daemon notify`
-/// and the daemon's `notify` command all ask this.
-std::string not_of_town(const std::string& town_root, const state::TownConfig& config,
-                        const std::vector<std::string>& rigs, const state::Identity& id);
+using policy::Action;
+using policy::ActionKind;
+using policy::AgentFacts;
+using policy::Decision;
+using policy::Gate;
+using policy::RestartTracker;
+using policy::TickInput;
+using state::RestartStateFile;
 
 /// Sets `agent_alive` on every pane (§5.5): not dead, and not an idle shell unless one of
 /// `process_names` runs in the pane's process tree.
@@ -119,7 +118,7 @@ private:
     void process_lifecycle(const state::TownConfig& config, const std::vector<std::string>& rigs,
                            HeartbeatSummary& out);
     /// Executes one request (cycle/restart: kill and start fresh; shutdown: kill, state stopped).
-    bool execute_request(const struct LifecycleRequest& r, const state::TownConfig& config,
+    bool execute_request(const state::LifecycleRequest& r, const state::TownConfig& config,
                          HeartbeatSummary& out);
     /// Logs `message` at warning level once per distinct (key, message).
     void warn_once(const std::string& key, const std::string& message);
@@ -162,4 +161,4 @@ private:
     std::string agents_json(const TickInput& in, const tmux::Snapshot* snap) const;
 };
 
-} // namespace gt::daemon
+} // namespace gt::executor

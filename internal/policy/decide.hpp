@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace gt::daemon {
+namespace gt::policy {
 
 /// What the supervisor knows about one agent at the start of a heartbeat.
 struct AgentFacts {
@@ -91,4 +91,4 @@ Decision decide(const TickInput& in);
 /// The notification address for problems of `id`: its rig's witness, else the mayor.
 std::string notify_address(const state::Identity& id);
 
-} // namespace gt::daemon
+} // namespace gt::policy

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "state/names.hpp"
+#include "names.hpp"
 #include "util/result.hpp"
 #include "util/time.hpp"
 
@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace gt::daemon {
+namespace gt::state {
 
 /// What an agent asks of the daemon (§6).
 enum class LifecycleAction { cycle, restart, shutdown };
@@ -18,7 +18,7 @@ const char* lifecycle_action_name(LifecycleAction a);
 /// One request from `daemon/requests/`.
 struct LifecycleRequest {
     std::string id;
-    state::Identity from;
+    Identity from;
     LifecycleAction action = LifecycleAction::restart;
     util::TimePoint timestamp{};
     std::string file; ///< where it is now (in claimed/ once claimed)
@@ -32,17 +32,6 @@ inline constexpr util::Millis k_max_request_skew = util::Millis(5 * 60 * 1000);
 
 /// Parses a request's text; the error is the reason it is rejected.
 util::Result<LifecycleRequest> parse_request(const std::string& text);
-
-/// `gt lifecycle`: writes `<requests>/<time>-<pid>-<rand>.json` atomically. Returns the request.
-util::Result<LifecycleRequest> write_request(const std::string& requests_dir,
-                                             const state::Identity& from, LifecycleAction action);
-
-/// Plans one batch: per identity only the last request (by timestamp, then file name) is run;
-/// every earlier one for that identity is collapsed, whatever its action (a restart then a
-/// shutdown is a shutdown, a shutdown then a cycle is a cycle). Returns {to run, collapsed}, each
-/// in timestamp order; `to run` holds at most one request per identity.
-std::pair<std::vector<LifecycleRequest>, std::vector<LifecycleRequest>>
-plan_batch(std::vector<LifecycleRequest> requests);
 
 /// The consumer side of the inbox: claim by rename into `claimed/`, reject into `rejected/`
 /// with a `.reason` file, drop expired ones. Never follows a symlink or enters a directory (a
@@ -60,7 +49,7 @@ public:
     /// `known` says whether an identity names an agent of this town. A request timestamped more
     /// than k_max_request_skew after `now` is rejected.
     Batch claim(util::TimePoint now, util::Millis max_age,
-                const std::function<bool(const state::Identity&)>& known);
+                const std::function<bool(const Identity&)>& known);
     /// Removes an executed (or collapsed) request from claimed/.
     void finish(const LifecycleRequest& r);
 
@@ -70,4 +59,4 @@ private:
     std::string m_dir;
 };
 
-} // namespace gt::daemon
+} // namespace gt::state

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace gt::daemon {
+namespace gt::executor {
 
 /// daemon/events.jsonl: one JSON object a line for every action taken (§2), rotated like the log.
 class EventLog {
@@ -21,4 +21,4 @@ private:
     util::RotatingFile m_file;
 };
 
-} // namespace gt::daemon
+} // namespace gt::executor

@@ -1,4 +1,6 @@
-#include "daemon/lifecycle.hpp"
+#include "client/request_writer.hpp"
+#include "policy/requests.hpp"
+#include "state/lifecycle_request.hpp"
 #include "support/temp_dir.hpp"
 #include "util/file.hpp"
 
@@ -10,7 +12,9 @@
 #include <unistd.h>
 
 using namespace gt;
-using namespace gt::daemon;
+using namespace gt::state;
+using gt::client::write_request;
+using gt::policy::plan_batch;
 using gt::test::t0;
 using namespace std::chrono_literals;
 

@@ -1,4 +1,4 @@
-#include "lifecycle.hpp"
+#include "lifecycle_request.hpp"
 
 #include "state/json_file.hpp"
 #include "util/file.hpp"
@@ -10,7 +10,7 @@
 #include <random>
 #include <unistd.h>
 
-namespace gt::daemon {
+namespace gt::state {
 
 using nlohmann::json;
 
@@ -33,13 +33,6 @@ std::string not_a_file(Type type) {
                              : "not a regular file (a symlink or special file)";
 }
 
-std::string compact_time(util::TimePoint t) {
-    std::string s = util::format_time(t); // 2026-11-22T10:00:00.123Z
-    s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '-' || c == ':'; }),
-            s.end());
-    return s; // 20261122T100000.123Z
-}
-
 } // namespace
 
 const char* lifecycle_action_name(LifecycleAction a) {
@@ -55,7 +48,7 @@ const char* lifecycle_action_name(LifecycleAction a) {
 }
 
 util::Result<LifecycleRequest> parse_request(const std::string& text) {
-    auto doc = state::parse_json(text, "request");
+    auto doc = parse_json(text, "request");
     if (!doc) {
         return util::err("not JSON");
     }
@@ -103,46 +96,6 @@ util::Result<LifecycleRequest> parse_request(const std::string& text) {
         r.id = rid->get<std::string>().substr(0, 128);
     }
     return r;
-}
-
-util::Result<LifecycleRequest> write_request(const std::string& dir, const state::Identity& from,
-                                             LifecycleAction action) {
-    thread_local std::mt19937 rng{std::random_device{}()};
-    LifecycleRequest r;
-    r.from = from;
-    r.action = action;
-    r.timestamp = util::now();
-    char rand[9];
-    std::snprintf(rand, sizeof rand, "%08x", static_cast<unsigned>(rng()));
-    r.id = compact_time(r.timestamp) + "-" + std::to_string(::getpid()) + "-" + rand;
-    r.file = dir + "/" + r.id + ".json";
-    json j = {{"id", r.id},
-              {"from", from.str()},
-              {"action", lifecycle_action_name(action)},
-              {"timestamp", util::format_time(r.timestamp)}};
-    if (auto st = state::write_json(r.file, j); !st) {
-        return util::err(st.error());
-    }
-    return r;
-}
-
-std::pair<std::vector<LifecycleRequest>, std::vector<LifecycleRequest>>
-plan_batch(std::vector<LifecycleRequest> requests) {
-    std::stable_sort(requests.begin(), requests.end(), [](const auto& a, const auto& b) {
-        return a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.file < b.file;
-    });
-    // Only the newest request says what the agent should end up as: running every one of a
-    // flood of alternating restarts and cycles once replaced one agent 645 times in one pass.
-    std::map<std::string, std::size_t> last;
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        last[requests[i].from.str()] = i;
-    }
-    std::vector<LifecycleRequest> run, collapsed;
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        bool wins = last.at(requests[i].from.str()) == i;
-        (wins ? run : collapsed).push_back(std::move(requests[i]));
-    }
-    return {std::move(run), std::move(collapsed)};
 }
 
 LifecycleInbox::LifecycleInbox(std::string requests_dir) : m_dir(std::move(requests_dir)) {}
@@ -238,4 +191,4 @@ void LifecycleInbox::finish(const LifecycleRequest& r) {
     ::unlink(r.file.c_str());
 }
 
-} // namespace gt::daemon
+} // namespace gt::state

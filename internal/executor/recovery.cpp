@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace gt::daemon {
+namespace gt::executor {
 
 using state::AgentStatus;
 using state::Identity;
@@ -34,42 +34,6 @@ std::string self_exe() {
 }
 
 } // namespace
-
-std::string workdir_for(const std::string& root, const Identity& id) {
-    switch (id.role) {
-    case Role::deacon:
-        return root + "/deacon";
-    case Role::mayor:
-        return root;
-    case Role::witness:
-        return root + "/" + id.rig + "/witness";
-    case Role::refinery: {
-        std::string dir = root + "/" + id.rig + "/refinery/rig";
-        return util::is_dir(dir) ? dir : root + "/" + id.rig;
-    }
-    case Role::crew:
-        return root + "/" + id.rig + "/crew/" + id.name;
-    case Role::polecat:
-        return root + "/" + id.rig + "/polecats/" + id.name;
-    }
-    return root;
-}
-
-std::string not_of_town(const std::string& root, const state::TownConfig& config,
-                        const std::vector<std::string>& rigs, const Identity& id) {
-    if (!id.rig.empty() && std::find(rigs.begin(), rigs.end(), id.rig) == rigs.end()) {
-        return "rig '" + id.rig + "' is not in mayor/rigs.json";
-    }
-    const char* role = state::role_name(id.role);
-    if (!config.role_enabled(role)) {
-        return std::string("role '") + role + "' is not enabled in mayor/town.json";
-    }
-    std::string dir = workdir_for(root, id);
-    if (!util::is_dir(dir)) {
-        return "its directory " + dir + " is missing";
-    }
-    return "";
-}
 
 void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names) {
     std::optional<proc::ProcessTable> table;
@@ -110,7 +74,7 @@ Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog&
                    std::string tmux_socket)
     : m_root(std::move(town_root)), m_runner(runner), m_events(events),
       m_env_socket(std::move(tmux_socket)), m_tracker(state::RestartConfig{}),
-      m_restart_file(state::TownPaths(m_root).daemon_dir()), m_gt_binary(self_exe()) {
+      m_restart_file(state::TownPaths(m_root)), m_gt_binary(self_exe()) {
     reload_restart_state();
 }
 
@@ -241,7 +205,7 @@ void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
         in.agents.try_emplace(id.str(), AgentFacts{id, std::nullopt, true});
     }
     for (auto& [key, f] : in.agents) {
-        f.workdir_exists = util::is_dir(workdir_for(m_root, f.id));
+        f.workdir_exists = util::is_dir(state::workdir_for(m_root, f.id));
     }
 }
 
@@ -328,7 +292,8 @@ void Recovery::execute(const Action& a, const state::TownConfig& config, Heartbe
     case ActionKind::unstartable:
         if (m_logged["unstartable:" + id] != a.reason) {
             m_logged["unstartable:" + id] = a.reason;
-            spdlog::error("{}: cannot start: {} ({})", id, a.reason, workdir_for(m_root, a.id));
+            spdlog::error("{}: cannot start: {} ({})", id, a.reason,
+                          state::workdir_for(m_root, a.id));
             m_events.record("start_failed", id, a.id.session(), a.reason);
         }
         break;
@@ -388,9 +353,9 @@ bool Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
         ++out.counters.kills;
         m_events.record("killed", id, session, a.reason);
     }
-    if (!util::is_dir(workdir_for(m_root, a.id))) {
+    if (!util::is_dir(state::workdir_for(m_root, a.id))) {
         spdlog::error("{}: cannot start: working directory {} is missing", id,
-                      workdir_for(m_root, a.id));
+                      state::workdir_for(m_root, a.id));
         m_events.record("start_failed", id, session, "working directory missing");
         m_start_failed.insert(id);
         return false;
@@ -399,7 +364,7 @@ bool Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
     auto now = util::now();
     std::optional<state::AgentState> before;
     write_starting(a.id, now, before);
-    tmux::SessionSpec spec{session, workdir_for(m_root, a.id), session_env(m_root, a.id),
+    tmux::SessionSpec spec{session, state::workdir_for(m_root, a.id), session_env(m_root, a.id),
                            config.command_for(state::role_name(a.id.role)), pane_died_hook(id)};
     auto created = tmux.new_session(spec);
     if (created.error == tmux::ErrorKind::duplicate_session &&
@@ -423,7 +388,7 @@ bool Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
         if (a.id.role == Role::polecat) {
             std::string condition = "CRASHED_POLECAT:" + id;
             m_conditions.insert(condition);
-            notify(a.id, notify_address(a.id),
+            notify(a.id, policy::notify_address(a.id),
                    "CRASHED_POLECAT: " + a.id.rig + "/" + a.id.name + " restart failed", condition,
                    out);
         }
@@ -454,8 +419,8 @@ bool Recovery::start(const Action& a, const state::TownConfig& config, Heartbeat
                       util::format_duration(config.daemon.restart.crash_loop_window),
                       util::format_time(now + config.daemon.restart.crash_loop_expiry));
         m_events.record("crash_loop", id, session, a.reason);
-        notify(a.id, notify_address(a.id), "CRASH_LOOP: " + id + " keeps dying; restarts paused",
-               "CRASH_LOOP:" + id, out);
+        notify(a.id, policy::notify_address(a.id),
+               "CRASH_LOOP: " + id + " keeps dying; restarts paused", "CRASH_LOOP:" + id, out);
     }
     save_restart_state();
     return true;
@@ -565,12 +530,18 @@ void Recovery::notify(const Identity& id, const std::string& to, const std::stri
 
 void Recovery::save_restart_state() {
     const std::string path = state::TownPaths(m_root).restart_state_file();
-    auto cleared = m_restart_file.save(m_tracker);
-    if (!cleared) {
+    std::vector<std::string> cleared;
+    auto saved = m_restart_file.update(
+        [&](const state::RestartRecords& on_disk) {
+            cleared = m_tracker.merge_clears(on_disk);
+            return m_tracker.records();
+        },
+        util::Millis(500));
+    if (!saved) {
         // Every start saves: a disk that stays full or a path that stays wrong would otherwise
         // log this on every pass. Each message names a fresh temporary file, so what is
         // compared is the reason at its end. The history is still kept in memory.
-        const std::string& message = cleared.error();
+        const std::string& message = saved.error();
         auto colon = message.rfind(": ");
         std::string reason = colon == std::string::npos ? message : message.substr(colon + 2);
         auto& last = m_logged["restart_state_save"];
@@ -584,10 +555,10 @@ void Recovery::save_restart_state() {
     if (m_logged.erase("restart_state_save") > 0) {
         spdlog::info("{} saved again", path);
     }
-    for (const auto& id : *cleared) {
+    for (const auto& id : cleared) {
         spdlog::info("{}: backoff cleared", id);
         m_events.record("backoff_cleared", id, "", "gt daemon clear-backoff");
     }
 }
 
-} // namespace gt::daemon
+} // namespace gt::executor

@@ -12,7 +12,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace gt::daemon {
+namespace gt::client {
 
 namespace {
 
@@ -111,4 +111,4 @@ int show_logs(const std::string& town, int lines, bool follow) {
     }
 }
 
-} // namespace gt::daemon
+} // namespace gt::client

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace gt::daemon {
+namespace gt::executor {
 
 EventLog::EventLog(const std::string& path, std::uint64_t max_size, int max_files)
     : m_file(path, max_size, max_files) {}
@@ -19,4 +19,4 @@ void EventLog::record(const std::string& kind, const std::string& identity,
     m_file.append(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
-} // namespace gt::daemon
+} // namespace gt::executor

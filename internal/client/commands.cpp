@@ -1,11 +1,11 @@
 #include "commands.hpp"
 
 #include "control_client.hpp"
-#include "daemon.hpp"
-#include "lock.hpp"
-#include "pid_file.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/lock.hpp"
+#include "daemon/pid_file.hpp"
+#include "daemon/signals.hpp"
 #include "proc/process.hpp"
-#include "signals.hpp"
 #include "state/config.hpp"
 #include "state/daemon_state.hpp"
 #include "state/town.hpp"
@@ -24,7 +24,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace gt::daemon {
+namespace gt::client {
 
 namespace {
 
@@ -51,10 +51,11 @@ struct Probe {
 /// anything else) so that a daemon starting meanwhile is never disturbed.
 Probe probe(const state::TownPaths& paths) {
     Probe p;
-    p.pid = lock_holder(paths.lock_file());
+    p.pid = daemon::lock_holder(paths.lock_file());
     if (p.pid) {
         if (*p.pid == 0) {
-            if (auto info = read_pid_file(paths.pid_file()); info && info->matches_live_process()) {
+            if (auto info = daemon::read_pid_file(paths.pid_file());
+                info && info->matches_live_process()) {
                 p.pid = info->pid;
             }
         }
@@ -67,10 +68,10 @@ Probe probe(const state::TownPaths& paths) {
     if (!guard) {
         return p; // someone else is cleaning up or starting: leave it to them
     }
-    if ((p.pid = lock_holder(paths.lock_file()))) {
+    if ((p.pid = daemon::lock_holder(paths.lock_file()))) {
         return p; // a daemon started while we waited
     }
-    if (auto info = read_pid_file(paths.pid_file())) {
+    if (auto info = daemon::read_pid_file(paths.pid_file())) {
         p.stale = info->pid;
     } else if (util::path_exists(paths.pid_file())) {
         p.stale = 0;
@@ -97,7 +98,7 @@ void report_stale(const Probe& p) {
 bool wait_released(const state::TownPaths& paths, pid_t pid, util::Millis timeout) {
     auto deadline = Clock::now() + timeout;
     for (;;) {
-        auto holder = lock_holder(paths.lock_file());
+        auto holder = daemon::lock_holder(paths.lock_file());
         if (!holder || *holder != pid) {
             return true;
         }
@@ -149,7 +150,7 @@ int start_daemon(const std::string& town) {
     }
     util::Fd read_end(fds[0]), write_end(fds[1]);
     std::vector<std::string> drop;
-    for (const char* const* v = k_identity_vars; *v; ++v) {
+    for (const char* const* v = daemon::k_identity_vars; *v; ++v) {
         drop.emplace_back(*v);
     }
     proc::SpawnOptions so;
@@ -158,7 +159,8 @@ int start_daemon(const std::string& town) {
     so.new_session = true;
     so.cwd = "/";
     so.keep_fds = {{write_end.get(), 3}};
-    so.blocked_signals = daemon_signal_mask(); // from its first instruction, not from main()
+    so.blocked_signals =
+        daemon::daemon_signal_mask(); // from its first instruction, not from main()
     auto child = proc::spawn(so);
     if (!child) {
         std::cerr << "gt daemon start: " << child.error() << "\n";
@@ -224,7 +226,7 @@ int start_daemon(const std::string& town) {
         return 1;
     }
     // It died without a word (a crash): a racing winner may still be running.
-    if (auto holder = lock_holder(paths.lock_file()); holder && *holder != pid) {
+    if (auto holder = daemon::lock_holder(paths.lock_file()); holder && *holder != pid) {
         std::cout << "Daemon already running (PID " << *holder << ")\n";
         return 0;
     }
@@ -261,7 +263,7 @@ int stop_daemon(const std::string& town, std::optional<util::Millis> timeout_opt
     // daemon shut down cleanly instead of being killed.
     ::kill(pid, SIGCONT);
     if (!wait_released(paths, pid, timeout)) {
-        auto holder = lock_holder(paths.lock_file());
+        auto holder = daemon::lock_holder(paths.lock_file());
         if (holder && *holder == pid) {
             std::cerr << "gt daemon stop: PID " << pid << " did not stop within "
                       << util::format_duration(timeout) << "; sending SIGKILL\n";
@@ -391,7 +393,7 @@ util::Result<nlohmann::json> ask_status(const state::TownPaths& paths, const std
         if (reply || !passing || Clock::now() >= deadline) {
             return reply;
         }
-        if (auto holder = lock_holder(paths.lock_file()); !holder || *holder != pid) {
+        if (auto holder = daemon::lock_holder(paths.lock_file()); !holder || *holder != pid) {
             return reply; // it went away while we asked
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -417,7 +419,7 @@ int status_daemon(const std::string& town, bool as_json) {
         return k_status_not_running;
     }
     auto reply = ask_status(paths, town, *p.pid);
-    if (!reply && lock_holder(paths.lock_file()) != p.pid) {
+    if (!reply && daemon::lock_holder(paths.lock_file()) != p.pid) {
         // It stopped while we asked: not running (and not hung).
         return status_daemon(town, as_json);
     }
@@ -455,4 +457,4 @@ int status_daemon(const std::string& town, bool as_json) {
     return k_status_running;
 }
 
-} // namespace gt::daemon
+} // namespace gt::client

@@ -1,9 +1,10 @@
 // The parts of the recovery pass that serve requests from outside it: the lifecycle inbox
 // (§6), pane-died notifications and clear-backoff from the control socket (§5.6, §7), and the
 // agent table that `status` shows and the pane processes the daemon watches after a pass.
-#include "lifecycle.hpp"
+#include "policy/requests.hpp"
 #include "recovery.hpp"
 #include "state/agent_state.hpp"
+#include "state/lifecycle_request.hpp"
 #include "state/town.hpp"
 #include "util/file.hpp"
 
@@ -12,15 +13,21 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-namespace gt::daemon {
+namespace gt::executor {
 
 using state::AgentStatus;
 using state::Identity;
+using state::lifecycle_action_name;
+using state::LifecycleAction;
+using state::LifecycleInbox;
+using state::LifecycleRequest;
 
 void Recovery::process_lifecycle(const state::TownConfig& config,
                                  const std::vector<std::string>& rigs, HeartbeatSummary& out) {
     LifecycleInbox inbox(state::TownPaths(m_root).requests_dir());
-    auto known = [&](const Identity& id) { return not_of_town(m_root, config, rigs, id).empty(); };
+    auto known = [&](const Identity& id) {
+        return state::not_of_town(m_root, config, rigs, id).empty();
+    };
     auto batch = inbox.claim(util::now(), config.daemon.lifecycle_max_age, known);
     for (const auto& [name, reason] : batch.rejected) {
         ++out.counters.lifecycle_rejected;
@@ -33,7 +40,7 @@ void Recovery::process_lifecycle(const state::TownConfig& config,
         m_events.record("expired", r.from.str(), r.from.session(),
                         std::string(lifecycle_action_name(r.action)) + " request " + r.id);
     }
-    auto [run, collapsed] = plan_batch(std::move(batch.valid));
+    auto [run, collapsed] = policy::plan_batch(std::move(batch.valid));
     std::map<std::string, const LifecycleRequest*> deciding;
     for (const auto& r : run) {
         deciding[r.from.str()] = &r;
@@ -233,7 +240,7 @@ std::string Recovery::agents_json(const TickInput& in, const tmux::Snapshot* sna
         row["alive"] = exists && snap->sessions.at(f.id.session()).agent_alive;
         row["state"] = f.report ? nlohmann::json(f.report->raw_state) : nlohmann::json(nullptr);
         row["hook"] = f.report ? f.report->hook : "";
-        const RestartRecord* r = m_tracker.find(key);
+        const state::RestartRecord* r = m_tracker.find(key);
         row["restarts"] = r ? r->restart_count : 0;
         row["gate"] = gate_name(m_tracker.shown_gate(key, in.now, row["alive"].get<bool>()));
         if (r && r->last_exit_status) {
@@ -244,4 +251,4 @@ std::string Recovery::agents_json(const TickInput& in, const tmux::Snapshot* sna
     return rows.dump();
 }
 
-} // namespace gt::daemon
+} // namespace gt::executor

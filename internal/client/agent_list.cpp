@@ -2,13 +2,13 @@
 
 #include "commands.hpp"
 #include "control_client.hpp"
+#include "executor/recovery.hpp"
+#include "policy/decide.hpp"
+#include "policy/restart_tracker.hpp"
 #include "proc/process.hpp"
-#include "recovery.hpp"
-#include "restart_tracker.hpp"
 #include "state/agent_state.hpp"
 #include "state/config.hpp"
 #include "state/town.hpp"
-#include "supervisor.hpp"
 #include "util/file.hpp"
 
 #include <algorithm>
@@ -19,9 +19,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-namespace gt::daemon {
+namespace gt::client {
 
 using nlohmann::json;
+
+using policy::Gate;
+using policy::RestartTracker;
+using state::RestartRecord;
 
 namespace {
 
@@ -63,7 +67,7 @@ json row_json(const Row& r, util::TimePoint now, const RestartTracker& tracker, 
     }
     j["restarts"] = r.restarts ? r.restarts->restart_count : 0;
     Gate gate = tracker.shown_gate(r.id.str(), now, r.alive);
-    j["gate"] = gate_name(gate);
+    j["gate"] = policy::gate_name(gate);
     if (auto until = tracker.blocked_until(r.id.str(), now); until && gate != Gate::allowed) {
         j["blocked_until"] = util::format_time(*until);
     }
@@ -83,7 +87,7 @@ void print_table(const std::vector<Row>& rows, util::TimePoint now, const Restar
         std::string age = r.report ? age_text(now, r.report->updated_at) : "-";
         std::string hook = r.report && !r.report->hook.empty() ? r.report->hook : "-";
         Gate g = tracker.shown_gate(r.id.str(), now, r.alive);
-        std::string gate = g == Gate::allowed ? "-" : gate_name(g);
+        std::string gate = g == Gate::allowed ? "-" : policy::gate_name(g);
         if (auto until = tracker.blocked_until(r.id.str(), now); until && g != Gate::allowed) {
             gate += " until " + util::format_time(*until);
         }
@@ -125,7 +129,7 @@ int list_agents(const std::string& town, bool as_json) {
         std::cerr << "gt agent list: " << config.error() << "\n";
         return 1;
     }
-    TickInput in;
+    policy::TickInput in;
     in.config = &*config;
     if (auto rigs = state::load_rigs(town)) {
         for (const auto& r : *rigs) {
@@ -141,12 +145,12 @@ int list_agents(const std::string& town, bool as_json) {
         auto report = state::read_agent_state(f.path);
         if (report) {
             r.report = *report;
-            in.agents[f.id.str()] = AgentFacts{f.id, *report, true};
+            in.agents[f.id.str()] = policy::AgentFacts{f.id, *report, true};
         } else {
             r.report_error = report.error();
         }
     }
-    for (const auto& id : supervised(in)) {
+    for (const auto& id : policy::supervised(in)) {
         Row& r = rows[id.str()];
         r.id = id;
         r.supervised = true;
@@ -161,10 +165,10 @@ int list_agents(const std::string& town, bool as_json) {
         std::cerr << "warning: sessions unknown: "
                   << (snap ? std::string("tmux is not installed") : snap.error()) << "\n";
     } else {
-        mark_liveness(*snap, config->process_names);
+        executor::mark_liveness(*snap, config->process_names);
     }
     RestartTracker tracker(config->daemon.restart);
-    if (auto records = RestartStateFile(state::TownPaths(town).daemon_dir()).load()) {
+    if (auto records = state::RestartStateFile(state::TownPaths(town)).load()) {
         tracker.replace(std::move(*records));
     }
     auto now = util::now();
@@ -203,7 +207,7 @@ int clear_backoff(const std::string& town, const std::string& text) {
                   << reply->value("heartbeat_count", 0) << " acted on it)\n";
         return 0;
     }
-    RestartStateFile file(state::TownPaths(town).daemon_dir());
+    state::RestartStateFile file{state::TownPaths(town)};
     if (auto st = file.clear(id->str(), util::now()); !st) {
         std::cerr << "gt daemon clear-backoff: " << st.error() << "\n";
         return 1;
@@ -289,4 +293,4 @@ int notify_daemon(const std::string& town, const std::string& agent, const std::
     return 0;
 }
 
-} // namespace gt::daemon
+} // namespace gt::client

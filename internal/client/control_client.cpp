@@ -1,5 +1,6 @@
 #include "control_client.hpp"
 
+#include "daemon/socket_path.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"
 
@@ -14,21 +15,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-namespace gt::daemon {
+namespace gt::client {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string hash_hex(const std::string& text) {
-    std::uint64_t h = 1469598103934665603ull; // FNV-1a
-    for (unsigned char c : text) {
-        h = (h ^ c) * 1099511628211ull;
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-}
 
 int remaining_ms(Clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -49,23 +40,10 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
 
 } // namespace
 
-std::string control_socket_path(const std::string& town) {
-    std::string path = town + "/daemon/daemon.sock";
-    if (path.size() < sizeof(sockaddr_un{}.sun_path)) {
-        return path;
-    }
-    std::string name = "/gt-" + hash_hex(town) + ".sock";
-    if (const char* run = std::getenv("XDG_RUNTIME_DIR");
-        run && *run && run[0] == '/' && std::strlen(run) + name.size() < 100) {
-        return run + name;
-    }
-    return "/tmp/gt-" + std::to_string(::getuid()) + name;
-}
-
 util::Result<nlohmann::json> control_request(const std::string& town, const nlohmann::json& request,
                                              util::Millis timeout) {
     auto deadline = Clock::now() + timeout;
-    std::string path = control_socket_path(town);
+    std::string path = daemon::control_socket_path(town);
     util::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd) {
         return util::err("socket: " + util::errno_text(errno), errno);
@@ -111,7 +89,7 @@ util::Result<nlohmann::json> control_request(const std::string& town, const nloh
             return util::err("receive from " + path + ": " + util::errno_text(errno), errno);
         }
         reply.append(buf, static_cast<std::size_t>(n));
-        if (reply.size() > 16 * k_max_control_line) {
+        if (reply.size() > 16 * daemon::k_max_control_line) {
             return util::err("the daemon's answer is too long");
         }
     }
@@ -123,4 +101,4 @@ util::Result<nlohmann::json> control_request(const std::string& town, const nloh
     return j;
 }
 
-} // namespace gt::daemon
+} // namespace gt::client

@@ -6,7 +6,7 @@
 #include <string>
 #include <sys/types.h>
 
-namespace gt::daemon {
+namespace gt::client {
 
 /// Exit codes of `gt daemon status` (LSB).
 inline constexpr int k_status_running = 0;
@@ -33,4 +33,4 @@ std::optional<pid_t> signal_daemon(const std::string& town, int sig);
 /// `gt daemon logs [-n N] [-f]`.
 int show_logs(const std::string& town, int lines, bool follow);
 
-} // namespace gt::daemon
+} // namespace gt::client

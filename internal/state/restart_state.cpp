@@ -1,0 +1,163 @@
+#include "restart_state.hpp"
+
+#include "json_file.hpp"
+#include "town.hpp"
+#include "util/file.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace gt::state {
+
+using nlohmann::json;
+
+void RestartRecord::clear(util::TimePoint now) {
+    restart_count = 0;
+    backoff_until.reset();
+    crash_loop_since.reset();
+    recent.clear();
+    cleared_at = now;
+}
+
+namespace {
+
+void put_time(json& j, const char* key, const std::optional<util::TimePoint>& t) {
+    if (t) {
+        j[key] = util::format_time(*t);
+    }
+}
+
+/// Reads an optional time field; false when present but not a valid time.
+bool get_time(const json& j, const char* key, std::optional<util::TimePoint>& out) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+        return true;
+    }
+    if (!it->is_string()) {
+        return false;
+    }
+    auto t = util::parse_time(it->get<std::string>());
+    if (!t) {
+        return false;
+    }
+    out = *t;
+    return true;
+}
+
+bool get_int(const json& j, const char* key, std::optional<int>& out) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+        return true;
+    }
+    if (!it->is_number_integer()) {
+        return false;
+    }
+    out = it->get<int>();
+    return true;
+}
+
+bool parse_record(const json& j, RestartRecord& r) {
+    if (!j.is_object()) {
+        return false;
+    }
+    std::optional<int> count;
+    bool ok = get_time(j, "last_restart", r.last_restart) && get_int(j, "restart_count", count) &&
+              get_time(j, "backoff_until", r.backoff_until) &&
+              get_time(j, "crash_loop_since", r.crash_loop_since) &&
+              get_int(j, "last_exit_status", r.last_exit_status) &&
+              get_int(j, "last_signal", r.last_signal) && get_time(j, "cleared_at", r.cleared_at);
+    if (!ok) {
+        return false;
+    }
+    r.restart_count = std::clamp(count.value_or(0), 0, 1000); // hostile values stay harmless
+    if (auto it = j.find("recent"); it != j.end() && it->is_array()) {
+        for (const auto& v : *it) {
+            if (!v.is_string()) {
+                return false;
+            }
+            auto t = util::parse_time(v.get<std::string>());
+            if (!t) {
+                return false;
+            }
+            r.recent.push_back(*t);
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+std::string restart_state_json(const RestartRecords& records) {
+    json out = json::object();
+    for (const auto& [id, r] : records) {
+        json j = json::object();
+        put_time(j, "last_restart", r.last_restart);
+        j["restart_count"] = r.restart_count;
+        put_time(j, "backoff_until", r.backoff_until);
+        put_time(j, "crash_loop_since", r.crash_loop_since);
+        if (r.last_exit_status) {
+            j["last_exit_status"] = *r.last_exit_status;
+        }
+        if (r.last_signal) {
+            j["last_signal"] = *r.last_signal;
+        }
+        put_time(j, "cleared_at", r.cleared_at);
+        json recent = json::array();
+        for (auto t : r.recent) {
+            recent.push_back(util::format_time(t));
+        }
+        j["recent"] = std::move(recent);
+        out[id] = std::move(j);
+    }
+    return out.dump(2) + "\n";
+}
+
+util::Result<RestartRecords> parse_restart_state(const std::string& text, const std::string& where,
+                                                 std::vector<std::string>* skipped) {
+    auto doc = parse_json(text, where);
+    if (!doc) {
+        return util::err(doc.error());
+    }
+    if (!doc->is_object()) {
+        return util::err(where + ": not a JSON object");
+    }
+    RestartRecords records;
+    for (const auto& [id, value] : doc->items()) {
+        RestartRecord r;
+        if (parse_record(value, r)) {
+            records[id] = std::move(r);
+        } else if (skipped) {
+            skipped->push_back(where + ": " + id + ": wrong shape");
+        }
+    }
+    return records;
+}
+
+RestartStateFile::RestartStateFile(const TownPaths& paths)
+    : m_path(paths.restart_state_file()), m_lock_path(paths.restart_state_lock_file()) {}
+
+util::Result<RestartRecords> RestartStateFile::load() const {
+    auto text = util::read_file(m_path, util::k_max_file_size, false);
+    if (!text) {
+        if (text.error_code() == ENOENT) {
+            return RestartRecords{};
+        }
+        return util::err(text.error(), text.error_code());
+    }
+    return parse_restart_state(*text, m_path);
+}
+
+util::Status RestartStateFile::write(const RestartRecords& records) const {
+    return util::write_file_atomic(m_path, restart_state_json(records));
+}
+
+util::Status RestartStateFile::clear(const std::string& id, util::TimePoint now) const {
+    return update(
+        [&](RestartRecords records) {
+            records[id].clear(now);
+            return records;
+        },
+        util::Millis(10'000));
+}
+
+} // namespace gt::state
