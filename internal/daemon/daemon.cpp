@@ -470,6 +470,11 @@ private:
             if (numbers[0]) {
                 code = static_cast<int>(*numbers[0]);
             }
+            // Logged before it is merged with what the heartbeat saw: the proof that the
+            // pane-died hook (or a person) reached the daemon.
+            spdlog::info("{}: notified of its pane's end (exit code {}, signal {}, pane pid {})",
+                         id->str(), code ? std::to_string(*code) : "unknown",
+                         numbers[1].value_or(0), numbers[2].value_or(0));
             m_tick.recovery.post_exit(id->str(), code, static_cast<int>(numbers[1].value_or(0)),
                                       numbers[2].value_or(0));
             m_heartbeat.trigger();
