@@ -1,5 +1,5 @@
-// Benchmarks of the daemon's process lifecycle (§9). They print figures; nothing here asserts
-// a time. Run: build/bench/gt_bench
+// Benchmarks of the daemon's process lifecycle (design §9). They print figures; nothing here
+// asserts a time. Run: build/bench/gt_bench
 
 #include "support/harness.hpp"
 #include "support/tmux_town.hpp"

@@ -27,7 +27,7 @@ std::string env_or_empty(const char* name) {
     return v ? v : "";
 }
 
-/// The identity text from the session environment the daemon sets (§5.4): BD_ACTOR, else
+/// The identity text from the session environment the daemon sets (design §5.4): BD_ACTOR, else
 /// GT_ROLE completed with GT_RIG and GT_POLECAT / GT_CREW.
 std::string identity_from_env() {
     if (std::string actor = env_or_empty("BD_ACTOR"); !actor.empty()) {
@@ -72,7 +72,7 @@ struct AsOption {
 };
 
 void add_report(CLI::App* agent, Globals& g, Action& action) {
-    auto* report = agent->add_subcommand("report", "Record this agent's state (§4)");
+    auto* report = agent->add_subcommand("report", "Record this agent's state (design §4)");
     AsOption as;
     as.add(report);
     auto state_text = std::make_shared<std::string>();
@@ -272,7 +272,7 @@ void add_mail(CLI::App& app, Globals& g, Action& action) {
     });
 }
 
-/// `gt lifecycle cycle|restart|shutdown [--as ID]` (§6).
+/// `gt lifecycle cycle|restart|shutdown [--as ID]` (design §6).
 void add_lifecycle(CLI::App& app, Globals& g, Action& action) {
     auto* lifecycle =
         app.add_subcommand("lifecycle", "Ask the daemon to cycle, restart or shut down an agent");

@@ -1,35 +1,23 @@
 // gt: the command line. Argument parsing and wiring only; the work lives in internal/.
 
-#include "client/agent_list.hpp"
 #include "client/commands.hpp"
+#include "client/daemon_requests.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/signals.hpp"
 #include "state/config.hpp"
 #include "state/demo.hpp"
 #include "state/names.hpp"
 #include "state/town.hpp"
+#include "util/file.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
 #include "cli.hpp"
-#include <climits>
 #include <iostream>
 #include <optional>
 #include <string>
-#include <unistd.h>
 
 namespace gt::cli {
-
-namespace {
-
-/// This binary's path: the demo town's roles run `<it> agent simulate`.
-std::string self_exe() {
-    char buf[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "gt";
-}
-
-} // namespace
 
 void add_town_commands(CLI::App& app, Globals& g, Action& action) {
     auto* init = app.add_subcommand("init", "Create a town (mayor/town.json and the layout)");
@@ -43,7 +31,7 @@ void add_town_commands(CLI::App& app, Globals& g, Action& action) {
     init->callback([&action, dir, name, demo] {
         action = [dir, name, demo] {
             std::string target = *dir;
-            auto st = *demo ? gt::state::init_demo_town(target, *name, self_exe())
+            auto st = *demo ? gt::state::init_demo_town(target, *name, gt::util::self_exe())
                             : gt::state::init_town(target, *name);
             if (!st) {
                 return fail("init", st.error(),

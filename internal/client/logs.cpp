@@ -20,7 +20,7 @@ namespace {
 std::string tail_lines(int fd, int n, off_t size) {
     std::string data;
     off_t pos = size;
-    const off_t block = 64 * 1024;
+    const auto block = static_cast<off_t>(util::k_small_read_size);
     while (pos > 0) {
         off_t start = pos > block ? pos - block : 0;
         std::string chunk(static_cast<std::size_t>(pos - start), '\0');
@@ -51,7 +51,7 @@ std::string tail_lines(int fd, int n, off_t size) {
 }
 
 void copy_from(int fd, off_t& offset) {
-    char buf[65536];
+    char buf[util::k_small_read_size];
     for (;;) {
         ssize_t n = ::pread(fd, buf, sizeof buf, offset);
         if (n <= 0) {

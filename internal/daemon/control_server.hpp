@@ -1,5 +1,6 @@
 #pragma once
 
+#include "socket_path.hpp"
 #include "util/asio.hpp"
 #include "util/result.hpp"
 
@@ -11,9 +12,9 @@
 
 namespace gt::daemon {
 
-/// The daemon's control socket (§7): a local stream socket on the event loop, one JSON object
-/// per line each way. Bounded lines (64 KiB), an idle deadline per connection, a connection cap
-/// (the oldest client is dropped to make room), peers of another uid refused, every descriptor
+/// The daemon's control socket (design §7): a local stream socket on the event loop, one JSON
+/// object per line each way. Bounded lines (64 KiB), an idle deadline per connection, a connection
+/// cap (the oldest client is dropped to make room), peers of another uid refused, every descriptor
 /// close-on-exec. Lives on the loop's thread.
 class ControlServer {
 public:
@@ -22,7 +23,7 @@ public:
     using Handler = std::function<void(const nlohmann::json& request, Reply reply)>;
 
     struct Limits {
-        std::size_t max_line = 64 * 1024;
+        std::size_t max_line = k_max_control_line;
         std::size_t max_clients = 64;
         std::chrono::milliseconds idle_timeout{30'000};
     };

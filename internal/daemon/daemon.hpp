@@ -5,7 +5,7 @@
 namespace gt::daemon {
 
 /// Variables that carry an agent's identity; dropped before the daemon spawns anything so that
-/// whoever ran `gt daemon start` does not leak into the sessions (§5.1, §12).
+/// whoever ran `gt daemon start` does not leak into the sessions (design §5.1, design §12).
 extern const char* const k_identity_vars[];
 
 /// How `gt daemon run` was invoked.

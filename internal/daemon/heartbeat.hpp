@@ -8,10 +8,10 @@
 
 namespace gt::daemon {
 
-/// The fixed-interval heartbeat loop (§5.3): start-to-start, first tick at once, an overrun starts
-/// the next one at once, never two at a time. The tick's work runs on a thread pool so the event
-/// loop (signals, socket) stays responsive; the completion runs back on the loop.
-/// All member functions must be called on the loop's thread.
+/// The fixed-interval heartbeat loop (design §5.3): start-to-start, first tick at once, an overrun
+/// starts the next one at once, never two at a time. The tick's work runs on a thread pool so the
+/// event loop (signals, socket) stays responsive; the completion runs back on the loop. All member
+/// functions must be called on the loop's thread.
 class Heartbeat {
 public:
     using Clock = std::chrono::steady_clock;

@@ -77,7 +77,8 @@ bool has_open(pid_t pid, const std::string& target) {
 
 /// True when `pid`'s command line is `gt … daemon run … --town <town>`.
 bool runs_daemon_of(pid_t pid, const std::string& town) {
-    auto cmdline = util::read_file("/proc/" + std::to_string(pid) + "/cmdline", 64 * 1024);
+    auto cmdline =
+        util::read_file("/proc/" + std::to_string(pid) + "/cmdline", util::k_small_read_size);
     if (!cmdline) {
         return false;
     }

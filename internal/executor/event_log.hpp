@@ -8,7 +8,8 @@
 
 namespace gt::executor {
 
-/// daemon/events.jsonl: one JSON object a line for every action taken (§2), rotated like the log.
+/// daemon/events.jsonl: one JSON object a line for every action taken (design §2), rotated like the
+/// log.
 class EventLog {
 public:
     EventLog(const std::string& path, std::uint64_t max_size, int max_files);

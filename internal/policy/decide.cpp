@@ -1,38 +1,15 @@
 #include "decide.hpp"
 
+#include "requests.hpp"
+
 #include <algorithm>
+#include <map>
 
 namespace gt::policy {
 
 using state::AgentStatus;
 using state::Identity;
 using state::Role;
-
-const char* action_name(ActionKind k) {
-    switch (k) {
-    case ActionKind::start:
-        return "start";
-    case ActionKind::restart:
-        return "restart";
-    case ActionKind::blocked:
-        return "blocked";
-    case ActionKind::leave:
-        return "leave";
-    case ActionKind::nudge:
-        return "nudge";
-    case ActionKind::mark_dead:
-        return "mark_dead";
-    case ActionKind::unstartable:
-        return "unstartable";
-    case ActionKind::notify:
-        return "notify";
-    case ActionKind::degraded:
-        return "degraded";
-    case ActionKind::settle:
-        return "settle";
-    }
-    return "?";
-}
 
 std::string notify_address(const Identity& id) {
     if (id.rig.empty() || id.role == Role::witness) {
@@ -58,9 +35,11 @@ public:
 
     Decision run() {
         auto ids = supervised(m_in);
+        plan_requests();
         if (!m_in.snapshot) {
             add({ActionKind::degraded, Identity{}, m_in.degraded_reason});
         }
+        std::erase_if(ids, [&](const Identity& id) { return requested(id); });
         for (const auto& id : ids) {
             if (id.role != Role::polecat) {
                 ensure_running(id);
@@ -76,9 +55,21 @@ public:
                 ensure_polecat(id);
             }
         }
-        if (!m_in.snapshot) {
-            // Nothing about sessions was learnt: keep what was already reported.
-            m_out.conditions.insert(m_in.active_conditions.begin(), m_in.active_conditions.end());
+        for (const auto& c : m_in.active_conditions) {
+            // Nothing about sessions was learnt, or the agent is being replaced on request
+            // this pass: keep what was already reported.
+            auto colon = c.find(':');
+            if (!m_in.snapshot ||
+                (colon != std::string::npos && m_requested.count(c.substr(colon + 1)))) {
+                m_out.conditions.insert(c);
+            }
+        }
+        for (const auto& id : m_in.start_failed) {
+            // A failed start stays a condition until the agent is healthy again.
+            auto parsed = state::parse_identity(id);
+            if (parsed && !healthy(*parsed)) {
+                m_out.start_failed.insert(id);
+            }
         }
         return std::move(m_out);
     }
@@ -107,6 +98,44 @@ private:
         return it != m_in.started.end() && m_in.now - it->second < m_cfg.start_grace;
     }
     void add(Action a) { m_out.actions.push_back(std::move(a)); }
+    bool requested(const Identity& id) const { return m_requested.count(id.str()) != 0; }
+    void wake_at(util::TimePoint t) {
+        if (!m_out.wake_at || t < *m_out.wake_at) {
+            m_out.wake_at = t;
+        }
+    }
+    bool settling(long pid) const {
+        auto it = m_in.gone_since.find(pid);
+        return it != m_in.gone_since.end() && m_in.now - it->second < k_settle_window;
+    }
+
+    /// Design design §6: per agent only its last request runs; a requested restart skips the
+    /// backoff. Collapsed requests are dropped at once; the others wait while tmux is unusable.
+    void plan_requests() {
+        auto [run, collapsed] = plan_batch(m_in.requests);
+        std::map<std::string, std::string> winner;
+        for (const auto& r : run) {
+            winner[r.from.str()] = r.id;
+        }
+        for (const auto& r : collapsed) {
+            Action a{ActionKind::collapse, r.from, "superseded"};
+            a.request = r;
+            a.superseded_by = winner.at(r.from.str());
+            add(std::move(a));
+        }
+        if (!m_in.snapshot) {
+            return;
+        }
+        for (const auto& r : run) {
+            bool shutdown = r.action == state::LifecycleAction::shutdown;
+            Action a{shutdown ? ActionKind::shutdown : ActionKind::restart, r.from,
+                     std::string(state::lifecycle_action_name(r.action)) + " requested (request " +
+                         r.id + ")"};
+            a.request = r;
+            add(std::move(a));
+            m_requested.insert(r.from.str());
+        }
+    }
 
     /// A start or restart, unless the restart tracker holds it back.
     void start(const Identity& id, ActionKind kind, std::string reason) {
@@ -118,15 +147,19 @@ private:
             add({ActionKind::unstartable, id, "working directory missing; " + reason});
             return;
         }
-        if (session_exists(id) &&
-            m_in.settling.count(m_in.snapshot->sessions.at(id.session()).pid)) {
+        if (session_exists(id) && settling(m_in.snapshot->sessions.at(id.session()).pid)) {
             add({ActionKind::settle, id, "pane process ended; waiting for tmux to report it"});
+            wake_at(m_in.now + k_settle_recheck);
             return;
         }
         Gate gate = m_in.tracker ? m_in.tracker->check(id.str(), m_in.now) : Gate::allowed;
         if (gate != Gate::allowed) {
             Action a{ActionKind::blocked, id, reason};
             a.gate = gate;
+            a.until = m_in.tracker->blocked_until(id.str(), m_in.now);
+            if (a.until && gate == Gate::backoff) {
+                wake_at(*a.until);
+            }
             add(std::move(a));
             return;
         }
@@ -145,7 +178,7 @@ private:
         m_started_now.insert(id.str());
     }
 
-    /// §5.4 for one identity.
+    /// design §5.4 for one identity.
     void ensure_running(const Identity& id) {
         AgentStatus s = status(id);
         if (s == AgentStatus::dead) {
@@ -156,7 +189,7 @@ private:
         }
         if (s == AgentStatus::stopped && !healthy(id)) {
             // Shut down on request (or it said so itself): it stays down until a cycle, a
-            // restart or a new report says otherwise (issue 4 refines §5.4 here).
+            // restart or a new report says otherwise (design §5.4, §6).
             add({ActionKind::leave, id, "agent state stopped"});
             return;
         }
@@ -172,7 +205,7 @@ private:
               session_exists(id) ? "agent not alive in its session" : "session missing");
     }
 
-    /// §5.3 step 3: the deacon's own heartbeat file.
+    /// design §5.3 step 3: the deacon's own heartbeat file.
     void check_deacon_heartbeat(const Identity& id) {
         if (!m_in.deacon_heartbeat || !healthy(id) || in_grace(id) ||
             m_started_now.count(id.str())) {
@@ -187,10 +220,10 @@ private:
         }
     }
 
-    /// §5.3 step 7.
+    /// design §5.3 step 7.
     void mark_stale_agents() {
         for (const auto& [key, f] : m_in.agents) {
-            if (!f.report || !busy(f.report->status) || in_grace(f.id)) {
+            if (!f.report || !busy(f.report->status) || in_grace(f.id) || requested(f.id)) {
                 continue;
             }
             auto age = m_in.now - f.report->updated_at;
@@ -217,10 +250,10 @@ private:
         add(std::move(a));
     }
 
-    /// §5.3 steps 8 and 9.
+    /// design §5.3 steps 8 and 9.
     void notify_stuck_and_orphaned() {
         for (const auto& [key, f] : m_in.agents) {
-            if (!f.report || f.report->hook.empty()) {
+            if (!f.report || f.report->hook.empty() || requested(f.id)) {
                 continue;
             }
             auto age = m_in.now - f.report->updated_at;
@@ -236,7 +269,7 @@ private:
         }
     }
 
-    /// §5.3 step 10: a hooked polecat's session must run; the witness hears when it cannot.
+    /// design §5.3 step 10: a hooked polecat's session must run; the witness hears when it cannot.
     void ensure_polecat(const Identity& id) {
         if (!m_in.snapshot) {
             return;
@@ -255,6 +288,7 @@ private:
     const state::DaemonConfig& m_cfg;
     Decision m_out;
     std::set<std::string> m_started_now;
+    std::set<std::string> m_requested; ///< identities a lifecycle request replaces or stops
 };
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "restart_tracker.hpp"
 #include "state/agent_state.hpp"
 #include "state/config.hpp"
+#include "state/lifecycle_request.hpp"
 #include "state/names.hpp"
 #include "tmux/tmux.hpp"
 #include "util/time.hpp"
@@ -18,11 +19,12 @@ namespace gt::policy {
 /// What the supervisor knows about one agent at the start of a heartbeat.
 struct AgentFacts {
     state::Identity id;
-    std::optional<state::AgentState> report; ///< nullopt: no trustworthy report (§4)
+    std::optional<state::AgentState> report; ///< nullopt: no trustworthy report (design §4)
     bool workdir_exists = true;              ///< the session's working directory is there
+    std::string report_error;                ///< why there is no report, when a file was there
 };
 
-/// Everything one heartbeat decides from (§5.3 steps 1–2). No I/O happens in decide().
+/// Everything one heartbeat decides from (design §5.3 steps 1–2). No I/O happens in decide().
 struct TickInput {
     const state::TownConfig* config = nullptr;
     std::vector<std::string> rigs;
@@ -34,19 +36,33 @@ struct TickInput {
     const RestartTracker* tracker = nullptr;
     /// When the daemon last started each identity (memory and `started_by_daemon_at`).
     std::map<std::string, util::TimePoint> started;
-    /// Notification conditions already reported (sent once per condition, §5.3).
+    /// Notification conditions already reported (sent once per condition, design §5.3).
     std::set<std::string> active_conditions;
-    /// Pane processes that ended moments ago while tmux still shows the pane alive: tmux is
-    /// about to report how they ended, so the restart waits for it (briefly).
-    std::set<long> settling;
+    /// Pane processes that tmux still shows alive (or dead without a status) though they ended,
+    /// with when a pass first saw that: tmux is about to report how they ended, so a restart
+    /// waits for it, at most k_settle_window.
+    std::map<long, util::TimePoint> gone_since;
     /// Identities whose last start failed (a polecat's CRASHED_POLECAT condition).
     std::set<std::string> start_failed;
+    /// Lifecycle requests claimed for this pass (design §6), not yet planned.
+    std::vector<state::LifecycleRequest> requests;
     util::TimePoint now{};
 };
+
+/// How long a restart waits for tmux to report how a pane process ended (design §5.6).
+inline constexpr util::Millis k_settle_window{5000};
+/// How soon a settling pane is looked at again.
+inline constexpr util::Millis k_settle_recheck{250};
+/// How often a lifecycle request that failed (tmux timed out, a lock was held) is tried in all.
+inline constexpr int k_request_attempts = 3;
+/// How soon a failed lifecycle request is tried again.
+inline constexpr util::Millis k_request_retry{1000};
 
 enum class ActionKind {
     start,       ///< create the session (kill a zombie session first when `kill_first`)
     restart,     ///< kill the session, then start a fresh one
+    shutdown,    ///< a lifecycle shutdown: record `stopped`, kill the session
+    collapse,    ///< a lifecycle request superseded by a later one of the same agent: dropped
     blocked,     ///< a (re)start held back by backoff or the crash loop
     leave,       ///< a healthy session without a trusted report: left alone (logged once)
     nudge,       ///< type a health check into the session
@@ -56,7 +72,6 @@ enum class ActionKind {
     degraded,    ///< tmux unusable: nothing started or killed
     settle,      ///< the pane process just ended; check again in a moment
 };
-const char* action_name(ActionKind k);
 
 /// One thing to do, with the reason it was decided.
 struct Action {
@@ -69,23 +84,32 @@ struct Action {
     std::string to;                    ///< notify: address (canonical identity)
     std::string subject;               ///< notify
     std::string condition;             ///< notify: the once-per-condition key
-    bool requested = false;            ///< a lifecycle request: no backoff, not a crash
-    std::optional<int> exit_status;    ///< start/restart of a dead pane: how it ended
+    /// restart/shutdown/collapse of a lifecycle request: the request (a requested restart is
+    /// not a crash: no backoff, not counted towards the crash loop).
+    std::optional<state::LifecycleRequest> request;
+    std::string superseded_by;            ///< collapse: the id of the request that wins
+    std::optional<util::TimePoint> until; ///< blocked: when the gate opens
+    std::optional<int> exit_status;       ///< start/restart of a dead pane: how it ended
     int exit_signal = 0;
     long pane_pid = 0; ///< the dead pane's process (to report its end once)
 };
 
-/// The actions of one heartbeat, in the order of §5.3, and the conditions that hold now.
+/// The actions of one heartbeat (lifecycle requests first, then in the order of design §5.3),
+/// the conditions that hold now, and what must be looked at again before the next heartbeat.
 struct Decision {
     std::vector<Action> actions;
     std::set<std::string> conditions;
+    std::set<std::string> start_failed; ///< failed starts still not healthy
+    /// The earliest end of a backoff that held a restart back, or a settling pane's recheck:
+    /// a pass then runs without waiting for the next heartbeat (crash loops are not woken for).
+    std::optional<util::TimePoint> wake_at;
 };
 
 /// The identities the daemon keeps running this heartbeat: deacon, mayor (when enabled),
-/// witness and refinery of every rig, and polecats with hooked work (§5.3).
+/// witness and refinery of every rig, and polecats with hooked work (design §5.3).
 std::vector<state::Identity> supervised(const TickInput& in);
 
-/// The pure decision of one heartbeat (§5.3 steps 3–5 and 7–10, §5.4).
+/// The pure decision of one heartbeat (design §5.3 steps 3–5 and 7–10, design §5.4).
 Decision decide(const TickInput& in);
 
 /// The notification address for problems of `id`: its rig's witness, else the mayor.

@@ -19,7 +19,7 @@ using state::RestartRecord;
 enum class Gate { allowed, backoff, crash_loop };
 const char* gate_name(Gate g);
 
-/// Per-identity backoff and crash-loop bookkeeping (§5.4). Pure: every call takes `now`;
+/// Per-identity backoff and crash-loop bookkeeping (design §5.4). Pure: every call takes `now`;
 /// the jitter source is injected so tests are exact.
 class RestartTracker {
 public:

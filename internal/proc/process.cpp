@@ -193,7 +193,7 @@ util::Result<RunResult> RealProcessRunner::run(const RunOptions& o) {
     RunResult result;
     util::Fd pidfd(pidfd_open(pid));
     auto deadline = std::chrono::steady_clock::now() + o.timeout;
-    char buf[65536];
+    char buf[util::k_small_read_size];
     bool exited = false;
     int status = 0;
     while (out_r || err_r || !exited) {
@@ -315,7 +315,7 @@ unsigned long long process_start_time(pid_t pid) {
     if (pid <= 0) {
         return 0;
     }
-    auto stat = util::read_file("/proc/" + std::to_string(pid) + "/stat", 64 * 1024);
+    auto stat = util::read_file("/proc/" + std::to_string(pid) + "/stat", util::k_small_read_size);
     if (!stat) {
         return 0;
     }
@@ -340,7 +340,7 @@ bool process_alive(pid_t pid) {
     if (pid <= 0) {
         return false;
     }
-    auto stat = util::read_file("/proc/" + std::to_string(pid) + "/stat", 64 * 1024);
+    auto stat = util::read_file("/proc/" + std::to_string(pid) + "/stat", util::k_small_read_size);
     if (!stat) {
         return false;
     }

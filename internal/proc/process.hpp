@@ -62,6 +62,9 @@ public:
     /// Runs `options.argv`, capturing its output, killing its process group at the timeout.
     /// Fails only when the program could not be started at all.
     virtual util::Result<RunResult> run(const RunOptions& options) = 0;
+    /// Kills every child running now and refuses every later run (a daemon told to stop must
+    /// not wait for a hung tmux). Thread-safe.
+    virtual void cancel() {}
 };
 
 /// Runs real processes: posix_spawnp, close-on-exec pipes, every descriptor above 2 closed in the
@@ -70,9 +73,8 @@ class RealProcessRunner final : public ProcessRunner {
 public:
     RealProcessRunner();
     util::Result<RunResult> run(const RunOptions& options) override;
-    /// Kills every child running now (each run returns at once, `cancelled`) and refuses every
-    /// later run: a daemon told to stop must not wait for a hung tmux. Thread-safe.
-    void cancel();
+    /// Each run in progress returns at once, `cancelled`; later ones fail with ECANCELED.
+    void cancel() override;
 
 private:
     std::atomic<bool> m_cancelled{false};

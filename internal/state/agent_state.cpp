@@ -2,6 +2,7 @@
 
 #include "json_fields.hpp"
 #include "json_file.hpp"
+#include "town.hpp"
 #include "util/file.hpp"
 #include "util/file_lock.hpp"
 
@@ -60,13 +61,6 @@ util::Result<AgentState> from_json(const json& j, const std::string& where) {
     }
     s.status = parse_status(s.raw_state);
     return s;
-}
-
-/// The directory part of an identity's state file relative to agents/ ("" for deacon, mayor).
-std::string agents_subdir(const Identity& id) {
-    std::string rel = id.str();
-    auto slash = rel.rfind('/');
-    return slash == std::string::npos ? "" : rel.substr(0, slash);
 }
 
 } // namespace
@@ -128,12 +122,10 @@ util::Result<std::optional<AgentState>> update_agent_state(
     const std::function<std::optional<AgentState>(const std::optional<AgentState>& current)>&
         update,
     util::Millis lock_timeout) {
-    std::string subdir = agents_subdir(id);
-    std::string rel = subdir.empty() ? "agents" : "agents/" + subdir;
-    if (auto st = util::make_dirs_below(town_root, rel, 0700); !st) {
+    if (auto st = util::make_dirs_below(town_root, util::dir_name(id.state_file()), 0700); !st) {
         return util::Error{st.error()};
     }
-    std::string path = town_root + "/" + id.state_file();
+    std::string path = TownPaths(town_root).agent_file(id);
     // One lock per agent: with one for the whole town, 50 agents reporting at once queued
     // behind each other until some gave up.
     auto lock = util::FileLock::acquire(agent_lock_file(path), 0600, lock_timeout);

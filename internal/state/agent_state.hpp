@@ -12,18 +12,18 @@
 
 namespace gt::state {
 
-/// The `state` values of §4. `unknown` stands for any other value: "no trustworthy report".
+/// The `state` values of design §4. `unknown` stands for any other value: "no trustworthy report".
 enum class AgentStatus { starting, idle, running, working, stuck, stopped, dead, unknown };
 
 /// "running", "dead", … ("unknown" for unknown).
 const char* status_name(AgentStatus s);
-/// Parses a state value; anything not in §4 is `unknown`.
+/// Parses a state value; anything not in design §4 is `unknown`.
 AgentStatus parse_status(std::string_view text);
 /// The states an agent may report with `gt agent report`: idle|running|working|stuck|stopped.
 bool agent_may_report(AgentStatus s);
 
-/// `agents/<identity>.json` (§4). Times are kept as parsed values; `updated_at` is mandatory in a
-/// valid file, the daemon's fields are optional.
+/// `agents/<identity>.json` (design §4). Times are kept as parsed values; `updated_at` is mandatory
+/// in a valid file, the daemon's fields are optional.
 struct AgentState {
     std::string identity; ///< canonical form, as in the file
     AgentStatus status = AgentStatus::unknown;
@@ -42,13 +42,13 @@ struct AgentState {
 /// to tmux). An unknown `state` string is not an error: status is `unknown`.
 util::Result<AgentState> read_agent_state(const std::string& path);
 
-/// The JSON text of `s` (every §4 field; daemon fields only when set).
+/// The JSON text of `s` (every design §4 field; daemon fields only when set).
 std::string agent_state_json(const AgentState& s);
 
 /// The lock file of one agent's state file: `agents/<identity>.json.lock`, beside it.
 std::string agent_lock_file(const std::string& state_file);
 
-/// Locked read-modify-write of one agent's state file (§4: no lost update between an agent's
+/// Locked read-modify-write of one agent's state file (design §4: no lost update between an agent's
 /// report and the daemon's mark-dead). Takes an exclusive flock on that agent's own lock file
 /// (agent_lock_file(); created 0600, never through a symlink, close-on-exec) for the whole
 /// read-modify-write, so updates of different agents never wait on each other; `lock_timeout`

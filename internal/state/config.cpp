@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "command_words.hpp"
+#include "json_fields.hpp"
 #include "json_file.hpp"
 #include "town.hpp"
 
@@ -11,90 +13,6 @@ namespace gt::state {
 using nlohmann::json;
 
 namespace {
-
-std::string type_of(const json& v) {
-    std::string t = v.type_name();
-    if (v.is_primitive() && !v.is_null()) {
-        std::string shown = v.dump();
-        if (shown.size() > 40) {
-            shown = shown.substr(0, 40) + "...";
-        }
-        t += " " + shown;
-    }
-    return t;
-}
-
-/// Splits a command string into words the way a POSIX shell does, but without any expansion:
-/// the command runs without a shell, so what only a shell could carry out is refused rather
-/// than passed on as literal text. Errors say what, and where (positions count from 1).
-util::Result<std::vector<std::string>> split_words(const std::string& s) {
-    auto at = [](std::size_t i) { return " at position " + std::to_string(i + 1); };
-    auto needs_shell = [&](const std::string& what, std::size_t i, const char* context) {
-        return util::err(what + at(i) + context +
-                         " needs a shell, and the command runs without one: quote it, or give "
-                         "the command as an array of words");
-    };
-    auto shown = [](char c) { return std::string("'") + c + "'"; };
-    std::vector<std::string> words;
-    std::string word;
-    bool in_word = false; // a word has begun, even if empty so far ('' is an empty word)
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == ' ' || c == '\t') {
-            if (in_word) {
-                words.push_back(std::move(word));
-                word.clear();
-                in_word = false;
-            }
-        } else if (c == '\'') {
-            auto end = s.find('\'', i + 1);
-            if (end == std::string::npos) {
-                return util::err("unterminated single quote" + at(i));
-            }
-            word.append(s, i + 1, end - i - 1);
-            i = end;
-            in_word = true;
-        } else if (c == '"') {
-            std::size_t open = i;
-            for (++i; i < s.size() && s[i] != '"'; ++i) {
-                if (s[i] == '\\' && i + 1 < s.size() &&
-                    std::string_view("\\\"$`\n").find(s[i + 1]) != std::string_view::npos) {
-                    if (s[++i] != '\n') { // backslash-newline continues the line: nothing
-                        word += s[i];
-                    }
-                } else if (s[i] == '$' || s[i] == '`') {
-                    return needs_shell(shown(s[i]), i, ", inside double quotes,");
-                } else {
-                    word += s[i];
-                }
-            }
-            if (i == s.size()) {
-                return util::err("unterminated double quote" + at(open));
-            }
-            in_word = true;
-        } else if (c == '\\') {
-            if (i + 1 == s.size()) {
-                return util::err("a backslash" + at(i) + " escapes nothing: it ends the string");
-            }
-            if (s[++i] != '\n') {
-                word += s[i];
-                in_word = true;
-            }
-        } else if (c == '\n') {
-            return needs_shell("unquoted newline", i, "");
-        } else if (std::string_view(";&|<>()$`*?[").find(c) != std::string_view::npos ||
-                   (!in_word && (c == '~' || c == '#'))) {
-            return needs_shell("unquoted " + shown(c), i, "");
-        } else {
-            word += c;
-            in_word = true;
-        }
-    }
-    if (in_word) {
-        words.push_back(std::move(word));
-    }
-    return words;
-}
 
 /// Why `name` is not a tmux socket name (`tmux -L`), or "" when it is one (or empty).
 std::string socket_name_problem(std::string_view name) {
@@ -114,164 +32,36 @@ std::string socket_name_problem(std::string_view name) {
            "with '.' or '-')";
 }
 
-/// Walks one JSON object, reading optional fields into typed values; the first problem wins.
-class Reader {
-public:
-    Reader(const std::string& where, std::string prefix, const json& obj)
-        : m_where(where), m_prefix(std::move(prefix)), m_obj(obj) {}
+/// A command: a string (split into words like a shell, see split_words()) or an array of
+/// strings.
+void read_command(FieldReader& in, const char* key, std::vector<std::string>& out) {
+    const json* v = in.field(key);
+    if (!v) {
+        return;
+    }
+    std::vector<std::string> words;
+    if (v->is_string()) {
+        auto split = split_words(v->get<std::string>());
+        if (!split) {
+            return in.fail(key, split.error());
+        }
+        words = std::move(*split);
+    } else if (v->is_array()) {
+        in.strings(key, words);
+    } else {
+        return in.fail(key, "expected a command string or an array of strings, got " +
+                                describe_value(*v));
+    }
+    if (in.failed()) {
+        return;
+    }
+    if (words.empty()) {
+        return in.fail(key, "empty command");
+    }
+    out = std::move(words);
+}
 
-    bool failed() const { return !m_error.empty(); }
-    const std::string& error() const { return m_error; }
-
-    const json* field(const char* key) {
-        if (failed() || !m_obj.is_object()) {
-            return nullptr;
-        }
-        auto it = m_obj.find(key);
-        return it == m_obj.end() || it->is_null() ? nullptr : &*it;
-    }
-    void fail(const char* key, const std::string& why) {
-        if (!failed()) {
-            m_error = m_where + ": " + m_prefix + key + ": " + why;
-        }
-    }
-    void duration(const char* key, util::Millis& out, util::Millis min = util::Millis(1)) {
-        const json* v = field(key);
-        if (!v) {
-            return;
-        }
-        if (!v->is_string()) {
-            return fail(key, "expected a duration string such as \"3m\", got " + type_of(*v));
-        }
-        auto d = util::parse_duration(v->get<std::string>());
-        if (!d) {
-            return fail(key, d.error());
-        }
-        if (*d < min) {
-            return fail(key, "must be at least " + util::format_duration(min));
-        }
-        out = *d;
-    }
-    void integer(const char* key, int& out, int min, int max) {
-        const json* v = field(key);
-        if (!v) {
-            return;
-        }
-        if (!v->is_number_integer()) {
-            return fail(key, "expected an integer, got " + type_of(*v));
-        }
-        auto n = v->get<long long>();
-        if (n < min || n > max) {
-            return fail(key,
-                        "must be between " + std::to_string(min) + " and " + std::to_string(max));
-        }
-        out = static_cast<int>(n);
-    }
-    void number(const char* key, double& out, double min, double max) {
-        const json* v = field(key);
-        if (!v) {
-            return;
-        }
-        if (!v->is_number()) {
-            return fail(key, "expected a number, got " + type_of(*v));
-        }
-        double n = v->get<double>();
-        if (!(n >= min && n <= max)) {
-            return fail(key,
-                        "must be between " + std::to_string(min) + " and " + std::to_string(max));
-        }
-        out = n;
-    }
-    void string(const char* key, std::string& out) {
-        const json* v = field(key);
-        if (!v) {
-            return;
-        }
-        if (!v->is_string()) {
-            return fail(key, "expected a string, got " + type_of(*v));
-        }
-        out = v->get<std::string>();
-    }
-    void boolean(const char* key, bool& out) {
-        const json* v = field(key);
-        if (!v) {
-            return;
-        }
-        if (!v->is_boolean()) {
-            return fail(key, "expected true or false, got " + type_of(*v));
-        }
-        out = v->get<bool>();
-    }
-    void size(const char* key, std::uint64_t& out) {
-        const json* v = field(key);
-        if (!v) {
-            return;
-        }
-        if (v->is_number_unsigned()) {
-            out = v->get<std::uint64_t>();
-        } else if (v->is_string()) {
-            auto s = util::parse_size(v->get<std::string>());
-            if (!s) {
-                return fail(key, s.error());
-            }
-            out = *s;
-        } else {
-            return fail(key, "expected a size such as \"10MiB\", got " + type_of(*v));
-        }
-        if (out < 4096) {
-            return fail(key, "must be at least 4KiB");
-        }
-    }
-    /// A command: a string (split into words like a shell, see split_words()) or an array of
-    /// strings.
-    void command(const char* key, std::vector<std::string>& out) {
-        const json* v = field(key);
-        if (!v) {
-            return;
-        }
-        std::vector<std::string> words;
-        if (v->is_string()) {
-            auto split = split_words(v->get<std::string>());
-            if (!split) {
-                return fail(key, split.error());
-            }
-            words = std::move(*split);
-        } else if (v->is_array()) {
-            for (const auto& w : *v) {
-                if (!w.is_string()) {
-                    return fail(key, "expected an array of strings, found " + type_of(w));
-                }
-                words.push_back(w.get<std::string>());
-            }
-        } else {
-            return fail(key,
-                        "expected a command string or an array of strings, got " + type_of(*v));
-        }
-        if (words.empty()) {
-            return fail(key, "empty command");
-        }
-        out = std::move(words);
-    }
-    /// A nested object: returns it (or nullptr when absent), failing when it is not an object.
-    const json* object(const char* key) {
-        const json* v = field(key);
-        if (v && !v->is_object()) {
-            fail(key, "expected an object, got " + type_of(*v));
-            return nullptr;
-        }
-        return v;
-    }
-    std::string prefix_for(const char* key) const { return m_prefix + key + "."; }
-
-private:
-    const std::string& m_where;
-    std::string m_prefix;
-    const json& m_obj;
-    std::string m_error;
-};
-
-std::string read_restart(const std::string& where, const json& obj, RestartConfig& r) {
-    Reader in(where, "daemon.restart.", obj);
+void read_restart(FieldReader& in, RestartConfig& r) {
     in.duration("initial_backoff", r.initial_backoff);
     in.duration("max_backoff", r.max_backoff);
     in.number("multiplier", r.multiplier, 1.0, 100.0);
@@ -279,14 +69,20 @@ std::string read_restart(const std::string& where, const json& obj, RestartConfi
     in.duration("crash_loop_window", r.crash_loop_window);
     in.duration("crash_loop_expiry", r.crash_loop_expiry);
     in.duration("stability_period", r.stability_period);
-    if (!in.failed() && r.max_backoff < r.initial_backoff) {
+    if (r.max_backoff < r.initial_backoff) {
         in.fail("max_backoff", "must not be shorter than initial_backoff");
     }
-    return in.error();
 }
 
-std::string read_daemon(const std::string& where, const json& obj, DaemonConfig& d) {
-    Reader in(where, "daemon.", obj);
+void read_log(FieldReader& in, LogConfig& l) {
+    in.size("max_size", l.max_size);
+    if (l.max_size < 4096) {
+        in.fail("max_size", "must be at least 4KiB");
+    }
+    in.integer("max_files", l.max_files, 1, 100);
+}
+
+void read_daemon(FieldReader& in, DaemonConfig& d) {
     in.duration("heartbeat_interval", d.heartbeat_interval, util::Millis(10));
     in.duration("dead_agent_timeout", d.dead_agent_timeout);
     in.duration("gupp_timeout", d.gupp_timeout);
@@ -296,23 +92,36 @@ std::string read_daemon(const std::string& where, const json& obj, DaemonConfig&
     in.duration("lifecycle_max_age", d.lifecycle_max_age);
     in.duration("stop_timeout", d.stop_timeout);
     in.duration("tmux_timeout", d.tmux_timeout, util::Millis(10));
-    if (!in.failed() && d.deacon_kill < d.deacon_stale) {
+    if (d.deacon_kill < d.deacon_stale) {
         in.fail("deacon_kill", "must not be shorter than deacon_stale");
     }
-    if (const json* r = in.object("restart")) {
-        if (auto e = read_restart(where, *r, d.restart); !e.empty()) {
-            return e;
+    in.object("restart", [&](FieldReader& r) { read_restart(r, d.restart); });
+    in.object("log", [&](FieldReader& l) { read_log(l, d.log); });
+}
+
+void read_roles(FieldReader& in, std::map<std::string, RoleConfig>& roles) {
+    static const char* known[] = {"deacon", "mayor", "witness", "refinery", "polecat", "crew"};
+    for (const auto& [role, value] : in.items()) {
+        bool ok = false;
+        for (const char* k : known) {
+            ok = ok || role == k;
         }
-    }
-    if (const json* l = in.object("log")) {
-        Reader log(where, "daemon.log.", *l);
-        log.size("max_size", d.log.max_size);
-        log.integer("max_files", d.log.max_files, 1, 100);
-        if (log.failed()) {
-            return log.error();
+        if (!ok) {
+            in.fail(role, "unknown role (known: deacon, mayor, witness, refinery, polecat, crew)");
+        } else if (!value.is_object()) {
+            // Not FieldReader::object: a null role is no absent one.
+            in.fail(role, "expected an object, got " + describe_value(value));
         }
+        if (in.failed()) {
+            return;
+        }
+        RoleConfig rc;
+        rc.enabled = role != "mayor";
+        FieldReader r(in, role, value);
+        r.boolean("enabled", rc.enabled);
+        read_command(r, "command", rc.command);
+        roles[role] = rc;
     }
-    return in.error();
 }
 
 } // namespace
@@ -340,79 +149,25 @@ util::Result<TownConfig> parse_town_config(const std::string& text, const std::s
     }
     const json& root = *parsed;
     if (!root.is_object()) {
-        return util::err(where + ": expected a JSON object, got " + type_of(root));
+        return util::err(where + ": expected a JSON object, got " + describe_value(root));
     }
     TownConfig c;
-    Reader in(where, "", root);
+    // Written by people: null means "the default", and messages show what was found.
+    FieldReader in(where, root, {.null_is_absent = true, .wording = Wording::described});
     in.string("name", c.name);
     in.integer("version", c.version, 1, 1000);
-    if (const json* d = in.object("daemon")) {
-        if (auto e = read_daemon(where, *d, c.daemon); !e.empty()) {
-            return util::err(e);
+    in.object("daemon", [&](FieldReader& d) { read_daemon(d, c.daemon); });
+    in.object("agent", [&](FieldReader& a) {
+        read_command(a, "command", c.agent_command);
+        a.strings("process_names", c.process_names, true);
+    });
+    in.object("roles", [&](FieldReader& r) { read_roles(r, c.roles); });
+    in.object("tmux", [&](FieldReader& t) {
+        t.string("socket", c.tmux_socket);
+        if (auto why = socket_name_problem(c.tmux_socket); !why.empty()) {
+            t.fail("socket", why);
         }
-    }
-    if (const json* a = in.object("agent")) {
-        Reader agent(where, "agent.", *a);
-        agent.command("command", c.agent_command);
-        if (const json* names = agent.field("process_names")) {
-            std::vector<std::string> list;
-            if (!names->is_array()) {
-                agent.fail("process_names", "expected an array of strings, got " + type_of(*names));
-            } else {
-                for (const auto& n : *names) {
-                    if (!n.is_string() || n.get<std::string>().empty()) {
-                        agent.fail("process_names",
-                                   "expected non-empty strings, found " + type_of(n));
-                        break;
-                    }
-                    list.push_back(n.get<std::string>());
-                }
-            }
-            c.process_names = std::move(list);
-        }
-        if (agent.failed()) {
-            return util::err(agent.error());
-        }
-    }
-    if (const json* roles = in.object("roles")) {
-        for (const auto& [role, value] : roles->items()) {
-            static const char* known[] = {"deacon",   "mayor",   "witness",
-                                          "refinery", "polecat", "crew"};
-            bool ok = false;
-            for (const char* k : known) {
-                ok = ok || role == k;
-            }
-            std::string prefix = "roles." + role + ".";
-            if (!ok) {
-                return util::err(where + ": roles." + role +
-                                 ": unknown role (known: deacon, mayor, "
-                                 "witness, refinery, polecat, crew)");
-            }
-            if (!value.is_object()) {
-                return util::err(where + ": roles." + role + ": expected an object, got " +
-                                 type_of(value));
-            }
-            RoleConfig rc;
-            rc.enabled = role != "mayor";
-            Reader r(where, prefix, value);
-            r.boolean("enabled", rc.enabled);
-            r.command("command", rc.command);
-            if (r.failed()) {
-                return util::err(r.error());
-            }
-            c.roles[role] = rc;
-        }
-    }
-    if (const json* t = in.object("tmux")) {
-        Reader tmux(where, "tmux.", *t);
-        tmux.string("socket", c.tmux_socket);
-        if (auto why = socket_name_problem(c.tmux_socket); !tmux.failed() && !why.empty()) {
-            tmux.fail("socket", why);
-        }
-        if (tmux.failed()) {
-            return util::err(tmux.error());
-        }
-    }
+    });
     if (in.failed()) {
         return util::err(in.error());
     }
@@ -433,6 +188,10 @@ util::Status validate_tmux_socket_name(std::string_view field, std::string_view 
         return util::err(std::string(field) + ": " + why);
     }
     return {};
+}
+
+std::string choose_tmux_socket(const TownConfig& config, const std::string& env_socket) {
+    return env_socket.empty() ? config.tmux_socket : env_socket;
 }
 
 util::Result<std::string> tmux_socket_from_env() {

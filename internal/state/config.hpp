@@ -13,7 +13,7 @@ namespace gt::state {
 
 using namespace std::chrono_literals;
 
-/// `daemon.restart` of town.json (§8, §5.4).
+/// `daemon.restart` of town.json (design §8, design §5.4).
 struct RestartConfig {
     util::Millis initial_backoff = 30s;
     util::Millis max_backoff = 10min;
@@ -51,7 +51,7 @@ struct RoleConfig {
     std::vector<std::string> command; ///< empty: the town's agent command
 };
 
-/// The whole of `mayor/town.json`; every field optional, defaults as in §8.
+/// The whole of `mayor/town.json`; every field optional, defaults as in design §8.
 struct TownConfig {
     std::string name;
     int version = 1;
@@ -80,6 +80,10 @@ util::Status validate_tmux_socket_name(std::string_view field, std::string_view 
 
 /// $GT_TMUX_SOCKET, validated as above; empty when unset or empty.
 util::Result<std::string> tmux_socket_from_env();
+
+/// The tmux socket gt talks to: `env_socket` (what tmux_socket_from_env() returned) when it is
+/// set, else town.json's tmux.socket ("" for the default server).
+std::string choose_tmux_socket(const TownConfig& config, const std::string& env_socket);
 
 /// The default town.json content for a new town called `name`.
 std::string default_town_json(const std::string& name);

@@ -1,5 +1,6 @@
 #include "daemon_state.hpp"
 
+#include "json_fields.hpp"
 #include "json_file.hpp"
 
 #include <nlohmann/json.hpp>
@@ -8,37 +9,62 @@ namespace gt::state {
 
 using nlohmann::json;
 
+std::span<const Counters::Field> Counters::fields() {
+    static constexpr Field k_fields[] = {
+        {"restarts", &Counters::restarts},
+        {"kills", &Counters::kills},
+        {"marked_dead", &Counters::marked_dead},
+        {"lifecycle_done", &Counters::lifecycle_done},
+        {"lifecycle_rejected", &Counters::lifecycle_rejected},
+        {"notifications", &Counters::notifications},
+        {"bad_files", &Counters::bad_files},
+    };
+    return k_fields;
+}
+
+Counters& Counters::operator+=(const Counters& other) {
+    for (const auto& f : fields()) {
+        this->*f.member += other.*f.member;
+    }
+    return *this;
+}
+
 namespace {
 
-template <typename T>
-void take(const json& j, const char* key, T& out) {
-    auto it = j.find(key);
-    if (it == j.end()) {
-        return;
+/// The JSON object of `c` (state.json's `counters`).
+json counters_json(const Counters& c) {
+    json j = json::object();
+    for (const auto& f : Counters::fields()) {
+        j[f.name] = c.*f.member;
     }
-    if constexpr (std::is_same_v<T, bool>) {
-        if (it->is_boolean()) {
-            out = it->get<bool>();
-        }
-    } else if constexpr (std::is_same_v<T, std::string>) {
-        if (it->is_string()) {
-            out = it->get<std::string>();
-        }
-    } else {
-        if (it->is_number_integer()) {
-            out = it->get<T>();
-        }
+    return j;
+}
+
+// state.json only informs: a field of the wrong type keeps its default, the others still count.
+constexpr FieldRules k_lenient{.lenient = true};
+
+void read_counters(FieldReader& in, Counters& c) {
+    for (const auto& f : Counters::fields()) {
+        in.integer(f.name, c.*f.member);
     }
 }
 
 } // namespace
+
+Counters counters_from_json(const json& j) {
+    Counters c;
+    if (j.is_object()) {
+        FieldReader in("counters", j, k_lenient);
+        read_counters(in, c);
+    }
+    return c;
+}
 
 util::Status write_daemon_state(const std::string& path, const DaemonState& s) {
     return write_json(path, daemon_state_json(s));
 }
 
 json daemon_state_json(const DaemonState& s) {
-    const Counters& c = s.counters;
     json j = {{"running", s.running},
               {"pid", s.pid},
               {"started_at", s.started_at},
@@ -50,14 +76,7 @@ json daemon_state_json(const DaemonState& s) {
               {"interval_ms", s.interval_ms},
               {"next_heartbeat_at", s.next_heartbeat_at},
               {"last_heartbeat_ms", s.last_heartbeat_ms},
-              {"counters",
-               {{"restarts", c.restarts},
-                {"kills", c.kills},
-                {"marked_dead", c.marked_dead},
-                {"lifecycle_done", c.lifecycle_done},
-                {"lifecycle_rejected", c.lifecycle_rejected},
-                {"notifications", c.notifications},
-                {"bad_files", c.bad_files}}}};
+              {"counters", counters_json(s.counters)}};
     if (!s.stopped_at.empty()) {
         j["stopped_at"] = s.stopped_at;
     }
@@ -73,27 +92,20 @@ util::Result<DaemonState> read_daemon_state(const std::string& path) {
         return util::err(path + ": expected a JSON object");
     }
     DaemonState s;
-    take(*j, "running", s.running);
-    take(*j, "pid", s.pid);
-    take(*j, "started_at", s.started_at);
-    take(*j, "stopped_at", s.stopped_at);
-    take(*j, "last_heartbeat", s.last_heartbeat);
-    take(*j, "heartbeat_count", s.heartbeat_count);
-    take(*j, "version", s.version);
-    take(*j, "town", s.town);
-    take(*j, "socket", s.socket);
-    take(*j, "interval_ms", s.interval_ms);
-    take(*j, "next_heartbeat_at", s.next_heartbeat_at);
-    take(*j, "last_heartbeat_ms", s.last_heartbeat_ms);
-    if (auto it = j->find("counters"); it != j->end() && it->is_object()) {
-        take(*it, "restarts", s.counters.restarts);
-        take(*it, "kills", s.counters.kills);
-        take(*it, "marked_dead", s.counters.marked_dead);
-        take(*it, "lifecycle_done", s.counters.lifecycle_done);
-        take(*it, "lifecycle_rejected", s.counters.lifecycle_rejected);
-        take(*it, "notifications", s.counters.notifications);
-        take(*it, "bad_files", s.counters.bad_files);
-    }
+    FieldReader in(path, *j, k_lenient);
+    in.boolean("running", s.running);
+    in.integer("pid", s.pid);
+    in.string("started_at", s.started_at);
+    in.string("stopped_at", s.stopped_at);
+    in.string("last_heartbeat", s.last_heartbeat);
+    in.integer("heartbeat_count", s.heartbeat_count);
+    in.string("version", s.version);
+    in.string("town", s.town);
+    in.string("socket", s.socket);
+    in.integer("interval_ms", s.interval_ms);
+    in.string("next_heartbeat_at", s.next_heartbeat_at);
+    in.integer("last_heartbeat_ms", s.last_heartbeat_ms);
+    in.object("counters", [&](FieldReader& c) { read_counters(c, s.counters); });
     return s;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <span>
 #include <string>
 
 namespace gt::state {
@@ -17,9 +18,23 @@ struct Counters {
     std::uint64_t lifecycle_rejected = 0;
     std::uint64_t notifications = 0;
     std::uint64_t bad_files = 0;
+
+    /// One counter: its key in state.json and its member.
+    struct Field {
+        const char* name;
+        std::uint64_t Counters::*member;
+    };
+    /// Every counter, once: what writing, reading and adding counters walk.
+    static std::span<const Field> fields();
+
+    /// Adds every counter of `other` to this one's.
+    Counters& operator+=(const Counters& other);
 };
 
-/// daemon/state.json (§2). Times are RFC 3339 strings, empty when unknown.
+/// Reads a `counters` object; counters absent or of the wrong type stay 0.
+Counters counters_from_json(const nlohmann::json& j);
+
+/// daemon/state.json (design §2). Times are RFC 3339 strings, empty when unknown.
 struct DaemonState {
     bool running = false;
     long pid = 0;

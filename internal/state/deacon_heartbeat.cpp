@@ -65,7 +65,7 @@ util::Result<DeaconHeartbeat> beat_deacon(const std::string& town_root, const st
     if (auto st = util::make_dirs(p.deacon_dir(), 0755); !st) {
         return util::Error{st.error()};
     }
-    auto lock = util::FileLock::acquire(p.deacon_dir() + "/.heartbeat.lock");
+    auto lock = util::FileLock::acquire(p.deacon_heartbeat_lock());
     if (!lock) {
         return util::Error{lock.error(), lock.error_code()};
     }

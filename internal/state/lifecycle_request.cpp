@@ -1,25 +1,17 @@
 #include "lifecycle_request.hpp"
 
-#include "state/json_file.hpp"
+#include "json_fields.hpp"
+#include "json_file.hpp"
 #include "util/file.hpp"
 
 #include <algorithm>
 #include <cerrno>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <unistd.h>
 
 namespace gt::state {
 
-using nlohmann::json;
-
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() &&
-           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 using Type = util::DirEntry::Type;
 
@@ -56,44 +48,43 @@ util::Result<LifecycleRequest> parse_request(const std::string& text) {
         return util::err(std::string("not a JSON object (") + doc->type_name() + ")");
     }
     LifecycleRequest r;
-    auto field = [&](const char* key) -> const json* {
-        auto it = doc->find(key);
-        return it != doc->end() && it->is_string() ? &*it : nullptr;
-    };
-    const json* action = field("action");
+    // A field of the wrong type counts as missing: the reason names it either way.
+    FieldReader in("request", *doc, {.lenient = true});
+    std::optional<std::string> action, from, timestamp, id;
+    in.string("action", action);
+    in.string("from", from);
+    in.string("timestamp", timestamp);
+    in.string("id", id);
     if (!action) {
         return util::err("action: missing or not a string");
     }
-    std::string name = action->get<std::string>();
-    if (name == "cycle") {
+    if (*action == "cycle") {
         r.action = LifecycleAction::cycle;
-    } else if (name == "restart") {
+    } else if (*action == "restart") {
         r.action = LifecycleAction::restart;
-    } else if (name == "shutdown") {
+    } else if (*action == "shutdown") {
         r.action = LifecycleAction::shutdown;
     } else {
         return util::err("action: unknown action (expected cycle, restart or shutdown)");
     }
-    const json* from = field("from");
     if (!from) {
         return util::err("from: missing or not a string");
     }
-    auto id = state::parse_identity(from->get<std::string>());
-    if (!id) {
-        return util::err("from: " + id.error());
+    auto who = state::parse_identity(*from);
+    if (!who) {
+        return util::err("from: " + who.error());
     }
-    r.from = *id;
-    const json* ts = field("timestamp");
-    if (!ts) {
+    r.from = *who;
+    if (!timestamp) {
         return util::err("timestamp: missing or not a string");
     }
-    auto t = util::parse_time(ts->get<std::string>());
+    auto t = util::parse_time(*timestamp);
     if (!t) {
         return util::err("timestamp: " + t.error());
     }
     r.timestamp = *t;
-    if (const json* rid = field("id")) {
-        r.id = rid->get<std::string>().substr(0, 128);
+    if (id) {
+        r.id = id->substr(0, 128);
     }
     return r;
 }
@@ -136,7 +127,7 @@ LifecycleInbox::claim(util::TimePoint now, util::Millis max_age,
             }
             if (e.type != Type::file) {
                 reject(path, e.name, not_a_file(e.type), batch);
-            } else if (!ends_with(e.name, ".json")) {
+            } else if (!e.name.ends_with(".json")) {
                 reject(path, e.name, "not a request file name (expected <id>.json)", batch);
             } else {
                 // Claiming is the rename: a request is taken by exactly one daemon.
@@ -156,7 +147,10 @@ LifecycleInbox::claim(util::TimePoint now, util::Millis max_age,
         }
         auto text = util::read_file(path, k_max_request_size, false);
         if (!text) {
-            reject(path, e.name, text.error_code() == EFBIG ? "larger than 64 KiB" : text.error(),
+            reject(path, e.name,
+                   text.error_code() == EFBIG
+                       ? "larger than " + std::to_string(k_max_request_size / 1024) + " KiB"
+                       : text.error(),
                    batch);
             continue;
         }

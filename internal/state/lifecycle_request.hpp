@@ -2,6 +2,7 @@
 
 #include "names.hpp"
 #include "util/result.hpp"
+#include "util/sizes.hpp"
 #include "util/time.hpp"
 
 #include <functional>
@@ -11,7 +12,7 @@
 
 namespace gt::state {
 
-/// What an agent asks of the daemon (§6).
+/// What an agent asks of the daemon (design §6).
 enum class LifecycleAction { cycle, restart, shutdown };
 const char* lifecycle_action_name(LifecycleAction a);
 
@@ -24,8 +25,8 @@ struct LifecycleRequest {
     std::string file; ///< where it is now (in claimed/ once claimed)
 };
 
-/// The largest request file that is read (§6).
-inline constexpr std::size_t k_max_request_size = 64 * 1024;
+/// The largest request file that is read (design §6).
+inline constexpr std::size_t k_max_request_size = util::k_small_read_size;
 /// How far a request's timestamp may be ahead of the daemon's clock (writers' clocks drift a
 /// little); anything later is rejected as from the future.
 inline constexpr util::Millis k_max_request_skew = util::Millis(5 * 60 * 1000);
@@ -51,7 +52,7 @@ public:
     Batch claim(util::TimePoint now, util::Millis max_age,
                 const std::function<bool(const Identity&)>& known);
     /// Removes an executed (or collapsed) request from claimed/.
-    void finish(const LifecycleRequest& r);
+    static void finish(const LifecycleRequest& r);
 
 private:
     void reject(const std::string& path, const std::string& name, const std::string& reason,

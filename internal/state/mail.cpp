@@ -110,12 +110,11 @@ util::Result<Mail> send_mail(const std::string& town_root, Mail mail) {
     if (mail.from.empty()) {
         mail.from = "daemon";
     }
-    std::string rel = "mail/" + mail.to;
-    if (auto st = util::make_dirs_below(town_root, rel, 0700); !st) {
+    if (auto st = util::make_dirs_below(town_root, to->mailbox(), 0700); !st) {
         return util::Error{st.error()};
     }
-    std::string path =
-        town_root + "/" + rel + "/" + util::format_time(mail.timestamp) + "-" + mail.id + ".json";
+    std::string path = TownPaths(town_root).mailbox_dir(*to) + "/" +
+                       util::format_time(mail.timestamp) + "-" + mail.id + ".json";
     if (auto st = write_json(path, mail_json(mail)); !st) {
         return util::Error{st.error()};
     }
@@ -124,11 +123,10 @@ util::Result<Mail> send_mail(const std::string& town_root, Mail mail) {
 
 util::Result<std::vector<Mail>> list_mail(const std::string& town_root, const Identity& address,
                                           std::vector<std::string>* skipped) {
-    std::string rel = "mail/" + address.str();
-    if (auto st = no_symlink_below(town_root, rel); !st) {
+    if (auto st = no_symlink_below(town_root, address.mailbox()); !st) {
         return util::Error{st.error()};
     }
-    std::string dir = town_root + "/" + rel;
+    std::string dir = TownPaths(town_root).mailbox_dir(address);
     auto entries = util::list_dir(dir);
     if (!entries) {
         if (entries.error_code() == ENOENT) {

@@ -136,6 +136,10 @@ std::string Identity::state_file() const {
     return "agents/" + str() + ".json";
 }
 
+std::string Identity::mailbox() const {
+    return "mail/" + str();
+}
+
 util::Result<Identity> parse_identity(std::string_view text) {
     auto bad = [&](const std::string& why) {
         return util::err("invalid identity '" + printable(text) + "': " + why);

@@ -7,7 +7,7 @@
 
 namespace gt::state {
 
-/// Roles of §1.
+/// Roles of design §1.
 enum class Role { deacon, mayor, witness, refinery, crew, polecat };
 
 /// The role's name as written in config and output: "deacon", "polecat", …
@@ -18,14 +18,14 @@ const char* role_name(Role role);
 inline constexpr std::string_view k_reserved_rig_names[] = {"mayor", "daemon", "agents", "mail",
                                                             "deacon"};
 
-/// Validates a rig, polecat or crew name (§1): `^[A-Za-z0-9][A-Za-z0-9_]{0,39}$`; a rig name
+/// Validates a rig, polecat or crew name (design §1): `^[A-Za-z0-9][A-Za-z0-9_]{0,39}$`; a rig name
 /// must not be one of k_reserved_rig_names (compared case-insensitively), a polecat name not
 /// `witness`, `refinery` or `crew`. `what` ("rig", "polecat", "crew") goes into the message.
 /// Every way a rig name comes in (gt rig add, identities, the agents/ walk, rigs.json, lifecycle
 /// requests) goes through here.
 util::Status validate_name(std::string_view what, std::string_view name);
 
-/// A parsed, normalised identity (§1).
+/// A parsed, normalised identity (design §1).
 struct Identity {
     Role role = Role::deacon;
     std::string rig;  ///< empty for deacon and mayor
@@ -37,6 +37,8 @@ struct Identity {
     std::string session() const;
     /// Agent state file relative to the town root: `agents/gastown/witness.json`.
     std::string state_file() const;
+    /// Mailbox directory relative to the town root: `mail/gastown/witness`.
+    std::string mailbox() const;
     /// The mail address of the rig's witness (for notifications about this agent).
     std::string witness() const { return rig + "/witness"; }
 

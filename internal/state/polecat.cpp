@@ -57,7 +57,7 @@ util::Status add_polecat(const std::string& town_root, const std::string& rig,
     if (auto st = check_rig_listed(town_root, rig); !st) {
         return st;
     }
-    std::string parent = town_root + "/" + rig + "/polecats";
+    std::string parent = TownPaths(town_root).rig_dir(rig) + "/polecats";
     if (auto st = util::make_dirs(parent, 0755); !st) {
         return st;
     }

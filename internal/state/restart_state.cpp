@@ -1,10 +1,11 @@
 #include "restart_state.hpp"
 
+#include "json_fields.hpp"
 #include "json_file.hpp"
 #include "town.hpp"
 #include "util/file.hpp"
 
-#include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace gt::state {
@@ -27,62 +28,24 @@ void put_time(json& j, const char* key, const std::optional<util::TimePoint>& t)
     }
 }
 
-/// Reads an optional time field; false when present but not a valid time.
-bool get_time(const json& j, const char* key, std::optional<util::TimePoint>& out) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
-        return true;
-    }
-    if (!it->is_string()) {
-        return false;
-    }
-    auto t = util::parse_time(it->get<std::string>());
-    if (!t) {
-        return false;
-    }
-    out = *t;
-    return true;
-}
-
-bool get_int(const json& j, const char* key, std::optional<int>& out) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
-        return true;
-    }
-    if (!it->is_number_integer()) {
-        return false;
-    }
-    out = it->get<int>();
-    return true;
-}
-
 bool parse_record(const json& j, RestartRecord& r) {
     if (!j.is_object()) {
         return false;
     }
-    std::optional<int> count;
-    bool ok = get_time(j, "last_restart", r.last_restart) && get_int(j, "restart_count", count) &&
-              get_time(j, "backoff_until", r.backoff_until) &&
-              get_time(j, "crash_loop_since", r.crash_loop_since) &&
-              get_int(j, "last_exit_status", r.last_exit_status) &&
-              get_int(j, "last_signal", r.last_signal) && get_time(j, "cleared_at", r.cleared_at);
-    if (!ok) {
-        return false;
+    FieldReader in("", j, {.null_is_absent = true});
+    constexpr int k_min = std::numeric_limits<int>::min(), k_max = std::numeric_limits<int>::max();
+    in.time("last_restart", r.last_restart);
+    // Hostile numbers stay harmless: they clamp, and the entry is kept.
+    in.integer("restart_count", r.restart_count, 0, 1000, OutOfRange::clamp);
+    in.time("backoff_until", r.backoff_until);
+    in.time("crash_loop_since", r.crash_loop_since);
+    in.integer("last_exit_status", r.last_exit_status, k_min, k_max, OutOfRange::clamp);
+    in.integer("last_signal", r.last_signal, k_min, k_max, OutOfRange::clamp);
+    in.time("cleared_at", r.cleared_at);
+    if (const json* recent = in.field("recent"); recent && recent->is_array()) {
+        in.times("recent", r.recent); // anything but an array is passed over
     }
-    r.restart_count = std::clamp(count.value_or(0), 0, 1000); // hostile values stay harmless
-    if (auto it = j.find("recent"); it != j.end() && it->is_array()) {
-        for (const auto& v : *it) {
-            if (!v.is_string()) {
-                return false;
-            }
-            auto t = util::parse_time(v.get<std::string>());
-            if (!t) {
-                return false;
-            }
-            r.recent.push_back(*t);
-        }
-    }
-    return true;
+    return !in.failed();
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 #include "town.hpp"
 
 #include "config.hpp"
+#include "json_fields.hpp"
 #include "json_file.hpp"
 #include "names.hpp"
 #include "util/file.hpp"
@@ -35,7 +36,7 @@ std::string absolute(const std::string& path) {
 }
 
 bool is_town(const std::string& dir) {
-    return util::path_exists(dir + "/mayor/town.json");
+    return util::path_exists(TownPaths(dir).town_json());
 }
 
 } // namespace
@@ -150,12 +151,9 @@ util::Result<std::vector<RigEntry>> load_rigs(const std::string& town_root) {
         }
         RigEntry e{name, "", ""};
         if (value.is_object()) {
-            if (value.contains("git_url") && value["git_url"].is_string()) {
-                e.git_url = value["git_url"].get<std::string>();
-            }
-            if (value.contains("added_at") && value["added_at"].is_string()) {
-                e.added_at = value["added_at"].get<std::string>();
-            }
+            FieldReader in(p.rigs_json(), value, {.lenient = true});
+            in.string("git_url", e.git_url);
+            in.string("added_at", e.added_at);
         }
         rigs.push_back(std::move(e));
     }
@@ -174,7 +172,7 @@ util::Status add_rig(const std::string& town_root, const std::string& name) {
     if ((*doc)["rigs"].contains(name)) {
         return util::err("rig '" + name + "' already exists");
     }
-    std::string base = town_root + "/" + name;
+    std::string base = p.rig_dir(name);
     for (const auto& d :
          {base + "/witness", base + "/refinery/rig", base + "/crew", base + "/polecats"}) {
         if (auto st = util::make_dirs(d, 0755); !st) {
@@ -202,21 +200,22 @@ util::Status remove_rig(const std::string& town_root, const std::string& name) {
 }
 
 std::string workdir_for(const std::string& root, const Identity& id) {
+    TownPaths p(root);
     switch (id.role) {
     case Role::deacon:
-        return root + "/deacon";
+        return p.deacon_dir();
     case Role::mayor:
         return root;
     case Role::witness:
-        return root + "/" + id.rig + "/witness";
+        return p.rig_dir(id.rig) + "/witness";
     case Role::refinery: {
-        std::string dir = root + "/" + id.rig + "/refinery/rig";
-        return util::is_dir(dir) ? dir : root + "/" + id.rig;
+        std::string dir = p.rig_dir(id.rig) + "/refinery/rig";
+        return util::is_dir(dir) ? dir : p.rig_dir(id.rig);
     }
     case Role::crew:
-        return root + "/" + id.rig + "/crew/" + id.name;
+        return p.rig_dir(id.rig) + "/crew/" + id.name;
     case Role::polecat:
-        return root + "/" + id.rig + "/polecats/" + id.name;
+        return p.rig_dir(id.rig) + "/polecats/" + id.name;
     }
     return root;
 }

@@ -9,7 +9,7 @@
 
 namespace gt::state {
 
-/// Every path of the town layout (§2), from the town root.
+/// Every path of the town layout (design §2), from the town root.
 class TownPaths {
 public:
     explicit TownPaths(std::string root) : m_root(std::move(root)) {}
@@ -32,9 +32,17 @@ public:
     std::string requests_dir() const { return m_root + "/daemon/requests"; }
     std::string socket_file() const { return m_root + "/daemon/daemon.sock"; }
     std::string agents_dir() const { return m_root + "/agents"; }
+    /// `agents/<identity>.json`.
+    std::string agent_file(const Identity& id) const { return m_root + "/" + id.state_file(); }
     std::string mail_dir() const { return m_root + "/mail"; }
+    /// `mail/<identity>/`.
+    std::string mailbox_dir(const Identity& id) const { return m_root + "/" + id.mailbox(); }
     std::string deacon_dir() const { return m_root + "/deacon"; }
     std::string deacon_heartbeat() const { return m_root + "/deacon/heartbeat.json"; }
+    /// Serialises `gt deacon heartbeat`s.
+    std::string deacon_heartbeat_lock() const { return m_root + "/deacon/.heartbeat.lock"; }
+    /// `<rig>/`: the rig's witness/, refinery/rig/, crew/ and polecats/.
+    std::string rig_dir(const std::string& rig) const { return m_root + "/" + rig; }
 
 private:
     std::string m_root;
@@ -44,8 +52,8 @@ private:
 /// working directory holding mayor/town.json. The result is absolute and normalised.
 util::Result<std::string> find_town(const std::optional<std::string>& flag);
 
-/// Creates a town at `dir` (created if missing) with the layout of §2 and a default town.json.
-/// Refuses when `dir` already holds mayor/town.json.
+/// Creates a town at `dir` (created if missing) with the layout of design §2 and a default
+/// town.json. Refuses when `dir` already holds mayor/town.json.
 util::Status init_town(const std::string& dir, const std::string& name);
 
 /// One entry of mayor/rigs.json.
@@ -59,7 +67,7 @@ struct RigEntry {
 /// a missing file is an empty list; an unreadable or malformed file is an error.
 util::Result<std::vector<RigEntry>> load_rigs(const std::string& town_root);
 
-/// Validates `name`, adds it to rigs.json and creates its directories (§2).
+/// Validates `name`, adds it to rigs.json and creates its directories (design §2).
 util::Status add_rig(const std::string& town_root, const std::string& name);
 
 /// Removes `name` from rigs.json; its directories are kept.
@@ -67,7 +75,8 @@ util::Status remove_rig(const std::string& town_root, const std::string& name);
 
 struct TownConfig;
 
-/// The working directory of an identity's session (§2): `deacon/`, the town root for the mayor,
+/// The working directory of an identity's session (design §2): `deacon/`, the town root for the
+/// mayor,
 /// `<rig>/witness/`, `<rig>/refinery/rig/` (else `<rig>/`), `<rig>/crew/<n>/`,
 /// `<rig>/polecats/<n>/`.
 std::string workdir_for(const std::string& town_root, const Identity& id);

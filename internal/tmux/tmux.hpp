@@ -10,7 +10,7 @@
 
 namespace gt::tmux {
 
-/// How a tmux call failed (§5.5).
+/// How a tmux call failed (design §5.5).
 enum class ErrorKind { none, no_server, session_not_found, duplicate_session, timeout, other };
 
 /// The outcome of one tmux call.
@@ -30,7 +30,7 @@ struct Pane {
     int dead_status = 0;       ///< exit status of a dead pane (0 when it was signalled)
     int dead_signal = 0;       ///< signal that ended a dead pane, else 0
     std::string command;       ///< pane_current_command
-    bool agent_alive = false;  ///< filled by the caller's liveness check (§5.5)
+    bool agent_alive = false;  ///< filled by the caller's liveness check (design §5.5)
     bool process_gone = false; ///< filled by the caller: tmux says alive, the process is gone
 };
 
@@ -41,7 +41,7 @@ struct Snapshot {
     bool has(const std::string& session) const { return sessions.count(session) != 0; }
 };
 
-/// What a new agent session runs (§5.4).
+/// What a new agent session runs (design §5.4).
 struct SessionSpec {
     std::string name;
     std::string cwd;
@@ -66,7 +66,7 @@ std::string run_shell_hook(const std::vector<HookArg>& args);
 /// tmux ends a command at an argument ending in `;`; this keeps such an argument literal.
 std::string escape_argument(const std::string& arg);
 
-/// True for the idle shells of §5.5 (bash zsh sh dash fish tcsh ksh, also as login shells).
+/// True for the idle shells of design §5.5 (bash zsh sh dash fish tcsh ksh, also as login shells).
 bool is_shell(const std::string& command);
 
 /// Parses `list-panes -a -F` output in the format TmuxClient uses; malformed lines are skipped.

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,12 @@ namespace gt::util {
 
 std::string errno_text(int code) {
     return std::strerror(code);
+}
+
+std::string self_exe() {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "gt";
 }
 
 Fd open_cloexec(const std::string& path, int flags, mode_t mode) {

@@ -2,6 +2,7 @@
 
 #include "fd.hpp"
 #include "result.hpp"
+#include "sizes.hpp"
 #include "time.hpp"
 
 #include <cstddef>
@@ -10,9 +11,6 @@
 #include <vector>
 
 namespace gt::util {
-
-/// The cap on every file gt reads (§2): larger files are never trusted.
-inline constexpr std::size_t k_max_file_size = 1024 * 1024;
 
 /// Reads a whole regular file of at most `cap` bytes. Fails (with the errno in error_code())
 /// when it is missing, unreadable, not a regular file, or larger than `cap`. With
@@ -80,5 +78,8 @@ std::vector<std::string> remove_stale_temp_files(const std::string& dir, TimePoi
 
 /// The strerror text for `code`.
 std::string errno_text(int code);
+
+/// This program's path (/proc/self/exe), or "gt" when it cannot be read.
+std::string self_exe();
 
 } // namespace gt::util

@@ -1,13 +1,15 @@
-// The control socket, live status, hung-daemon detection and fast recovery (§3, §5.6, §7),
-// against a private real tmux server with the real gt binary.
+// The control socket, live status, hung-daemon detection and fast recovery (design §3, design §5.6,
+// design §7), against a private real tmux server with the real gt binary.
 #include "client/control_client.hpp"
 #include "daemon/socket_path.hpp"
+#include "integration/control_helpers.hpp"
 #include "support/tmux_town.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"
 
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <set>
 #include <sstream>
@@ -22,28 +24,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-void setup(const TmuxTown& t) {
-    t.configure({{"daemon",
-                  {{"heartbeat_interval", "1h"},
-                   {"start_grace", "500ms"},
-                   {"restart", {{"initial_backoff", "100ms"}}}}}});
-    t.set_all_commands({"sleep", "1000"});
-}
-
-/// SIGKILLs the agent in `session`'s pane and waits (15 s) for a new pane process there.
-bool kill_and_see_replaced(const TmuxTown& t, const std::string& session) {
-    auto old = t.pane_pid(session);
-    if (!old || ::kill(static_cast<pid_t>(*old), SIGKILL) != 0) {
-        return false;
-    }
-    return eventually(
-        [&] {
-            auto pid = t.pane_pid(session);
-            return pid && *pid != *old;
-        },
-        15s);
-}
 
 gt::util::Fd connect_to(const std::string& town) {
     std::string path = gt::daemon::control_socket_path(town);
@@ -81,64 +61,7 @@ std::string read_line(int fd) {
 }
 
 /// `status --json` works and names every supervised agent; then fast recovery works.
-void check_status_and_fast_recovery(TmuxTown& t) {
-    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
-    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
-    auto st = t.gt({"daemon", "status", "--json"});
-    ASSERT_EQ(st.exit_code, 0) << st.out << st.err;
-    auto j = json::parse(st.out, nullptr, false);
-    ASSERT_FALSE(j.is_discarded()) << st.out;
-    for (auto key : {"pid", "town", "started_at", "last_heartbeat", "heartbeat_count",
-                     "next_heartbeat_at", "agents", "socket"}) {
-        EXPECT_TRUE(j.contains(key)) << key << " in " << st.out;
-    }
-    EXPECT_EQ(j["pid"], t.pid_from_state());
-    EXPECT_EQ(j["town"], t.root());
-    std::set<std::string> ids;
-    for (auto& a : j["agents"]) {
-        ids.insert(a["identity"].get<std::string>());
-    }
-    EXPECT_EQ(ids, (std::set<std::string>{"deacon", "r1/refinery", "r1/witness"}));
-
-    ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
-    std::this_thread::sleep_for(200ms); // past the first backoff (100 ms)
-    // The heartbeat is an hour away: only the pane-died hook can bring it back this soon.
-    ASSERT_TRUE(kill_and_see_replaced(t, "gt-r1-witness")) << t.log();
-    ASSERT_TRUE(eventually([&] { return !t.events("exited", "r1/witness").empty(); })) << t.log();
-    // Reported once, by whichever saw it first: the pane-died hook or the heartbeat.
-    std::this_thread::sleep_for(300ms);
-    ASSERT_EQ(t.gt({"daemon", "heartbeat"}).exit_code, 0);
-    auto exited = t.events("exited", "r1/witness");
-    ASSERT_EQ(exited.size(), 1u);
-    EXPECT_EQ(exited[0]["detail"].get<std::string>().rfind("signal 9", 0), 0u);
-    auto rs = json::parse(slurp(t.root() + "/daemon/restart_state.json"));
-    EXPECT_EQ(rs["r1/witness"]["last_signal"], 9);
-}
-
 } // namespace
-
-TEST(Control, StatusJsonAndFastRecoveryThroughThePaneDiedHook) {
-    TmuxTown t;
-    setup(t);
-    check_status_and_fast_recovery(t);
-}
-
-TEST(Control, TownPathWithSpacesQuotesAndDollarWorks) {
-    TmuxTown t(false, "my town's \"$HOME\" #1");
-    setup(t);
-    check_status_and_fast_recovery(t);
-    EXPECT_EQ(t.state()["socket"], t.root() + "/daemon/daemon.sock");
-}
-
-TEST(Control, TownPathTooLongForSunPathUsesAShortSocket) {
-    TmuxTown t(false, std::string(110, 'x') + " long");
-    ASSERT_GT(t.root().size() + 20, 108u);
-    setup(t);
-    check_status_and_fast_recovery(t);
-    std::string socket = t.state()["socket"];
-    EXPECT_LT(socket.size(), 108u);
-    EXPECT_NE(socket, t.root() + "/daemon/daemon.sock");
-}
 
 TEST(Control, SigstoppedDaemonIsReportedHungThenRecovers) {
     TmuxTown t;

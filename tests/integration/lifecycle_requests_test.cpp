@@ -1,4 +1,4 @@
-// Lifecycle requests (§6) against a private real tmux server, with the real gt binary.
+// Lifecycle requests (design §6) against a private real tmux server, with the real gt binary.
 #include "support/tmux_town.hpp"
 #include "util/file.hpp"
 #include "util/time.hpp"

@@ -325,9 +325,10 @@ TEST(Supervisor, StoppedAgentStaysDownButAHealthyOneIsLeftAlone) {
 TEST(Supervisor, APaneWhoseProcessJustEndedSettlesBeforeARestart) {
     Town t;
     t.healthy_session("gastown/witness", false); // tmux shows it, the process is gone
-    t.in.settling.insert(100);
+    t.in.gone_since[100] = t.in.now - 1s;        // seen gone a moment ago
     EXPECT_TRUE(t.of(ActionKind::start).empty());
     EXPECT_EQ(t.of(ActionKind::settle, "gastown/witness").size(), 1u);
-    t.in.settling.clear(); // waited long enough: replaced
+    EXPECT_EQ(decide(t.in).wake_at, t.in.now + k_settle_recheck);
+    t.in.gone_since[100] = t.in.now - k_settle_window; // waited long enough: replaced
     EXPECT_EQ(t.of(ActionKind::start, "gastown/witness").size(), 1u);
 }

@@ -1,4 +1,5 @@
-// Agent state files (§4): reading hostile files, the locked read-modify-write, the agents/ walk.
+// Agent state files (design §4): reading hostile files, the locked read-modify-write, the agents/
+// walk.
 #include "state/agent_state.hpp"
 #include "state/town.hpp"
 #include "support/temp_dir.hpp"

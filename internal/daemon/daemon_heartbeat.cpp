@@ -1,0 +1,109 @@
+// The daemon's side of a heartbeat (design §15a): the blocking pass on the pool, its result
+// applied on the loop.
+#include "daemon_process.hpp"
+
+#include "pid_file.hpp"
+#include "state/daemon_state.hpp"
+
+#include <future>
+#include <spdlog/spdlog.h>
+
+namespace gt::daemon {
+
+/// The result of one heartbeat's blocking part, applied on the loop.
+struct Daemon::TickResult {
+    TownSettings::Problems problems;
+    executor::HeartbeatSummary summary;
+    util::Millis duration{0};
+    bool lost = false; ///< daemon/ is not ours any more: nothing was done
+};
+
+std::function<void()> Daemon::tick_work() {
+    auto result = std::make_shared<TickResult>();
+    if (!m_lock.still_at(m_paths.lock_file())) {
+        // Never act for a town another daemon may already supervise.
+        result->lost = true;
+        return [this, result] { tick_done(*result); };
+    }
+    auto started = std::chrono::steady_clock::now();
+    result->problems = m_settings.reload();
+    auto config = m_settings.config();
+    result->summary = m_recovery.run(*config, m_settings.rigs(), m_settings.rigs_loaded());
+    result->duration =
+        std::chrono::duration_cast<util::Millis>(std::chrono::steady_clock::now() - started);
+    return [this, result] { tick_done(*result); };
+}
+
+void Daemon::tick_done(const TickResult& r) {
+    if (r.lost) {
+        lose_directory();
+        return;
+    }
+    if (r.problems.config) {
+        spdlog::error("keeping the last good configuration: {}", *r.problems.config);
+    }
+    if (r.problems.rigs) {
+        ++m_state.counters.bad_files;
+        spdlog::warn("{}", *r.problems.rigs);
+    }
+    apply_interval();
+    m_state.counters += r.summary.counters;
+    m_state.heartbeat_count += 1;
+    m_state.last_heartbeat = util::format_time(util::now());
+    m_state.last_heartbeat_ms = r.duration.count();
+    m_state.next_heartbeat_at =
+        util::format_time(util::now() + m_heartbeat.interval() - r.duration);
+    m_last = r.summary;
+    persist_state();
+    answer_waiters();
+    wake_at(r.summary.wake_at);
+    if (!m_stopping) {
+        m_panes.set(r.summary.pane_pids);
+    }
+}
+
+void Daemon::run_pass() {
+    tick_work()();
+    // The strand runs in order: once this runs, the state.json write posted above is done.
+    std::promise<void> written;
+    asio::post(m_writes, [&written] { written.set_value(); });
+    written.get_future().wait();
+}
+
+void Daemon::wake_at(std::optional<util::TimePoint> at) {
+    // A restart held back by a short backoff runs when the backoff ends, not at the next (up
+    // to 3 minutes away) heartbeat: a crashed agent is back in seconds.
+    if (!at || m_stopping) {
+        return;
+    }
+    auto delay = *at - util::now() + util::Millis(5);
+    if (delay >= m_heartbeat.interval()) {
+        return;
+    }
+    m_wake.expires_after(std::max(delay, util::Millis(0)));
+    m_wake.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec && !m_stopping) {
+            m_heartbeat.trigger();
+        }
+    });
+}
+
+void Daemon::persist_state() {
+    // Off the loop, in order; also puts back a PID file that is missing or names another process
+    // (a command that cleaned up after a dead daemon while it was stopped for longer than our
+    // wait for daemon/state.lock).
+    asio::post(m_writes, [this, paths = m_paths, s = m_state] {
+        if (!m_lock.still_at(paths.lock_file())) {
+            return; // daemon/ is not ours any more (watch_lock_path stops us)
+        }
+        if (auto st = state::write_daemon_state(paths.state_file(), s); !st) {
+            spdlog::error("{}", st.error());
+        }
+        if (auto info = read_pid_file(paths.pid_file()); !info || info->pid != s.pid) {
+            spdlog::warn("{} was missing or named another process: rewritten", paths.pid_file());
+            write_pid_file(paths.pid_file());
+        }
+    });
+}
+
+} // namespace gt::daemon

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "state/config.hpp"
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gt::daemon {
+
+/// The one source of the daemon's current configuration: the last good town.json and rig list
+/// (design §5.2, design §8). Every heartbeat reloads it (on the pool), SIGHUP too (on the loop);
+/// both threads read it. A bad new file never replaces a good one. Thread-safe.
+class TownSettings {
+public:
+    TownSettings(std::string town_root, state::TownConfig initial);
+
+    /// What a reload found wrong.
+    struct Problems {
+        /// town.json is bad (the last good one is kept); set only when the problem differs
+        /// from the last one reported, so that it is logged once.
+        std::optional<std::string> config;
+        /// rigs.json is bad this time (the last good list is kept).
+        std::optional<std::string> rigs;
+    };
+    /// Re-reads town.json and rigs.json.
+    Problems reload();
+
+    std::shared_ptr<const state::TownConfig> config() const;
+    std::vector<std::string> rigs() const;
+    /// rigs.json has been read successfully at least once.
+    bool rigs_loaded() const;
+
+private:
+    std::string m_root;
+    mutable std::mutex m_mutex;
+    std::shared_ptr<const state::TownConfig> m_config;
+    std::vector<std::string> m_rigs;
+    bool m_rigs_loaded = false;
+    std::string m_config_error; ///< the last town.json problem reported, "" when good
+};
+
+} // namespace gt::daemon

@@ -1,0 +1,268 @@
+// Carrying out the policy's actions: each one done as asked, its outcome handed back to the
+// policy (policy::follow_up), and what follows carried out in turn. No decision is taken here.
+#include "recovery.hpp"
+
+#include "state/agent_state.hpp"
+#include "state/town.hpp"
+#include "util/file.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace gt::executor {
+
+using policy::FollowUp;
+using state::AgentStatus;
+using state::Identity;
+using Failure = Outcome::Failure;
+
+namespace {
+
+constexpr const char* k_health_check =
+    "HEALTH_CHECK: heartbeat stale, respond to confirm responsiveness";
+
+} // namespace
+
+void Recovery::carry_out(const Action& a, const state::TownConfig& config, HeartbeatSummary& out) {
+    Outcome outcome = execute(a, config, out);
+    if (a.request) {
+        auto it = m_request_attempts.find(a.request->file);
+        outcome.earlier_attempts = it == m_request_attempts.end() ? 0 : it->second;
+    }
+    FollowUp f = policy::follow_up(a, outcome, m_tracker, m_conditions, m_clock());
+    if (outcome.done && (a.kind == ActionKind::start || a.kind == ActionKind::restart)) {
+        log_start(a, f, config);
+    }
+    apply(a, f, out);
+}
+
+Outcome Recovery::execute(const Action& a, const state::TownConfig& config, HeartbeatSummary& out) {
+    const std::string id = a.id.str();
+    switch (a.kind) {
+    case ActionKind::start:
+    case ActionKind::restart:
+        return start(a, config, out);
+    case ActionKind::shutdown:
+        return shutdown(a, out);
+    case ActionKind::collapse:
+        m_events.record("collapsed", id, a.id.session(),
+                        std::string(state::lifecycle_action_name(a.request->action)) + " request " +
+                            a.request->id + ": superseded by the later request " + a.superseded_by);
+        m_request_attempts.erase(a.request->file);
+        state::LifecycleInbox::finish(*a.request);
+        return {true};
+    case ActionKind::blocked:
+        log_blocked(a);
+        break;
+    case ActionKind::leave:
+        if (changed("leave:" + id, a.reason)) {
+            spdlog::info("{}: left alone: {}", id, a.reason);
+        }
+        break;
+    case ActionKind::unstartable:
+        if (changed("unstartable:" + id, a.reason)) {
+            spdlog::error("{}: cannot start: {} ({})", id, a.reason,
+                          state::workdir_for(m_root, a.id));
+            m_events.record("start_failed", id, a.id.session(), a.reason);
+        }
+        break;
+    case ActionKind::nudge:
+        if (auto r = client().send_line(a.id.session(), k_health_check); r.ok()) {
+            spdlog::info("{}: nudged: {}", id, a.reason);
+            m_events.record("nudged", id, a.id.session(), a.reason);
+        } else {
+            spdlog::warn("{}: nudge failed: {}", id, r.message);
+        }
+        break;
+    case ActionKind::mark_dead:
+        mark_dead(a, out);
+        break;
+    case ActionKind::notify:
+        notify(a, out);
+        break;
+    case ActionKind::settle:
+        spdlog::info("{}: {}", id, a.reason);
+        break;
+    case ActionKind::degraded:
+        spdlog::warn("degraded mode: {}: nothing is started or killed", a.reason);
+        if (!m_was_degraded) {
+            m_events.record("degraded", "", "", a.reason);
+        }
+        break;
+    }
+    return {true};
+}
+
+void Recovery::log_blocked(const Action& a) {
+    const std::string id = a.id.str();
+    std::string when = a.until ? util::format_time(*a.until) : "now";
+    if (changed("blocked:" + id, when)) {
+        spdlog::warn("{}: not restarted ({}): {} until {}", id, a.reason, policy::gate_name(a.gate),
+                     when);
+        m_events.record(policy::gate_name(a.gate), id, a.id.session(),
+                        a.reason + "; until " + when);
+    }
+}
+
+Outcome Recovery::start(const Action& a, const state::TownConfig& config, HeartbeatSummary& out) {
+    const std::string id = a.id.str();
+    const std::string session = a.id.session();
+    const std::string workdir = state::workdir_for(m_root, a.id);
+    tmux::TmuxClient tmux = client();
+    record_exit(a);
+    if (a.kind == ActionKind::restart || a.kill_first) {
+        auto killed = tmux.kill_session(session);
+        if (!killed.ok()) {
+            if (!m_stop_requested) {
+                spdlog::error("{}: kill-session {} failed: {}", id, session, killed.message);
+            }
+            return {false, m_stop_requested, Failure::kill};
+        }
+        ++out.counters.kills;
+        m_events.record("killed", id, session, a.reason);
+    }
+    if (!util::is_dir(workdir)) {
+        spdlog::error("{}: cannot start: working directory {} is missing", id, workdir);
+        m_events.record("start_failed", id, session, "working directory missing");
+        return {false, false, Failure::workdir};
+    }
+    // "starting" goes in before the session exists, so the agent's first report lands after it.
+    auto now = m_clock();
+    std::optional<state::AgentState> before;
+    write_starting(a.id, now, before);
+    tmux::SessionSpec spec{session, workdir, session_env(m_root, a.id),
+                           config.command_for(state::role_name(a.id.role)), pane_died_hook(id)};
+    auto created = tmux.new_session(spec);
+    if (created.error == tmux::ErrorKind::duplicate_session &&
+        (a.kind == ActionKind::restart || a.kill_first)) {
+        // Someone created it between our kill and our start (a slow tmux call of a daemon
+        // that died): we were asked for a fresh one, so replace it once more.
+        tmux.kill_session(session);
+        created = tmux.new_session(spec);
+    }
+    if (!created.ok()) {
+        restore_report(a.id, now, before);
+        if (m_stop_requested) {
+            // Our own shutdown killed the call: not a failed start, nothing to report.
+            return {false, true, Failure::create};
+        }
+        spdlog::error("{}: starting session {} failed: {}", id, session, created.message);
+        m_events.record("start_failed", id, session, created.message);
+        return {false, false, Failure::create};
+    }
+    m_started[id] = now;
+    ++out.counters.restarts;
+    return {true};
+}
+
+Outcome Recovery::shutdown(const Action& a, HeartbeatSummary& out) {
+    const std::string id = a.id.str();
+    auto written = state::update_agent_state(
+        m_root, a.id,
+        [&](const std::optional<state::AgentState>& current) {
+            state::AgentState s = current.value_or(state::AgentState{});
+            if (s.status != AgentStatus::stopped) {
+                s.previous_state = s.raw_state;
+            }
+            s.status = AgentStatus::stopped;
+            s.raw_state = "stopped";
+            s.updated_at = m_clock();
+            s.note = "shut down on request " + a.request->id;
+            return std::optional<state::AgentState>(std::move(s));
+        },
+        k_lock_wait);
+    if (!written) {
+        spdlog::error("{}: cannot record the shutdown: {}", id, written.error());
+        return {false, false, Failure::other};
+    }
+    auto killed = client().kill_session(a.id.session());
+    if (!killed.ok()) {
+        spdlog::error("{}: kill-session failed: {}", id, killed.message);
+        return {false, m_stop_requested, Failure::other};
+    }
+    ++out.counters.kills;
+    m_events.record("killed", id, a.id.session(), a.reason);
+    return {true};
+}
+
+void Recovery::apply(const Action& a, const FollowUp& f, HeartbeatSummary& out) {
+    if (f.start_failed) {
+        m_start_failed.insert(a.id.str());
+    }
+    for (const auto& follow : f.actions) {
+        notify(follow, out);
+    }
+    if (f.counted) {
+        save_restart_state();
+    }
+    finish_request(a, f, out);
+    if (f.wake_at && (!out.wake_at || *f.wake_at < *out.wake_at)) {
+        out.wake_at = f.wake_at;
+    }
+}
+
+void Recovery::log_start(const Action& a, const FollowUp& f, const state::TownConfig& config) {
+    const std::string id = a.id.str();
+    const std::string session = a.id.session();
+    if (a.request) {
+        spdlog::info("{}: restarted session {} ({})", id, session, a.reason);
+        m_events.record("restarted", id, session, a.reason);
+        return;
+    }
+    const char* kind = a.kind == ActionKind::restart || a.kill_first ? "restarted" : "started";
+    if (f.recorded.restart) {
+        spdlog::info("{}: {} session {} ({}); next restart allowed after {}", id, kind, session,
+                     a.reason, util::format_duration(f.recorded.backoff));
+    } else {
+        spdlog::info("{}: {} session {} ({}); its first start, not counted as a restart", id, kind,
+                     session, a.reason);
+    }
+    m_events.record(kind, id, session, a.reason);
+    if (f.entered_crash_loop) {
+        const auto& restart = config.daemon.restart;
+        spdlog::error("{}: crash loop: {} restarts within {}; no more restarts until {}", id,
+                      restart.crash_loop_count, util::format_duration(restart.crash_loop_window),
+                      util::format_time(m_clock() + restart.crash_loop_expiry));
+        m_events.record("crash_loop", id, session, a.reason);
+    }
+}
+
+void Recovery::finish_request(const Action& a, const FollowUp& f, HeartbeatSummary& out) {
+    if (!a.request) {
+        return;
+    }
+    const state::LifecycleRequest& r = *a.request;
+    switch (f.request) {
+    case FollowUp::Request::none:
+        return;
+    case FollowUp::Request::retry:
+        ++m_request_attempts[r.file];
+        return;
+    case FollowUp::Request::give_up:
+        m_events.record("lifecycle_failed", r.from.str(), r.from.session(),
+                        std::string(state::lifecycle_action_name(r.action)) + " request " + r.id +
+                            ": failed " + std::to_string(policy::k_request_attempts) + " times");
+        break;
+    case FollowUp::Request::finish:
+        break;
+    }
+    if (f.lifecycle_done) {
+        ++out.counters.lifecycle_done;
+        spdlog::info("{}: lifecycle {} done", r.from.str(), a.reason);
+        m_events.record("lifecycle", r.from.str(), r.from.session(), a.reason);
+    }
+    m_request_attempts.erase(r.file);
+    state::LifecycleInbox::finish(r);
+}
+
+void Recovery::record_exit(const Action& a) {
+    if (!a.exit_status || !first_exit_report(a.pane_pid)) {
+        return;
+    }
+    m_tracker.record_exit(a.id.str(), *a.exit_status, a.exit_signal);
+    std::string how = a.exit_signal > 0 ? "signal " + std::to_string(a.exit_signal)
+                                        : "exit " + std::to_string(*a.exit_status);
+    spdlog::info("{}: agent ended ({})", a.id.str(), how);
+    m_events.record("exited", a.id.str(), a.id.session(), how);
+}
+
+} // namespace gt::executor

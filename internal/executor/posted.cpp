@@ -1,0 +1,105 @@
+// The parts of a pass that serve the daemon rather than the policy's actions: pane-died
+// notifications and clear-backoff posted from the control socket (design §5.6, design §7), the hook
+// command the sessions carry, and the pane processes the daemon watches after a pass.
+#include "agent_table.hpp"
+#include "recovery.hpp"
+
+#include <algorithm>
+#include <spdlog/spdlog.h>
+
+namespace gt::executor {
+
+std::string Recovery::pane_died_hook(const std::string& id) const {
+    return tmux::run_shell_hook({{m_gt_binary},
+                                 {"--town"},
+                                 {m_root},
+                                 {"daemon"},
+                                 {"notify"},
+                                 {"--agent"},
+                                 {id},
+                                 {"--exit-code"},
+                                 {"#{pane_dead_status}", true},
+                                 {"--signal"},
+                                 {"#{pane_dead_signal}", true},
+                                 {"--pane-pid"},
+                                 {"#{pane_pid}", true}});
+}
+
+void Recovery::collect_pane_pids(const TickInput& in, HeartbeatSummary& out) {
+    if (!in.snapshot || m_stop_requested) {
+        out.agents_json = agent_table(in, in.snapshot ? &*in.snapshot : nullptr, m_tracker).dump();
+        return;
+    }
+    const tmux::Snapshot* snap = &*in.snapshot;
+    std::optional<tmux::Snapshot> fresh;
+    if (out.counters.restarts > 0 || out.counters.kills > 0) {
+        // Sessions changed during this pass: one more look for the new pane processes.
+        if (auto again = client().snapshot(); again && again->tmux_available) {
+            fresh = std::move(*again);
+            mark_liveness(*fresh, in.config->process_names);
+            snap = &*fresh;
+        }
+    }
+    out.agents_json = agent_table(in, snap, m_tracker).dump(); // as things stand after this pass
+    for (const auto& id : policy::supervised(in)) {
+        auto it = snap->sessions.find(id.session());
+        if (it != snap->sessions.end() && it->second.agent_alive) {
+            out.pane_pids.push_back(it->second.pid);
+        }
+    }
+}
+
+void Recovery::post_exit(const std::string& id, std::optional<int> exit_code, int signal,
+                         long pane_pid) {
+    std::lock_guard lock(m_posted_mutex);
+    m_posted.exits.emplace_back(id, exit_code, signal, pane_pid);
+}
+
+bool Recovery::first_exit_report(long pane_pid) {
+    if (pane_pid <= 0) {
+        return true;
+    }
+    if (std::find(m_exits_recorded.begin(), m_exits_recorded.end(), pane_pid) !=
+        m_exits_recorded.end()) {
+        return false;
+    }
+    m_exits_recorded.push_back(pane_pid);
+    if (m_exits_recorded.size() > 4096) {
+        m_exits_recorded.pop_front();
+    }
+    return true;
+}
+
+void Recovery::post_clear(const std::string& id) {
+    std::lock_guard lock(m_posted_mutex);
+    m_posted.clears.push_back(id);
+}
+
+void Recovery::apply_posted() {
+    Posted posted;
+    {
+        std::lock_guard lock(m_posted_mutex);
+        std::swap(posted, m_posted);
+    }
+    for (const auto& [id, code, signal, pane_pid] : posted.exits) {
+        if (!first_exit_report(pane_pid)) {
+            continue; // the heartbeat already saw this pane end
+        }
+        std::string how = signal > 0 ? "signal " + std::to_string(signal)
+                          : code     ? "exit " + std::to_string(*code)
+                                     : "unknown";
+        m_tracker.record_exit(id, code.value_or(-1), signal);
+        spdlog::info("{}: pane died ({}), reported by its pane-died hook", id, how);
+        m_events.record("exited", id, "", how + " (pane-died hook)");
+    }
+    for (const auto& id : posted.clears) {
+        m_tracker.clear(id, m_clock());
+        spdlog::info("{}: backoff cleared", id);
+        m_events.record("backoff_cleared", id, "", "gt daemon clear-backoff");
+    }
+    if (!posted.exits.empty() || !posted.clears.empty()) {
+        save_restart_state();
+    }
+}
+
+} // namespace gt::executor

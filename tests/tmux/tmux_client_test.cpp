@@ -1,0 +1,416 @@
+// The tmux argv TmuxClient builds (checked on a recording fake runner) and how it classifies
+// tmux's replies.
+#include "fakes/recording_runner.hpp"
+#include "tmux/hostile_values.hpp"
+#include "tmux/tmux.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace gt;
+using namespace gt::tmux;
+using namespace std::chrono_literals;
+using gt::test::failed_reply;
+using gt::test::k_hostile;
+using gt::test::ok_reply;
+using gt::test::RecordingRunner;
+using gt::test::timed_out_reply;
+
+namespace {
+
+using Argv = std::vector<std::string>;
+
+/// The argv of a `new-session` for `spec`, up to (not including) the separator before
+/// set-option, as TmuxClient must build it: `args` follow `--`, already escaped.
+Argv new_session_head(const std::string& socket, const SessionSpec& spec, const Argv& env_args,
+                      const Argv& command_args) {
+    Argv argv{"tmux"};
+    if (!socket.empty()) {
+        argv.insert(argv.end(), {"-L", socket});
+    }
+    argv.insert(argv.end(), {"new-session", "-d", "-s", spec.name, "-c", spec.cwd});
+    argv.insert(argv.end(), env_args.begin(), env_args.end());
+    argv.push_back("--");
+    argv.insert(argv.end(), command_args.begin(), command_args.end());
+    return argv;
+}
+
+/// The tail every new-session carries: remain-on-exit in the same tmux invocation.
+Argv remain_on_exit_tail(const std::string& session) {
+    return {";", "set-option", "-w", "-t", "=" + session + ":", "remain-on-exit", "on"};
+}
+
+Argv concat(Argv a, const Argv& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+SessionSpec basic_spec() {
+    SessionSpec spec;
+    spec.name = "gt-r1-witness";
+    spec.cwd = "/town/r1/witness";
+    spec.env = {{"GT_ROLE", "witness"}, {"GT_RIG", "r1"}};
+    spec.command = {"claude", "--resume"};
+    return spec;
+}
+
+/// The one call the runner recorded; fails the test when there is not exactly one.
+proc::RunOptions only_call(const RecordingRunner& runner) {
+    auto calls = runner.calls();
+    EXPECT_EQ(calls.size(), 1u);
+    return calls.empty() ? proc::RunOptions{} : calls[0];
+}
+
+} // namespace
+
+TEST(TmuxClient, NewSessionIsOneTmuxCallWithSocketEnvCommandRemainOnExitAndHook) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "gt-sock", 3s);
+    SessionSpec spec = basic_spec();
+    spec.pane_died_hook = "run-shell -b \"'gt' 'daemon' 'notify'\"";
+    ASSERT_TRUE(client.new_session(spec).ok());
+    auto call = only_call(runner);
+    Argv expected = new_session_head("gt-sock", spec, {"-e", "GT_ROLE=witness", "-e", "GT_RIG=r1"},
+                                     {"claude", "--resume"});
+    expected = concat(expected, remain_on_exit_tail("gt-r1-witness"));
+    expected = concat(expected, {";", "set-hook", "-t", "=gt-r1-witness:", "pane-died",
+                                 "run-shell -b \"'gt' 'daemon' 'notify'\""});
+    EXPECT_EQ(call.argv, expected);
+    EXPECT_EQ(call.timeout, 3s);
+    EXPECT_EQ(runner.count("new-session"), 1u);
+}
+
+TEST(TmuxClient, WithoutASocketThereIsNoDashL) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "", 1s);
+    SessionSpec spec = basic_spec();
+    ASSERT_TRUE(client.new_session(spec).ok());
+    ASSERT_TRUE(client.kill_session("gt-x").ok());
+    ASSERT_TRUE(client.send_line("gt-x", "hello").ok());
+    ASSERT_TRUE(client.snapshot().ok());
+    auto argvs = runner.argvs();
+    ASSERT_EQ(argvs.size(), 4u);
+    EXPECT_EQ(argvs[0],
+              concat(new_session_head("", spec, {"-e", "GT_ROLE=witness", "-e", "GT_RIG=r1"},
+                                      {"claude", "--resume"}),
+                     remain_on_exit_tail("gt-r1-witness")));
+    EXPECT_EQ(argvs[1], (Argv{"tmux", "kill-session", "-t", "=gt-x"}));
+    for (const auto& argv : argvs) {
+        ASSERT_GE(argv.size(), 2u);
+        EXPECT_EQ(argv[0], "tmux");
+        EXPECT_NE(argv[1], "-L");
+        EXPECT_EQ(std::count(argv.begin(), argv.end(), "-L"), 0) << argv[1];
+    }
+}
+
+TEST(TmuxClient, EverySubcommandGetsTheSocketAndTheTimeout) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "my sock", 1234ms);
+    ASSERT_TRUE(client.new_session(basic_spec()).ok());
+    ASSERT_TRUE(client.kill_session("gt-x").ok());
+    ASSERT_TRUE(client.send_line("gt-x", "hello").ok());
+    ASSERT_TRUE(client.snapshot().ok());
+    ASSERT_TRUE(client.run({"has-session", "-t", "=gt-x"}).ok());
+    auto calls = runner.calls();
+    ASSERT_EQ(calls.size(), 5u);
+    for (const auto& c : calls) {
+        ASSERT_GE(c.argv.size(), 4u);
+        EXPECT_EQ((Argv{c.argv.begin(), c.argv.begin() + 3}), (Argv{"tmux", "-L", "my sock"}));
+        EXPECT_EQ(c.timeout, 1234ms) << c.argv[3];
+        EXPECT_FALSE(c.env.has_value()) << c.argv[3];
+        EXPECT_EQ(c.cwd, "") << c.argv[3];
+    }
+    EXPECT_EQ(runner.count("new-session"), 1u);
+    EXPECT_EQ(runner.count("kill-session"), 1u);
+    EXPECT_EQ(runner.count("send-keys"), 1u);
+    EXPECT_EQ(runner.count("list-panes"), 1u);
+    EXPECT_EQ(runner.count("has-session"), 1u);
+}
+
+TEST(TmuxClient, TargetsAreExactNames) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    ASSERT_TRUE(client.kill_session("gt-r1-witness").ok());
+    ASSERT_TRUE(client.send_line("gt-r1-witness", "gt prime").ok());
+    SessionSpec spec = basic_spec();
+    spec.pane_died_hook = "run-shell -b \"'x'\"";
+    ASSERT_TRUE(client.new_session(spec).ok());
+    EXPECT_EQ(runner.calls_of("kill-session").at(0).argv,
+              (Argv{"tmux", "-L", "s", "kill-session", "-t", "=gt-r1-witness"}));
+    EXPECT_EQ(runner.calls_of("send-keys").at(0).argv,
+              (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-r1-witness:", "-l", "gt prime", ";",
+                    "send-keys", "-t", "=gt-r1-witness:", "Enter"}));
+    // Every -t in new-session's command list names the session exactly.
+    auto argv = runner.calls_of("new-session").at(0).argv;
+    int targets = 0;
+    for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
+        if (argv[i] == "-t") {
+            EXPECT_EQ(argv[i + 1], "=gt-r1-witness:");
+            ++targets;
+        }
+    }
+    EXPECT_EQ(targets, 2); // set-option and set-hook
+    EXPECT_EQ(exact("a"), "=a");
+    EXPECT_EQ(exact_window("a"), "=a:");
+}
+
+TEST(TmuxClient, RemainOnExitAndTheHookAreSetInTheSameInvocationAsNewSession) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    SessionSpec spec = basic_spec();
+    spec.pane_died_hook = tmux::run_shell_hook({{"/usr/bin/gt"}, {"daemon"}, {"notify"}});
+    ASSERT_TRUE(client.new_session(spec).ok());
+    ASSERT_EQ(runner.calls().size(), 1u); // nothing else: no window between the commands
+    auto argv = runner.calls()[0].argv;
+    auto hook_at = std::find(argv.begin(), argv.end(), "set-hook");
+    auto remain_at = std::find(argv.begin(), argv.end(), "set-option");
+    ASSERT_NE(remain_at, argv.end());
+    ASSERT_NE(hook_at, argv.end());
+    EXPECT_EQ(*(remain_at - 1), ";");
+    EXPECT_EQ(*(hook_at - 1), ";");
+    EXPECT_EQ((Argv{hook_at, argv.end()}),
+              (Argv{"set-hook", "-t", "=gt-r1-witness:", "pane-died", spec.pane_died_hook}));
+    EXPECT_EQ(spec.pane_died_hook, "run-shell -b \"'/usr/bin/gt' 'daemon' 'notify'\"");
+}
+
+TEST(TmuxClient, NoHookMeansNoSetHook) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    ASSERT_TRUE(client.new_session(basic_spec()).ok());
+    auto argv = only_call(runner).argv;
+    EXPECT_EQ(std::count(argv.begin(), argv.end(), "set-hook"), 0);
+    EXPECT_EQ(Argv(argv.end() - 7, argv.end()), remain_on_exit_tail("gt-r1-witness"));
+}
+
+TEST(TmuxClient, OneWordCommandRunsThroughEnvSoNoShellParsesIt) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    for (const std::string word : {"claude", "my agent; rm -rf ~", "$(id)", "a'b\"c"}) {
+        runner.clear_calls();
+        SessionSpec spec = basic_spec();
+        spec.env.clear();
+        spec.command = {word};
+        ASSERT_TRUE(client.new_session(spec).ok());
+        EXPECT_EQ(only_call(runner).argv,
+                  concat(new_session_head("s", spec, {}, {"env", "--", word}),
+                         remain_on_exit_tail("gt-r1-witness")))
+            << word;
+    }
+}
+
+TEST(TmuxClient, MultiWordCommandIsPassedAsSeparateArguments) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    SessionSpec spec = basic_spec();
+    spec.env.clear();
+    spec.command = {"sleep", "1000"};
+    ASSERT_TRUE(client.new_session(spec).ok());
+    auto argv = only_call(runner).argv;
+    EXPECT_EQ(argv, concat(new_session_head("s", spec, {}, {"sleep", "1000"}),
+                           remain_on_exit_tail("gt-r1-witness")));
+    // Not `env`-wrapped: several arguments are exec'd by tmux directly.
+    EXPECT_EQ(std::count(argv.begin(), argv.end(), "env"), 0);
+}
+
+TEST(TmuxClient, EveryEnvironmentPairIsOneDashEArgument) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    SessionSpec spec = basic_spec();
+    spec.env.clear();
+    Argv env_args;
+    for (std::size_t i = 0; i < k_hostile.size(); ++i) {
+        std::string key = "GT_V" + std::to_string(i);
+        spec.env.emplace_back(key, k_hostile[i]);
+        env_args.push_back("-e");
+        env_args.push_back(escape_argument(key + "=" + k_hostile[i]));
+    }
+    ASSERT_TRUE(client.new_session(spec).ok());
+    auto argv = only_call(runner).argv;
+    EXPECT_EQ(argv, concat(new_session_head("s", spec, env_args, {"claude", "--resume"}),
+                           remain_on_exit_tail("gt-r1-witness")));
+    // One `-e` per pair: the value "-e" travels inside its "GT_V14=-e".
+    EXPECT_EQ(static_cast<std::size_t>(std::count(argv.begin(), argv.end(), "-e")),
+              k_hostile.size());
+}
+
+TEST(TmuxClient, HostileValuesSurviveAsSingleIntactArguments) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    SessionSpec spec;
+    spec.name = "gt-r1-witness";
+    spec.cwd = "/tmp/it's a \"town\" $HOME $(id);";
+    spec.env = {{"GT_TOWN_ROOT", "/tmp/it's a \"town\" $(id) `id` #{pane_pid} ;"}};
+    spec.command = {"agent"};
+    spec.command.insert(spec.command.end(), k_hostile.begin(), k_hostile.end());
+    ASSERT_TRUE(client.new_session(spec).ok());
+    auto argv = only_call(runner).argv;
+    // Each value is one argument, unchanged but for a trailing `;` (tmux reads `\;` back as `;`).
+    Argv command{"agent",           "it's",        "say \"hi\"", "$HOME", "$(id)",  "`id`",
+                 "#{session_name}", "#(id)",       "##",         "a;b",   "a b  c", "tab\there",
+                 "back\\slash",     "ends in \\;", "\\;",        "-e",    "--",     ""};
+    Argv expected{"tmux",
+                  "-L",
+                  "s",
+                  "new-session",
+                  "-d",
+                  "-s",
+                  "gt-r1-witness",
+                  "-c",
+                  "/tmp/it's a \"town\" $HOME $(id)\\;",
+                  "-e",
+                  "GT_TOWN_ROOT=/tmp/it's a \"town\" $(id) `id` #{pane_pid} \\;",
+                  "--"};
+    expected = concat(concat(expected, command), remain_on_exit_tail("gt-r1-witness"));
+    EXPECT_EQ(argv, expected);
+    // The separators that are tmux's own are the only bare `;` arguments.
+    EXPECT_EQ(std::count(argv.begin(), argv.end(), ";"), 1);
+}
+
+TEST(TmuxClient, EscapeArgumentOnlyTouchesATrailingSemicolon) {
+    EXPECT_EQ(escape_argument("a;b"), "a;b");
+    EXPECT_EQ(escape_argument("a;"), "a\\;");
+    EXPECT_EQ(escape_argument(";"), "\\;");
+    EXPECT_EQ(escape_argument(";;"), ";\\;");
+    EXPECT_EQ(escape_argument(""), "");
+    EXPECT_EQ(escape_argument("it's $(id) #{x}"), "it's $(id) #{x}");
+}
+
+TEST(TmuxClient, SendLineKeepsTheTextOneLiteralArgument) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    for (const auto& text : k_hostile) {
+        if (!text.empty() && text[0] == '-') {
+            continue; // send-keys would parse it as a flag: send_line passes no `--`
+        }
+        runner.clear_calls();
+        ASSERT_TRUE(client.send_line("gt-x", text).ok());
+        EXPECT_EQ(only_call(runner).argv,
+                  (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "-l", escape_argument(text),
+                        ";", "send-keys", "-t", "=gt-x:", "Enter"}))
+            << text;
+    }
+}
+
+TEST(TmuxClient, KillSessionOfAGoneSessionOrServerIsSuccess) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    runner.on("kill-session", failed_reply(1, "can't find session: =gt-x\n"), 1);
+    EXPECT_TRUE(client.kill_session("gt-x").ok());
+    runner.on("kill-session", failed_reply(1, "no server running on /tmp/tmux-0/s\n"), 1);
+    EXPECT_TRUE(client.kill_session("gt-x").ok());
+    runner.on("kill-session", failed_reply(1, "permission denied\n"), 1);
+    auto r = client.kill_session("gt-x");
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.error, ErrorKind::other);
+    EXPECT_EQ(r.message, "permission denied");
+    runner.on("kill-session", timed_out_reply(), 1);
+    EXPECT_EQ(client.kill_session("gt-x").error, ErrorKind::timeout);
+    EXPECT_EQ(runner.count("kill-session"), 4u);
+}
+
+TEST(TmuxClient, RepliesAreClassified) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    struct Case {
+        proc::RunResult reply;
+        ErrorKind error;
+        std::string message;
+    };
+    proc::RunResult killed;
+    killed.signal = 9;
+    proc::RunResult silent_failure;
+    silent_failure.exit_code = 1;
+    for (const auto& c : std::vector<Case>{
+             {ok_reply("out\n"), ErrorKind::none, ""},
+             {failed_reply(1, "no server running on /tmp/tmux-1000/s\n"), ErrorKind::no_server,
+              "no server running on /tmp/tmux-1000/s"},
+             {failed_reply(1, "error connecting to /tmp/tmux-1000/s (No such file or directory)\n"),
+              ErrorKind::no_server,
+              "error connecting to /tmp/tmux-1000/s (No such file or directory)"},
+             {failed_reply(1, "can't find session: =gt-x\n"), ErrorKind::session_not_found,
+              "can't find session: =gt-x"},
+             {failed_reply(1, "can't find window: =gt-x:\n"), ErrorKind::session_not_found,
+              "can't find window: =gt-x:"},
+             {failed_reply(1, "can't find pane: =gt-x:\n"), ErrorKind::session_not_found,
+              "can't find pane: =gt-x:"},
+             {failed_reply(1, "duplicate session: gt-x\n\n"), ErrorKind::duplicate_session,
+              "duplicate session: gt-x"},
+             {failed_reply(1, "unknown option -- z\n"), ErrorKind::other, "unknown option -- z"},
+             {silent_failure, ErrorKind::other, "exit 1"},
+             {killed, ErrorKind::other, "signal 9"},
+             {timed_out_reply(), ErrorKind::timeout, "tmux timed out"},
+         }) {
+        runner.on("has-session", c.reply, 1);
+        auto r = client.run({"has-session", "-t", "=gt-x"});
+        EXPECT_EQ(r.error, c.error) << c.message;
+        EXPECT_EQ(r.message, c.message);
+        EXPECT_EQ(r.ok(), c.error == ErrorKind::none) << c.message;
+    }
+    runner.fail_to_start(test::tmux_subcommand_is("has-session"), "cannot run tmux: No such file",
+                         1);
+    auto r = client.run({"has-session"});
+    EXPECT_EQ(r.error, ErrorKind::other);
+    EXPECT_EQ(r.message, "cannot run tmux: No such file");
+}
+
+TEST(TmuxClient, OutputIsKeptEvenWhenTheCallFails) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    auto reply = failed_reply(1, "can't find session: =x\n");
+    reply.out = "partial\n";
+    runner.on("show-options", reply);
+    auto r = client.run({"show-options", "-t", "=x"});
+    EXPECT_EQ(r.error, ErrorKind::session_not_found);
+    EXPECT_EQ(r.out, "partial\n");
+}
+
+TEST(TmuxClient, SnapshotIsOneListPanesCallParsed) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    runner.on("list-panes", ok_reply("gt-deacon\t0\t123\t0\t\t\tclaude\n"
+                                     "gt-r1-witness\t0\t200\t1\t7\t\tnode\n"));
+    auto snap = client.snapshot();
+    ASSERT_TRUE(snap.ok()) << snap.error();
+    EXPECT_TRUE(snap->tmux_available);
+    ASSERT_EQ(snap->sessions.size(), 2u);
+    EXPECT_EQ(snap->sessions.at("gt-deacon").pid, 123);
+    EXPECT_TRUE(snap->sessions.at("gt-r1-witness").dead);
+    EXPECT_EQ(snap->sessions.at("gt-r1-witness").dead_status, 7);
+    auto calls = runner.calls_of("list-panes");
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].argv,
+              (Argv{"tmux", "-L", "s", "list-panes", "-a", "-F",
+                    "#{session_name}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t"
+                    "#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_current_command}"}));
+}
+
+TEST(TmuxClient, SnapshotWithoutServerIsEmptyAndWithoutTmuxIsUnavailable) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    runner.on("list-panes", failed_reply(1, "no server running on /tmp/tmux-0/s\n"), 1);
+    auto none = client.snapshot();
+    ASSERT_TRUE(none.ok()) << none.error();
+    EXPECT_TRUE(none->tmux_available);
+    EXPECT_TRUE(none->sessions.empty());
+
+    runner.fail_to_start(test::tmux_subcommand_is("list-panes"),
+                         "cannot run tmux: No such file or directory", 1);
+    auto missing = client.snapshot();
+    ASSERT_TRUE(missing.ok()) << missing.error();
+    EXPECT_FALSE(missing->tmux_available);
+
+    runner.on("list-panes", failed_reply(1, "server exited unexpectedly\n"), 1);
+    auto broken = client.snapshot();
+    ASSERT_FALSE(broken.ok());
+    EXPECT_EQ(broken.error(), "tmux list-panes: server exited unexpectedly");
+
+    runner.on("list-panes", timed_out_reply(), 1);
+    auto slow = client.snapshot();
+    ASSERT_FALSE(slow.ok());
+    EXPECT_EQ(slow.error(), "tmux list-panes: tmux timed out");
+}
