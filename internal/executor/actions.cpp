@@ -46,7 +46,7 @@ Outcome Recovery::execute(const Action& a, const state::TownConfig& config, Hear
     case ActionKind::collapse:
         m_events.record("collapsed", id, a.id.session(),
                         std::string(state::lifecycle_action_name(a.request->action)) + " request " +
-                            a.request->id + ": superseded by the later request " + a.superseded_by);
+                            a.request->id + ": superseded by the later " + a.superseded_by);
         m_request_attempts.erase(a.request->file);
         state::LifecycleInbox::finish(*a.request);
         return {true};

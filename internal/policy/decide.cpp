@@ -115,7 +115,8 @@ private:
         auto [run, collapsed] = plan_batch(m_in.requests);
         std::map<std::string, std::string> winner;
         for (const auto& r : run) {
-            winner[r.from.str()] = r.id;
+            winner[r.from.str()] =
+                std::string(state::lifecycle_action_name(r.action)) + " request " + r.id;
         }
         for (const auto& r : collapsed) {
             Action a{ActionKind::collapse, r.from, "superseded"};

@@ -123,7 +123,7 @@ TEST(DecideRequests, ARequestedRestartIgnoresTheBackoffAndReplacesTheHeartbeatsO
     }
     ASSERT_EQ(witness.size(), 2u);
     EXPECT_EQ(witness[0].kind, ActionKind::collapse); // the earlier shutdown
-    EXPECT_EQ(witness[0].superseded_by, "b");
+    EXPECT_EQ(witness[0].superseded_by, "cycle request b");
     EXPECT_EQ(witness[1].kind, ActionKind::restart); // not `blocked`: asked for
     ASSERT_TRUE(witness[1].request);
     EXPECT_EQ(witness[1].request->id, "b");
