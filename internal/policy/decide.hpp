@@ -87,7 +87,7 @@ struct Action {
     /// restart/shutdown/collapse of a lifecycle request: the request (a requested restart is
     /// not a crash: no backoff, not counted towards the crash loop).
     std::optional<state::LifecycleRequest> request;
-    std::string superseded_by;            ///< collapse: the request that wins (`cycle request <id>`)
+    std::string superseded_by; ///< collapse: the request that wins (`cycle request <id>`)
     std::optional<util::TimePoint> until; ///< blocked: when the gate opens
     std::optional<int> exit_status;       ///< start/restart of a dead pane: how it ended
     int exit_signal = 0;
