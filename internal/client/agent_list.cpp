@@ -85,7 +85,8 @@ int list_agents(const std::string& town, bool as_json) {
             facts.report_error = report.error();
         }
     }
-    for (const auto& id : policy::supervised(in)) {
+    const auto supervised = policy::supervised(in);
+    for (const auto& id : supervised) {
         in.agents.try_emplace(id.str(), policy::AgentFacts{id, std::nullopt, true});
     }
 
@@ -105,7 +106,7 @@ int list_agents(const std::string& town, bool as_json) {
         tracker.replace(std::move(*records));
     }
     in.now = util::now();
-    json rows = executor::agent_table(in, tmux_known ? &*snap : nullptr, tracker);
+    json rows = executor::agent_table(in, supervised, tmux_known ? &*snap : nullptr, tracker);
     if (as_json) {
         std::cout << rows.dump(2) << "\n";
     } else {

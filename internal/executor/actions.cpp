@@ -217,7 +217,7 @@ void Recovery::log_start(const Action& a, const FollowUp& f, const state::TownCo
                      session, a.reason);
     }
     m_events.record(kind, id, session, a.reason);
-    if (f.entered_crash_loop) {
+    if (f.recorded.entered_crash_loop) {
         const auto& restart = config.daemon.restart;
         spdlog::error("{}: crash loop: {} restarts within {}; no more restarts until {}", id,
                       restart.crash_loop_count, util::format_duration(restart.crash_loop_window),

@@ -7,10 +7,11 @@ namespace gt::executor {
 using nlohmann::json;
 using policy::Gate;
 
-nlohmann::json agent_table(const policy::TickInput& in, const tmux::Snapshot* snap,
-                           const policy::RestartTracker& tracker) {
+nlohmann::json agent_table(const policy::TickInput& in,
+                           const std::vector<state::Identity>& supervised_ids,
+                           const tmux::Snapshot* snap, const policy::RestartTracker& tracker) {
     std::set<std::string> supervised;
-    for (const auto& id : policy::supervised(in)) {
+    for (const auto& id : supervised_ids) {
         supervised.insert(id.str());
     }
     json rows = json::array();

@@ -8,12 +8,14 @@
 
 namespace gt::executor {
 
-/// The agent table, one JSON object per agent of `in.agents` (supervised ones included), as
+/// The agent table, one JSON object per agent of `in.agents` (`supervised`, what
+/// policy::supervised(in) returned, included), as
 /// `gt agent list --json` prints it and `gt daemon status --json` carries it: identity, role,
 /// rig, session, supervised, session_exists and alive (null when `snap` is nullptr: tmux
 /// unknown), state, updated_at and age_ms of the report (or report_error), hook, restarts, gate,
 /// blocked_until, last_exit_status. `in.now` is the time ages are measured at.
-nlohmann::json agent_table(const policy::TickInput& in, const tmux::Snapshot* snap,
-                           const policy::RestartTracker& tracker);
+nlohmann::json agent_table(const policy::TickInput& in,
+                           const std::vector<state::Identity>& supervised,
+                           const tmux::Snapshot* snap, const policy::RestartTracker& tracker);
 
 } // namespace gt::executor

@@ -25,9 +25,12 @@ std::string Recovery::pane_died_hook(const std::string& id) const {
                                  {"#{pane_pid}", true}});
 }
 
-void Recovery::collect_pane_pids(const TickInput& in, HeartbeatSummary& out) {
+void Recovery::collect_pane_pids(const TickInput& in,
+                                 const std::vector<state::Identity>& supervised,
+                                 HeartbeatSummary& out) {
     if (!in.snapshot || m_stop_requested) {
-        out.agents_json = agent_table(in, in.snapshot ? &*in.snapshot : nullptr, m_tracker).dump();
+        out.agents_json =
+            agent_table(in, supervised, in.snapshot ? &*in.snapshot : nullptr, m_tracker).dump();
         return;
     }
     const tmux::Snapshot* snap = &*in.snapshot;
@@ -40,8 +43,9 @@ void Recovery::collect_pane_pids(const TickInput& in, HeartbeatSummary& out) {
             snap = &*fresh;
         }
     }
-    out.agents_json = agent_table(in, snap, m_tracker).dump(); // as things stand after this pass
-    for (const auto& id : policy::supervised(in)) {
+    out.agents_json =
+        agent_table(in, supervised, snap, m_tracker).dump(); // as things stand after this pass
+    for (const auto& id : supervised) {
         auto it = snap->sessions.find(id.session());
         if (it != snap->sessions.end() && it->second.agent_alive) {
             out.pane_pids.push_back(it->second.pid);

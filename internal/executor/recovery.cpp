@@ -76,7 +76,8 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     Decision decision = policy::decide(in);
 
     out.degraded = !in.snapshot;
-    for (const auto& id : policy::supervised(in)) {
+    const std::vector<state::Identity> supervised = policy::supervised(in);
+    for (const auto& id : supervised) {
         ++out.supervised;
         if (in.snapshot && in.snapshot->has(id.session()) &&
             in.snapshot->sessions.at(id.session()).agent_alive) {
@@ -95,7 +96,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         }
         carry_out(a, config, out);
     }
-    collect_pane_pids(in, out);
+    collect_pane_pids(in, supervised, out);
     if (m_was_degraded && !out.degraded) {
         spdlog::info("tmux is usable again: supervision resumes");
     }

@@ -138,7 +138,8 @@ private:
     void save_restart_state();
     /// Re-reads restart_state.json and applies clears made by `gt daemon clear-backoff`.
     void reload_restart_state();
-    void collect_pane_pids(const TickInput& in, HeartbeatSummary& out);
+    void collect_pane_pids(const TickInput& in, const std::vector<state::Identity>& supervised,
+                           HeartbeatSummary& out);
     bool first_exit_report(long pane_pid);
     std::string pane_died_hook(const std::string& id) const;
     /// Logs `message` at warning level once per distinct (key, message).

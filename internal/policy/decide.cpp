@@ -18,6 +18,18 @@ std::string notify_address(const Identity& id) {
     return id.witness();
 }
 
+Action notification(const Identity& id, const std::string& kind, const std::string& subject) {
+    Action a{ActionKind::notify, id, kind};
+    a.to = notify_address(id);
+    a.subject = subject;
+    a.condition = kind + ":" + id.str();
+    return a;
+}
+
+std::string crashed_polecat_subject(const Identity& id) {
+    return "CRASHED_POLECAT: " + id.rig + "/" + id.name + " restart failed";
+}
+
 namespace {
 
 bool trusted_alive_state(AgentStatus s) {
@@ -239,16 +251,11 @@ private:
     }
 
     void notify(const Identity& id, const std::string& kind, const std::string& subject) {
-        std::string condition = kind + ":" + id.str();
-        m_out.conditions.insert(condition);
-        if (m_in.active_conditions.count(condition)) {
-            return;
+        Action a = notification(id, kind, subject);
+        m_out.conditions.insert(a.condition);
+        if (!m_in.active_conditions.count(a.condition)) {
+            add(std::move(a));
         }
-        Action a{ActionKind::notify, id, kind};
-        a.to = notify_address(id);
-        a.subject = subject;
-        a.condition = condition;
-        add(std::move(a));
     }
 
     /// design §5.3 steps 8 and 9.
@@ -279,8 +286,7 @@ private:
         bool crashed =
             !healthy(id) && ((f && !f->workdir_exists) || m_in.start_failed.count(id.str()));
         if (crashed) {
-            notify(id, "CRASHED_POLECAT",
-                   "CRASHED_POLECAT: " + id.rig + "/" + id.name + " restart failed");
+            notify(id, "CRASHED_POLECAT", crashed_polecat_subject(id));
         }
         ensure_running(id);
     }

@@ -115,4 +115,10 @@ Decision decide(const TickInput& in);
 /// The notification address for problems of `id`: its rig's witness, else the mayor.
 std::string notify_address(const state::Identity& id);
 
+/// A `notify` action about `id`: mail to notify_address(id), the condition `<kind>:<id>`.
+Action notification(const state::Identity& id, const std::string& kind, const std::string& subject);
+
+/// `CRASHED_POLECAT: <rig>/<name> restart failed`.
+std::string crashed_polecat_subject(const state::Identity& id);
+
 } // namespace gt::policy

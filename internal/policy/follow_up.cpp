@@ -6,15 +6,6 @@ using state::Role;
 
 namespace {
 
-Action notification(const state::Identity& id, const std::string& kind,
-                    const std::string& subject) {
-    Action n{ActionKind::notify, id, kind};
-    n.to = notify_address(id);
-    n.subject = subject;
-    n.condition = kind + ":" + id.str();
-    return n;
-}
-
 void after_start(const Action& a, const Outcome& o, RestartTracker& tracker,
                  const std::set<std::string>& active, util::TimePoint now, FollowUp& f) {
     const std::string id = a.id.str();
@@ -26,8 +17,7 @@ void after_start(const Action& a, const Outcome& o, RestartTracker& tracker,
         if (o.failure == Outcome::Failure::create && a.id.role == Role::polecat &&
             !active.count("CRASHED_POLECAT:" + id)) {
             f.actions.push_back(
-                notification(a.id, "CRASHED_POLECAT",
-                             "CRASHED_POLECAT: " + a.id.rig + "/" + a.id.name + " restart failed"));
+                notification(a.id, "CRASHED_POLECAT", crashed_polecat_subject(a.id)));
         }
         return;
     }
@@ -37,7 +27,6 @@ void after_start(const Action& a, const Outcome& o, RestartTracker& tracker,
     f.recorded = tracker.record_start(id, now);
     f.counted = true;
     if (f.recorded.entered_crash_loop) {
-        f.entered_crash_loop = true;
         f.actions.push_back(notification(a.id, "CRASH_LOOP",
                                          "CRASH_LOOP: " + id + " keeps dying; restarts paused"));
     }

@@ -36,7 +36,6 @@ struct FollowUp {
     /// The restart tracker recorded a start: `recorded` says what (save restart_state.json).
     bool counted = false;
     RestartTracker::Recorded recorded;
-    bool entered_crash_loop = false;
     /// The start failed: remember it until the agent is healthy (design §5.3 step 10).
     bool start_failed = false;
     /// What becomes of the lifecycle request behind the action.

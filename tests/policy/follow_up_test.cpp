@@ -5,12 +5,14 @@
 
 #include "support/exact_tracker.hpp"
 #include "support/fixed_time.hpp"
+#include "support/requests.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace gt;
 using namespace gt::policy;
 using gt::test::exact_tracker;
+using gt::test::make_request;
 using gt::test::t0;
 using namespace std::chrono_literals;
 
@@ -18,17 +20,6 @@ namespace {
 
 state::Identity ident(const std::string& text) {
     return *state::parse_identity(text);
-}
-
-state::LifecycleRequest request(const std::string& id, state::LifecycleAction action,
-                                const std::string& name, util::TimePoint at) {
-    state::LifecycleRequest r;
-    r.id = name;
-    r.from = ident(id);
-    r.action = action;
-    r.timestamp = at;
-    r.file = "/requests/claimed/" + name + ".json";
-    return r;
 }
 
 } // namespace
@@ -44,7 +35,7 @@ TEST(FollowUp, ACrashRestartIsRecordedAndARequestedOneIsNot) {
     EXPECT_EQ(second.recorded.backoff, 30s);
 
     Action asked{ActionKind::restart, ident("r1/refinery"), "restart requested"};
-    asked.request = request("r1/refinery", state::LifecycleAction::restart, "a", t0());
+    asked.request = make_request("r1/refinery", state::LifecycleAction::restart, t0(), "a");
     auto f = follow_up(asked, {true}, tracker, {}, t0());
     EXPECT_FALSE(f.counted);
     EXPECT_EQ(tracker.find("r1/refinery"), nullptr);
@@ -58,11 +49,11 @@ TEST(FollowUp, TheFifthRestartInTheWindowAnnouncesTheCrashLoopOnce) {
     FollowUp f;
     for (int i = 0; i <= 5; ++i) {
         f = follow_up(a, {true}, tracker, {}, t0() + std::chrono::minutes(i));
-        if (f.entered_crash_loop) {
+        if (f.recorded.entered_crash_loop) {
             break;
         }
     }
-    ASSERT_TRUE(f.entered_crash_loop);
+    ASSERT_TRUE(f.recorded.entered_crash_loop);
     ASSERT_EQ(f.actions.size(), 1u);
     EXPECT_EQ(f.actions[0].kind, ActionKind::notify);
     EXPECT_EQ(f.actions[0].condition, "CRASH_LOOP:r1/witness");
@@ -90,7 +81,7 @@ TEST(FollowUp, AFailedPolecatStartIsReportedOnlyWhileTheConditionIsNew) {
 TEST(FollowUp, AFailedRequestIsRetriedSoonThenGivenUp) {
     auto tracker = exact_tracker();
     Action a{ActionKind::shutdown, ident("r1/witness"), "shutdown requested"};
-    a.request = request("r1/witness", state::LifecycleAction::shutdown, "a", t0());
+    a.request = make_request("r1/witness", state::LifecycleAction::shutdown, t0(), "a");
     Outcome failed{false, false, Outcome::Failure::other};
     auto f = follow_up(a, failed, tracker, {}, t0());
     EXPECT_EQ(f.request, FollowUp::Request::retry);
@@ -112,8 +103,8 @@ TEST(DecideRequests, ARequestedRestartIgnoresTheBackoffAndReplacesTheHeartbeatsO
     in.snapshot = tmux::Snapshot{}; // every session missing
     in.tracker = &tracker;
     in.now = t0();
-    in.requests = {request("r1/witness", state::LifecycleAction::cycle, "b", t0()),
-                   request("r1/witness", state::LifecycleAction::shutdown, "a", t0() - 1s)};
+    in.requests = {make_request("r1/witness", state::LifecycleAction::cycle, t0(), "b"),
+                   make_request("r1/witness", state::LifecycleAction::shutdown, t0() - 1s, "a")};
     auto d = decide(in);
     std::vector<Action> witness;
     for (const auto& a : d.actions) {

@@ -4,6 +4,7 @@
 #include "state/names.hpp"
 
 #include "support/fixed_time.hpp"
+#include "support/requests.hpp"
 
 #include <gtest/gtest.h>
 #include <string>
@@ -12,20 +13,11 @@
 using namespace gt;
 using namespace gt::state;
 using gt::policy::plan_batch;
+using gt::test::make_request;
 using gt::test::t0;
 using namespace std::chrono_literals;
 
 namespace {
-
-LifecycleRequest req(const std::string& from, LifecycleAction a, util::TimePoint ts,
-                     const std::string& file) {
-    LifecycleRequest r;
-    r.from = *state::parse_identity(from);
-    r.action = a;
-    r.timestamp = ts;
-    r.file = file;
-    return r;
-}
 
 std::vector<std::string> files(const std::vector<LifecycleRequest>& requests) {
     std::vector<std::string> out;
@@ -39,12 +31,13 @@ std::vector<std::string> files(const std::vector<LifecycleRequest>& requests) {
 
 TEST(LifecyclePlan, BatchRunsOnlyEachAgentsLastRequestInTimestampOrder) {
     auto [run, collapsed] = plan_batch({
-        req("g/witness", LifecycleAction::restart, t0() + 3s, "c"),
-        req("g/witness", LifecycleAction::restart, t0() + 1s, "a"),
-        req("deacon", LifecycleAction::shutdown, t0() + 2s, "b"),
-        req("g/witness", LifecycleAction::shutdown, t0() + 4s, "d"),
-        req("g/witness", LifecycleAction::cycle, t0() + 5s, "f"),
-        req("g/witness", LifecycleAction::cycle, t0() + 5s, "e"), // same time: the file decides
+        make_request("g/witness", LifecycleAction::restart, t0() + 3s, "c"),
+        make_request("g/witness", LifecycleAction::restart, t0() + 1s, "a"),
+        make_request("deacon", LifecycleAction::shutdown, t0() + 2s, "b"),
+        make_request("g/witness", LifecycleAction::shutdown, t0() + 4s, "d"),
+        make_request("g/witness", LifecycleAction::cycle, t0() + 5s, "f"),
+        make_request("g/witness", LifecycleAction::cycle, t0() + 5s,
+                     "e"), // same time: the file decides
     });
     EXPECT_EQ(files(run), (std::vector<std::string>{"b", "f"}));
     EXPECT_EQ(files(collapsed), (std::vector<std::string>{"a", "c", "d", "e"}));
@@ -53,10 +46,11 @@ TEST(LifecyclePlan, BatchRunsOnlyEachAgentsLastRequestInTimestampOrder) {
 TEST(LifecyclePlan, AFloodOfAlternatingRestartsAndCyclesRunsOnce) {
     std::vector<LifecycleRequest> flood;
     for (int i = 0; i < 200; ++i) {
-        flood.push_back(req("g/witness", i % 2 ? LifecycleAction::cycle : LifecycleAction::restart,
-                            t0() + std::chrono::milliseconds(i), "r" + std::to_string(1000 + i)));
+        flood.push_back(
+            make_request("g/witness", i % 2 ? LifecycleAction::cycle : LifecycleAction::restart,
+                         t0() + std::chrono::milliseconds(i), "r" + std::to_string(1000 + i)));
     }
-    flood.push_back(req("deacon", LifecycleAction::restart, t0(), "deacon"));
+    flood.push_back(make_request("deacon", LifecycleAction::restart, t0(), "deacon"));
     auto [run, collapsed] = plan_batch(std::move(flood));
     EXPECT_EQ(files(run), (std::vector<std::string>{"deacon", "r1199"}));
     EXPECT_EQ(run[1].action, LifecycleAction::cycle);
@@ -78,8 +72,8 @@ TEST(LifecyclePlan, TheLastRequestDecidesBetweenShutdownAndReplacing) {
         for (std::size_t i = 0; i < c.in_order.size(); ++i) {
             // Listed newest first: the order of the files in the inbox must not matter.
             std::size_t at = c.in_order.size() - 1 - i;
-            batch.push_back(req("g/refinery", c.in_order[at], t0() + std::chrono::seconds(at),
-                                std::to_string(at)));
+            batch.push_back(make_request("g/refinery", c.in_order[at],
+                                         t0() + std::chrono::seconds(at), std::to_string(at)));
         }
         auto [run, collapsed] = plan_batch(std::move(batch));
         ASSERT_EQ(run.size(), 1u);
