@@ -1,0 +1,142 @@
+#pragma once
+
+// Private to gt_screen: screen lines made safe to match, the built-in patterns, and the pieces
+// of a reset time.
+
+#include "screen.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gt::screen::detail {
+
+constexpr std::size_t k_max_lines = 200;
+constexpr std::size_t k_max_line_bytes = 1024;
+constexpr std::size_t k_max_evidence_bytes = 200;
+
+/// One screen line made safe: valid UTF-8 without control characters, typographic quotes and
+/// odd spaces made plain (`text`), and its ASCII-lowercased twin (`lower`, same byte offsets).
+struct Line {
+    std::string text;
+    std::string lower;
+};
+
+/// `raw` cut to `max_bytes` (on a character boundary) and cleaned (see Line).
+Line make_line(std::string_view raw, std::size_t max_bytes = k_max_line_bytes);
+
+/// The last k_max_lines lines of `screen` (trailing blank lines dropped), cleaned.
+std::vector<Line> tail_lines(std::string_view screen);
+
+/// `text` without leading glyphs and blanks, without trailing borders and blanks, runs of blanks
+/// made one space, cut to k_max_evidence_bytes on a character boundary. Empty when nothing but
+/// glyphs is left.
+std::string trim_evidence(std::string_view text);
+
+/// trim_evidence(), or the line with only its blanks trimmed when that leaves nothing (a bare
+/// prompt line).
+std::string evidence_of(const Line& line);
+
+/// tmux's "Pane is dead (status 1, …)" line.
+bool is_pane_dead_line(const Line& line);
+
+/// A bit per agent kind; generic has every bit.
+unsigned kind_bits(AgentKind kind);
+
+/// A built-in pattern: applies to agents of `kinds`; matches a lowered line that contains
+/// `literal` and, when set, also matches `regex` or passes `test`.
+struct Builtin {
+    unsigned kinds = 0;
+    Condition condition = Condition::unknown;
+    std::string_view literal;
+    std::optional<std::regex> regex;
+    bool (*test)(std::string_view lower) = nullptr;
+};
+
+/// The built-in patterns (compiled once).
+const std::vector<Builtin>& builtins();
+
+/// Whether `b` matches the lowered line `lower`.
+bool matches(const Builtin& b, std::string_view lower);
+
+// --- reset times (reset_time.cpp, reset_parts.cpp) ---
+
+inline bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+inline bool is_alpha(char c) {
+    return c >= 'a' && c <= 'z';
+}
+inline bool is_alnum(char c) {
+    return is_digit(c) || is_alpha(c);
+}
+
+/// A position in a lowered text; `orig` has the same offsets in the original case (zone names).
+struct Cursor {
+    std::string_view lower;
+    std::string_view orig;
+    std::size_t pos = 0;
+
+    char peek(std::size_t k = 0) const { return pos + k < lower.size() ? lower[pos + k] : '\0'; }
+    void skip_spaces() {
+        while (peek() == ' ') {
+            ++pos;
+        }
+    }
+    /// `w` here as a whole word (not followed by a letter or digit).
+    bool word(std::string_view w) {
+        if (!lower.substr(pos).starts_with(w) || is_alnum(peek(w.size()))) {
+            return false;
+        }
+        pos += w.size();
+        return true;
+    }
+    std::string_view letters() {
+        std::size_t start = pos;
+        while (is_alpha(peek())) {
+            ++pos;
+        }
+        return lower.substr(start, pos - start);
+    }
+    /// Exactly min..max digits (not followed by another digit).
+    std::optional<int> digits(std::size_t min, std::size_t max) {
+        std::size_t n = 0;
+        int v = 0;
+        while (is_digit(peek(n)) && n <= max) {
+            v = v * 10 + (peek(n) - '0');
+            ++n;
+        }
+        if (n < min || n > max) {
+            return std::nullopt;
+        }
+        pos += n;
+        return v;
+    }
+};
+
+struct Clock {
+    int hour = 0;
+    int minute = 0;
+    int second = 0;
+};
+
+struct DateSpec {
+    int day_offset = 0;
+    std::optional<int> year;
+    int month = 0; ///< 0: no calendar date
+    int day = 0;
+    std::optional<int> weekday; ///< 0 = Sunday
+};
+
+/// "9:57pm", "6:44 p.m.", "14:30", "23:59:30"; nullopt (cursor unmoved) for anything else.
+std::optional<Clock> parse_clock(Cursor& c);
+/// "tomorrow", "monday", "nov 26", "26th november, 2026", "2026-11-26" and what separates them
+/// from a time; false when none is there.
+bool parse_date(Cursor& c, DateSpec& d);
+/// "(UTC)", "(America/Los_Angeles)", "UTC+2", "+02:00", "Europe/Berlin"; nullopt when none.
+std::optional<util::TimeZone> parse_zone(Cursor& c, const ReadContext& ctx);
+
+} // namespace gt::screen::detail
