@@ -6,6 +6,8 @@
 
 #include <benchmark/benchmark.h>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 using namespace gt::test;
@@ -89,6 +91,69 @@ BENCHMARK(BM_HeartbeatHealthyAgents)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)
     ->Iterations(20);
+
+/// One heartbeat over N agents whose panes print twice a second, of which `pct` % went quiet
+/// since the previous heartbeat (design §16): the daemon's heartbeat time (manual time) and the
+/// tmux processes it ran and the screens it read, per heartbeat. pct 0 is the all-busy case the
+/// others compare to.
+static void BM_HeartbeatScreens(benchmark::State& state) {
+    const long agents = state.range(0); // deacon + witness and refinery per rig
+    const long pct = state.range(1);
+    TmuxTown town;
+    const std::string flags = town.root() + "/quiet";
+    town.gt({"rig", "add", "r0"}); // r1 exists; name list below covers r1..rN
+    std::filesystem::create_directories(flags);
+    town.configure({{"daemon",
+                     {{"heartbeat_interval", "1h"},
+                      {"start_grace", "0s"},
+                      {"screens", {{"quiet_after", "3s"}}}}}});
+    // Prints until its flag file appears, then is silent for good.
+    town.set_all_commands({"perl", "-e",
+                           "$|=1; $f=\"$ARGV[0]/\".($ENV{GT_RIG}//'town').\"-$ENV{GT_ROLE}\"; "
+                           "until (-e $f) { print '.'; select(undef,undef,undef,0.5) } sleep 1e6",
+                           flags});
+    std::vector<std::string> names{"town-deacon"};
+    names.push_back("r0-witness");
+    names.push_back("r0-refinery");
+    names.push_back("r1-witness");
+    names.push_back("r1-refinery");
+    for (long i = 2; i <= (agents - 1) / 2 - 1; ++i) {
+        town.gt({"rig", "add", "r" + std::to_string(i)});
+        names.push_back("r" + std::to_string(i) + "-witness");
+        names.push_back("r" + std::to_string(i) + "-refinery");
+    }
+    town.gt({"daemon", "start"});
+    if (!eventually([&] { return town.heartbeats() >= 1; }, std::chrono::minutes(5))) {
+        state.SkipWithError("first heartbeat did not finish");
+        return;
+    }
+    state.counters["sessions"] = static_cast<double>(town.sessions().size());
+    double calls = 0, captures = 0;
+    std::size_t next = 0;
+    for (auto _ : state) {
+        const std::size_t batch = names.size() * pct / 100;
+        for (std::size_t i = 0; i < batch && next < names.size(); ++i, ++next) {
+            std::ofstream(flags + "/" + names[next]) << "quiet\n";
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(4)); // past quiet_after
+        long before = town.heartbeats();
+        ::kill(town.pid_from_state(), SIGUSR1);
+        eventually([&] { return town.heartbeats() > before; }, std::chrono::minutes(1));
+        auto st = town.state();
+        state.SetIterationTime(st["last_heartbeat_ms"].get<double>() / 1000.0);
+        calls += st.value("last_heartbeat_tmux_calls", 0.0);
+        captures += st.value("last_heartbeat_captures", 0.0);
+    }
+    state.counters["tmux_calls"] = benchmark::Counter(calls, benchmark::Counter::kAvgIterations);
+    state.counters["screens_read"] =
+        benchmark::Counter(captures, benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_HeartbeatScreens)
+    ->Args({1001, 0})
+    ->Args({1001, 10})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5);
 
 /// Polls until `session`'s pane pid differs from `old` (1 ms steps); false after 30 s.
 static bool wait_new_pane(const TmuxTown& town, const std::string& session, long old) {

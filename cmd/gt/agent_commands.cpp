@@ -139,12 +139,15 @@ void add_simulate(CLI::App* agent, Globals& g, Action& action) {
     auto every = std::make_shared<std::string>("30s");
     auto exit_after = std::make_shared<std::string>();
     auto exit_code = std::make_shared<int>(0);
+    auto screen = std::make_shared<std::string>();
     sim->add_option("--report-every", *every, "Report interval (default 30s)");
+    sim->add_option("--screen", *screen,
+                    "Show this file's text as the agent's screen (and report silently)");
     sim->add_option("--exit-after", *exit_after, "Exit by itself after this long");
     sim->add_option("--exit-code", *exit_code, "Exit code for --exit-after (default 0)")
         ->check(CLI::Range(0, 255));
-    sim->callback([&g, &action, as, every, exit_after, exit_code] {
-        action = [&g, as, every, exit_after, exit_code] {
+    sim->callback([&g, &action, as, every, exit_after, exit_code, screen] {
+        action = [&g, as, every, exit_after, exit_code, screen] {
             auto id = as.resolve();
             if (!id) {
                 return fail("agent simulate", id.error(), k_exit_usage);
@@ -156,8 +159,17 @@ void add_simulate(CLI::App* agent, Globals& g, Action& action) {
             }
             o.exit_after = duration_or_exit("--exit-after", *exit_after);
             o.exit_code = *exit_code;
-            std::cout << "Simulated agent " << id->str() << " in " << o.town_root
-                      << ": reporting every " << util::format_duration(o.report_every) << std::endl;
+            if (!screen->empty()) {
+                auto text = util::read_file(*screen, util::k_max_file_size);
+                if (!text) {
+                    return fail("agent simulate", "--screen: " + text.error(), k_exit_usage);
+                }
+                o.screen = std::move(*text);
+            } else {
+                std::cout << "Simulated agent " << id->str() << " in " << o.town_root
+                          << ": reporting every " << util::format_duration(o.report_every)
+                          << std::endl;
+            }
             auto outcome = state::run_simulated_agent(o, std::cout);
             if (outcome.signal != 0) {
                 die_by_signal(outcome.signal);

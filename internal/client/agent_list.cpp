@@ -2,6 +2,7 @@
 
 #include "executor/agent_table.hpp"
 #include "executor/recovery.hpp"
+#include "executor/screens.hpp"
 #include "policy/decide.hpp"
 #include "policy/restart_tracker.hpp"
 #include "proc/process.hpp"
@@ -22,6 +23,63 @@ using policy::RestartTracker;
 
 namespace {
 
+/// A reset time on the local clock: `15:00` within a day, else `Nov 26 19:58`.
+std::string local_time_text(const std::string& rfc3339) {
+    auto t = util::parse_time(rfc3339);
+    if (!t) {
+        return rfc3339;
+    }
+    static const util::TimeZone zone = util::TimeZone::local();
+    util::CivilTime c = zone.to_local(*t);
+    static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char buf[32];
+    if (*t - util::now() < std::chrono::hours(24)) {
+        std::snprintf(buf, sizeof buf, "%02d:%02d", c.hour, c.minute);
+    } else {
+        std::snprintf(buf, sizeof buf, "%s %d %02d:%02d", months[(c.month + 11) % 12], c.day,
+                      c.hour, c.minute);
+    }
+    return buf;
+}
+
+/// The CONDITION column: `working`, `usage limit, resets 15:00`, `waiting: Do you want to
+/// proceed?`, `blocked: Sign in with ChatGPT`, `exited 1: Unable to connect to …`.
+std::string condition_text(const json& r) {
+    std::string c = r.value("condition", "unknown");
+    std::string evidence = r.value("evidence", "");
+    auto with = [&](std::string head) { return evidence.empty() ? head : head + ": " + evidence; };
+    if (c == "usage_limited") {
+        std::string resets = r["resets_at"].is_string()
+                                 ? ", resets " + local_time_text(r["resets_at"].get<std::string>())
+                                 : "";
+        return "usage limit" + resets;
+    }
+    if (c == "waiting_input") {
+        return with("waiting");
+    }
+    if (c == "startup_blocked") {
+        return with("blocked");
+    }
+    if (c == "auth_failed") {
+        return with("auth failed");
+    }
+    if (c == "offline") {
+        return with("offline");
+    }
+    if (c == "exited") {
+        std::string head = "exited";
+        if (r.contains("exit_signal") && r["exit_signal"].is_number() &&
+            r["exit_signal"].get<int>() > 0) {
+            head += " signal " + std::to_string(r["exit_signal"].get<int>());
+        } else if (r.contains("exit_status") && r["exit_status"].is_number()) {
+            head += " " + std::to_string(r["exit_status"].get<int>());
+        }
+        return with(head);
+    }
+    return c;
+}
+
 std::string age_text(long long age_ms) {
     if (age_ms < 1000) {
         return "0s";
@@ -32,8 +90,8 @@ std::string age_text(long long age_ms) {
 
 /// The human form of the agent table (executor::agent_table()).
 void print_table(const json& rows) {
-    std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8s %s\n", "IDENTITY", "ROLE", "SESSION",
-                "ALIVE", "STATE", "AGE", "HOOK", "RESTARTS", "BACKOFF");
+    std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8s %-10s %s\n", "IDENTITY", "ROLE",
+                "SESSION", "ALIVE", "STATE", "AGE", "HOOK", "RESTARTS", "BACKOFF", "CONDITION");
     for (const auto& r : rows) {
         std::string alive = r["alive"].is_null()              ? "?"
                             : r["alive"].get<bool>()          ? "yes"
@@ -47,10 +105,11 @@ void print_table(const json& rows) {
         if (r.contains("blocked_until")) {
             gate += " until " + r["blocked_until"].get<std::string>();
         }
-        std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8d %s\n",
+        std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8d %-10s %s\n",
                     r["identity"].get<std::string>().c_str(), r["role"].get<std::string>().c_str(),
                     r["session"].get<std::string>().c_str(), alive.c_str(), st.c_str(), age.c_str(),
-                    hook.empty() ? "-" : hook.c_str(), r["restarts"].get<int>(), gate.c_str());
+                    hook.empty() ? "-" : hook.c_str(), r["restarts"].get<int>(), gate.c_str(),
+                    condition_text(r).c_str());
     }
 }
 
@@ -106,6 +165,16 @@ int list_agents(const std::string& town, bool as_json) {
         tracker.replace(std::move(*records));
     }
     in.now = util::now();
+    if (tmux_known) {
+        // A first look: what each screen shows now (the daemon also knows since when).
+        in.snapshot = *snap;
+        policy::ScreenWatch watch;
+        auto look = executor::look_at_screens(
+            in, *config, tmux, watch, {in.now, util::TimeZone::local(), executor::cached_zones()});
+        if (!look.error.empty()) {
+            std::cerr << "warning: screens unknown: " << look.error << "\n";
+        }
+    }
     json rows = executor::agent_table(in, supervised, tmux_known ? &*snap : nullptr, tracker);
     if (as_json) {
         std::cout << rows.dump(2) << "\n";

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <thread>
@@ -63,7 +64,9 @@ void print_status(const nlohmann::json& s, const std::string& town,
     } else {
         std::cout << "  last heartbeat:  " << str("last_heartbeat") << " ("
                   << ago(str("last_heartbeat")) << " ago, #" << s.value("heartbeat_count", 0)
-                  << ", took " << s.value("last_heartbeat_ms", 0) << "ms)\n";
+                  << ", took " << s.value("last_heartbeat_ms", 0) << "ms, "
+                  << s.value("last_heartbeat_tmux_calls", 0) << " tmux calls, "
+                  << s.value("last_heartbeat_captures", 0) << " screens read)\n";
     }
     std::cout << "  next heartbeat:  " << str("next_heartbeat_at") << " ("
               << in(str("next_heartbeat_at")) << ", every "
@@ -80,6 +83,17 @@ void print_status(const nlohmann::json& s, const std::string& town,
         std::cout << ", " << blocked << " in backoff or crash loop";
     }
     std::cout << (s.value("degraded", false) ? " (degraded: no tmux)" : "") << "\n";
+    std::map<std::string, int> by_condition;
+    for (const auto& a : s.value("agents", nlohmann::json::array())) {
+        ++by_condition[a.value("condition", std::string("unknown"))];
+    }
+    if (!by_condition.empty()) {
+        std::string line;
+        for (const auto& [condition, n] : by_condition) {
+            line += (line.empty() ? "" : ", ") + std::to_string(n) + " " + condition;
+        }
+        std::cout << "  conditions:      " << line << "\n";
+    }
     auto c = state::counters_from_json(s.value("counters", nlohmann::json::object()));
     std::cout << "  restarts:        " << c.restarts << " (kills " << c.kills << ", marked dead "
               << c.marked_dead << ", notifications " << c.notifications << ")\n";

@@ -51,6 +51,8 @@ void Daemon::tick_done(const TickResult& r) {
     m_state.heartbeat_count += 1;
     m_state.last_heartbeat = util::format_time(util::now());
     m_state.last_heartbeat_ms = r.duration.count();
+    m_state.last_heartbeat_tmux_calls = r.summary.tmux_calls;
+    m_state.last_heartbeat_captures = static_cast<std::int64_t>(r.summary.screens_captured);
     m_state.next_heartbeat_at =
         util::format_time(util::now() + m_heartbeat.interval() - r.duration);
     m_last = r.summary;

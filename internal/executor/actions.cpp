@@ -6,6 +6,7 @@
 #include "state/town.hpp"
 #include "util/file.hpp"
 
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 namespace gt::executor {
@@ -82,6 +83,15 @@ Outcome Recovery::execute(const Action& a, const state::TownConfig& config, Hear
     case ActionKind::settle:
         spdlog::info("{}: {}", id, a.reason);
         break;
+    case ActionKind::hold:
+        if (changed("hold:" + id, a.reason)) {
+            std::string until = util::format_time(*a.until);
+            spdlog::info("{}: not restarted until {}: {}", id, until, a.reason);
+            m_events.record("held", id, a.id.session(), a.reason + "; until " + until);
+        }
+        break;
+    case ActionKind::resume:
+        break; // typed into all such agents at once, before the other actions (resume())
     case ActionKind::degraded:
         spdlog::warn("degraded mode: {}: nothing is started or killed", a.reason);
         if (!m_was_degraded) {
@@ -90,6 +100,33 @@ Outcome Recovery::execute(const Action& a, const state::TownConfig& config, Hear
         break;
     }
     return {true};
+}
+
+void Recovery::resume(const std::vector<Action>& actions, const state::TownConfig& config) {
+    std::vector<std::string> sessions;
+    for (const auto& a : actions) {
+        if (a.kind == ActionKind::resume) {
+            sessions.push_back(a.id.session());
+        }
+    }
+    if (sessions.empty() || m_stop_requested) {
+        return;
+    }
+    const std::string& text = config.daemon.screens.resume_text;
+    auto typed = client().type_into(sessions, text);
+    for (const auto& a : actions) {
+        if (a.kind != ActionKind::resume) {
+            continue;
+        }
+        const std::string id = a.id.str();
+        if (std::find(typed.begin(), typed.end(), a.id.session()) == typed.end()) {
+            spdlog::warn("{}: typing the resume text failed (session gone?)", id);
+            continue;
+        }
+        m_screens.resume_sent(id, m_clock());
+        spdlog::info("{}: {}: typed '{}'", id, a.reason, text);
+        m_events.record("resume_sent", id, a.id.session(), a.reason + "; typed '" + text + "'");
+    }
 }
 
 void Recovery::log_blocked(const Action& a) {
@@ -255,12 +292,18 @@ void Recovery::finish_request(const Action& a, const FollowUp& f, HeartbeatSumma
 }
 
 void Recovery::record_exit(const Action& a) {
-    if (!a.exit_status || !first_exit_report(a.pane_pid)) {
+    if (!a.exit_status) {
         return;
     }
-    m_tracker.record_exit(a.id.str(), *a.exit_status, a.exit_signal);
+    if (!first_exit_report(a.pane_pid)) {
+        return; // the pane-died hook told of it first; the screen's reason is recorded already
+    }
+    m_tracker.record_exit(a.id.str(), *a.exit_status, a.exit_signal, a.exit_reason);
     std::string how = a.exit_signal > 0 ? "signal " + std::to_string(a.exit_signal)
                                         : "exit " + std::to_string(*a.exit_status);
+    if (!a.exit_reason.empty()) {
+        how += ": " + a.exit_reason;
+    }
     spdlog::info("{}: agent ended ({})", a.id.str(), how);
     m_events.record("exited", a.id.str(), a.id.session(), how);
 }

@@ -2,6 +2,7 @@
 
 #include "proc/process.hpp"
 #include "proc/process_table.hpp"
+#include "screens.hpp"
 #include "state/agent_state.hpp"
 #include "state/town.hpp"
 #include "util/file.hpp"
@@ -58,7 +59,8 @@ Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog&
     : m_root(std::move(town_root)), m_runner(runner), m_events(events),
       m_env_socket(std::move(env_socket)), m_clock(clock ? std::move(clock) : Clock(util::now)),
       m_gt_binary(gt_binary.empty() ? util::self_exe() : std::move(gt_binary)),
-      m_tracker(state::RestartConfig{}), m_restart_file(state::TownPaths(m_root)) {
+      m_tracker(state::RestartConfig{}), m_zones(cached_zones()),
+      m_local_zone(util::TimeZone::local()), m_restart_file(state::TownPaths(m_root)) {
     reload_restart_state();
 }
 
@@ -71,6 +73,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         reload_restart_state(); // not every pass: saving merges clears from the file anyway
     }
     HeartbeatSummary out;
+    const long runs_before = m_runner.runs();
     apply_posted();
     TickInput in = gather(config, rigs, rigs_loaded, out);
     Decision decision = policy::decide(in);
@@ -87,6 +90,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     m_conditions = decision.conditions;
     m_start_failed = decision.start_failed;
     out.wake_at = decision.wake_at;
+    resume(decision.actions, config);
     for (const auto& a : decision.actions) {
         if (m_stop_requested) {
             spdlog::info("stopping: {} remaining actions of this heartbeat abandoned",
@@ -101,6 +105,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         spdlog::info("tmux is usable again: supervision resumes");
     }
     m_was_degraded = out.degraded;
+    out.tmux_calls = m_runner.runs() - runs_before;
     return out;
 }
 
@@ -136,7 +141,50 @@ TickInput Recovery::gather(const state::TownConfig& config, const std::vector<st
     }
     in.now = m_clock();
     in.gone_since = m_gone_since;
+    read_screens(in, config, out);
     return in;
+}
+
+void Recovery::read_screens(TickInput& in, const state::TownConfig& config, HeartbeatSummary& out) {
+    screen::ReadContext ctx{in.now, m_local_zone, m_zones};
+    ScreenLook look = look_at_screens(in, config, client(), m_screens, ctx);
+    out.screens_captured = look.captured;
+    if (!look.error.empty()) {
+        warn_once("capture", "reading agents' screens failed: " + look.error);
+    } else if (look.capture_calls > 0) {
+        m_logged.erase("capture");
+    }
+    bool reasons = false;
+    for (const auto& [key, change] : look.changes) {
+        const policy::ScreenState& s = *in.agents.at(key).screen;
+        const state::Identity& id = in.agents.at(key).id;
+        if (change.resumed) {
+            spdlog::info("{}: resumed after its usage limit", key);
+            m_events.record("resumed", key, id.session(), "left its usage limit");
+        }
+        if (!change.condition_changed) {
+            continue;
+        }
+        std::string detail = screen::condition_name(s.condition);
+        if (s.condition == screen::Condition::exited && s.cause != screen::Condition::unknown) {
+            detail += std::string(" (") + screen::condition_name(s.cause) + ")";
+        }
+        if (!s.evidence.empty()) {
+            detail += ": " + s.evidence;
+        }
+        if (s.resets_at) {
+            detail += "; resets " + util::format_time(*s.resets_at);
+        }
+        spdlog::info("{}: {}", key, detail);
+        m_events.record("condition", key, id.session(), detail);
+        if (s.condition == screen::Condition::exited && !s.evidence.empty()) {
+            m_tracker.record_exit_reason(key, s.evidence);
+            reasons = true;
+        }
+    }
+    if (reasons) {
+        save_restart_state();
+    }
 }
 
 void Recovery::claim_requests(TickInput& in, const state::TownConfig& config,

@@ -4,6 +4,8 @@
 #include "policy/decide.hpp"
 #include "policy/follow_up.hpp"
 #include "policy/restart_tracker.hpp"
+#include "policy/screen_watch.hpp"
+#include "screen/screen.hpp"
 #include "state/config.hpp"
 #include "state/daemon_state.hpp"
 #include "state/lifecycle_request.hpp"
@@ -46,6 +48,8 @@ struct HeartbeatSummary {
     state::Counters counters; ///< increments during this heartbeat
     std::size_t supervised = 0;
     std::size_t healthy = 0;
+    std::size_t screens_captured = 0; ///< screens read this pass (in at most one tmux call)
+    long tmux_calls = 0;              ///< tmux processes this pass ran
     bool degraded = false;
     std::string agents_json; ///< the agent table (a JSON array) for `status`
     /// When the daemon should run a pass before the next heartbeat (policy::Decision::wake_at
@@ -108,6 +112,9 @@ private:
     void take_snapshot(TickInput& in, const state::TownConfig& config);
     void claim_requests(TickInput& in, const state::TownConfig& config,
                         const std::vector<std::string>& rigs, HeartbeatSummary& out);
+    /// What each agent's screen shows (design §16): captures the panes that need it, records
+    /// condition changes as events.
+    void read_screens(TickInput& in, const state::TownConfig& config, HeartbeatSummary& out);
 
     // Carrying the actions out (actions.cpp).
     void carry_out(const Action& a, const state::TownConfig& config, HeartbeatSummary& out);
@@ -118,6 +125,9 @@ private:
     /// back), then the session killed.
     Outcome shutdown(const Action& a, HeartbeatSummary& out);
     void mark_dead(const Action& a, HeartbeatSummary& out);
+    /// Types the resume text into every usage-limited agent whose limit has reset, all at once
+    /// (a whole town's agents share a limit and reset together).
+    void resume(const std::vector<Action>& actions, const state::TownConfig& config);
     void log_blocked(const Action& a);
     void apply(const Action& a, const policy::FollowUp& f, HeartbeatSummary& out);
     void log_start(const Action& a, const policy::FollowUp& f, const state::TownConfig& config);
@@ -152,7 +162,7 @@ private:
     }
 
     std::string m_root;
-    proc::ProcessRunner& m_runner;
+    mutable proc::CountingRunner m_runner; ///< every tmux call of the passes, counted
     EventLog& m_events;
     std::string m_env_socket;
     Clock m_clock;
@@ -160,6 +170,9 @@ private:
     std::string m_tmux_socket; ///< this heartbeat's choice
     util::Millis m_tmux_timeout{5000};
     policy::RestartTracker m_tracker;
+    policy::ScreenWatch m_screens;
+    screen::ZoneLookup m_zones;
+    util::TimeZone m_local_zone;
     state::RestartStateFile m_restart_file;
     std::map<std::string, util::TimePoint> m_started;
     std::set<std::string> m_conditions;

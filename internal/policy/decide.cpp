@@ -7,6 +7,7 @@
 
 namespace gt::policy {
 
+using screen::Condition;
 using state::AgentStatus;
 using state::Identity;
 using state::Role;
@@ -62,6 +63,7 @@ public:
         }
         mark_stale_agents();
         notify_stuck_and_orphaned();
+        act_on_screens();
         for (const auto& id : ids) {
             if (id.role == Role::polecat) {
                 ensure_polecat(id);
@@ -108,6 +110,30 @@ private:
     bool in_grace(const Identity& id) const {
         auto it = m_in.started.find(id.str());
         return it != m_in.started.end() && m_in.now - it->second < m_cfg.start_grace;
+    }
+    const ScreenState* screen(const Identity& id) const {
+        const AgentFacts* f = facts(id);
+        return f && f->screen ? &*f->screen : nullptr;
+    }
+    /// Why a live agent's screen says that a restart, a nudge or a mark-dead cannot help
+    /// (design §16), or nullptr.
+    const char* held_by_screen(const Identity& id) const {
+        const ScreenState* s = screen(id);
+        if (!s || !healthy(id)) {
+            return nullptr;
+        }
+        switch (s->condition) {
+        case Condition::usage_limited:
+            return "at a usage limit";
+        case Condition::startup_blocked:
+            return "blocked at startup";
+        case Condition::auth_failed:
+            return "failing to authenticate";
+        case Condition::waiting_input:
+            return "waiting for input";
+        default:
+            return nullptr;
+        }
     }
     void add(Action a) { m_out.actions.push_back(std::move(a)); }
     bool requested(const Identity& id) const { return m_requested.count(id.str()) != 0; }
@@ -165,7 +191,24 @@ private:
             wake_at(m_in.now + k_settle_recheck);
             return;
         }
-        Gate gate = m_in.tracker ? m_in.tracker->check(id.str(), m_in.now) : Gate::allowed;
+        const ScreenState* sc = session_exists(id) ? screen(id) : nullptr;
+        // An exit at a limit whose reset is on screen is no crash: it waits for the reset, then
+        // starts without backoff. Without a stated reset it counts as any exit (an agent that
+        // keeps dying after printing "429" must still reach the crash loop).
+        bool usage_exit = sc && sc->condition == Condition::exited && sc->usage_limited() &&
+                          sc->resets_at.has_value();
+        if (usage_exit) {
+            auto until = *sc->resets_at + m_cfg.screens.resume_margin;
+            if (m_in.now < until) {
+                Action a{ActionKind::hold, id, "exited at a usage limit: " + sc->evidence};
+                a.until = until;
+                wake_at(until);
+                add(std::move(a));
+                return;
+            }
+        }
+        Gate gate =
+            m_in.tracker && !usage_exit ? m_in.tracker->check(id.str(), m_in.now) : Gate::allowed;
         if (gate != Gate::allowed) {
             Action a{ActionKind::blocked, id, reason};
             a.gate = gate;
@@ -177,6 +220,7 @@ private:
             return;
         }
         Action a{kind, id, std::move(reason)};
+        a.not_a_crash = usage_exit;
         a.kill_first = kind == ActionKind::start && session_exists(id);
         if (session_exists(id) && m_in.snapshot->sessions.at(id.session()).dead) {
             // tmux may mark a pane dead before it has collected the exit status.
@@ -185,6 +229,7 @@ private:
                 a.exit_status = pane.dead_status;
                 a.exit_signal = pane.dead_signal;
                 a.pane_pid = pane.pid;
+                a.exit_reason = sc && sc->condition == Condition::exited ? sc->evidence : "";
             }
         }
         add(std::move(a));
@@ -195,6 +240,12 @@ private:
     void ensure_running(const Identity& id) {
         AgentStatus s = status(id);
         if (s == AgentStatus::dead) {
+            if (const char* why = held_by_screen(id)) {
+                add({ActionKind::leave, id,
+                     std::string("marked dead, but its screen shows it ") + why +
+                         ": a restart cannot help"});
+                return;
+            }
             if (!in_grace(id)) {
                 start(id, ActionKind::restart, "circuit breaker: agent marked dead");
             }
@@ -221,7 +272,7 @@ private:
     /// design §5.3 step 3: the deacon's own heartbeat file.
     void check_deacon_heartbeat(const Identity& id) {
         if (!m_in.deacon_heartbeat || !healthy(id) || in_grace(id) ||
-            m_started_now.count(id.str())) {
+            m_started_now.count(id.str()) || held_by_screen(id)) {
             return;
         }
         auto age = m_in.now - *m_in.deacon_heartbeat;
@@ -236,7 +287,8 @@ private:
     /// design §5.3 step 7.
     void mark_stale_agents() {
         for (const auto& [key, f] : m_in.agents) {
-            if (!f.report || !busy(f.report->status) || in_grace(f.id) || requested(f.id)) {
+            if (!f.report || !busy(f.report->status) || in_grace(f.id) || requested(f.id) ||
+                held_by_screen(f.id)) {
                 continue;
             }
             auto age = m_in.now - f.report->updated_at;
@@ -265,7 +317,8 @@ private:
                 continue;
             }
             auto age = m_in.now - f.report->updated_at;
-            if (f.id.role == Role::polecat && busy(f.report->status) && age > m_cfg.gupp_timeout) {
+            if (f.id.role == Role::polecat && busy(f.report->status) && age > m_cfg.gupp_timeout &&
+                !held_by_screen(f.id)) {
                 notify(f.id, "GUPP_VIOLATION",
                        "GUPP_VIOLATION: " + f.id.str() + " stuck for " +
                            util::format_duration(std::chrono::duration_cast<util::Millis>(age)));
@@ -275,6 +328,63 @@ private:
                        "ORPHANED_WORK: " + f.id.str() + " has hooked work but is dead");
             }
         }
+    }
+
+    /// design §16: what a person must hear of, and the resume after a usage limit.
+    void act_on_screens() {
+        for (const auto& [key, f] : m_in.agents) {
+            if (!f.screen || !healthy(f.id) || requested(f.id)) {
+                continue;
+            }
+            const ScreenState& s = *f.screen;
+            switch (s.condition) {
+            case Condition::waiting_input:
+                notify(f.id, "WAITING_INPUT", "WAITING_INPUT: " + key + " asks: " + s.evidence);
+                break;
+            case Condition::startup_blocked:
+                notify(f.id, "STARTUP_BLOCKED",
+                       "STARTUP_BLOCKED: " + key + " is stuck at: " + s.evidence);
+                break;
+            case Condition::auth_failed:
+                notify(f.id, "AUTH_FAILED", "AUTH_FAILED: " + key + ": " + s.evidence);
+                break;
+            case Condition::usage_limited:
+                resume_after_limit(f.id, s);
+                break;
+            default:
+                break;
+            }
+        }
+    }
+
+    void resume_after_limit(const Identity& id, const ScreenState& s) {
+        if (s.resume_sent_at) {
+            auto deadline = *s.resume_sent_at + k_resume_verify;
+            if (m_in.now >= deadline) {
+                notify(id, "RESUME_FAILED",
+                       "RESUME_FAILED: " + id.str() +
+                           " still shows its usage limit after the resume text: " + s.evidence);
+            } else {
+                wake_at(deadline);
+            }
+            return;
+        }
+        if (!s.resets_at) {
+            // Nothing says when it ends: a person hears of it once, and the screen is looked at
+            // again every usage_probe until it says more.
+            notify(id, "USAGE_LIMITED",
+                   "USAGE_LIMITED: " + id.str() + " shows no reset time: " + s.evidence);
+            if (auto next = s.looked_at + m_cfg.screens.usage_probe; next > m_in.now) {
+                wake_at(next);
+            }
+            return;
+        }
+        auto at = *s.resets_at + m_cfg.screens.resume_margin;
+        if (m_in.now < at) {
+            wake_at(at);
+            return;
+        }
+        add({ActionKind::resume, id, "usage limit reset at " + util::format_time(*s.resets_at)});
     }
 
     /// design §5.3 step 10: a hooked polecat's session must run; the witness hears when it cannot.

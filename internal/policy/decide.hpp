@@ -1,6 +1,7 @@
 #pragma once
 
 #include "restart_tracker.hpp"
+#include "screen_watch.hpp"
 #include "state/agent_state.hpp"
 #include "state/config.hpp"
 #include "state/lifecycle_request.hpp"
@@ -22,6 +23,8 @@ struct AgentFacts {
     std::optional<state::AgentState> report; ///< nullopt: no trustworthy report (design §4)
     bool workdir_exists = true;              ///< the session's working directory is there
     std::string report_error;                ///< why there is no report, when a file was there
+    /// What its screen shows (design §16); nullopt when its session is not there or unread.
+    std::optional<ScreenState> screen;
 };
 
 /// Everything one heartbeat decides from (design §5.3 steps 1–2). No I/O happens in decide().
@@ -57,6 +60,8 @@ inline constexpr util::Millis k_settle_recheck{250};
 inline constexpr int k_request_attempts = 3;
 /// How soon a failed lifecycle request is tried again.
 inline constexpr util::Millis k_request_retry{1000};
+/// How long after the resume text a usage-limited agent must have left its limit (design §16).
+inline constexpr util::Millis k_resume_verify{15000};
 
 enum class ActionKind {
     start,       ///< create the session (kill a zombie session first when `kill_first`)
@@ -71,6 +76,8 @@ enum class ActionKind {
     notify,      ///< mail the rig's witness (or the mayor)
     degraded,    ///< tmux unusable: nothing started or killed
     settle,      ///< the pane process just ended; check again in a moment
+    hold,        ///< a restart held back until a usage limit resets (`until`)
+    resume,      ///< type the resume text into an agent whose usage limit has reset
 };
 
 /// One thing to do, with the reason it was decided.
@@ -91,7 +98,10 @@ struct Action {
     std::optional<util::TimePoint> until; ///< blocked: when the gate opens
     std::optional<int> exit_status;       ///< start/restart of a dead pane: how it ended
     int exit_signal = 0;
-    long pane_pid = 0; ///< the dead pane's process (to report its end once)
+    long pane_pid = 0;       ///< the dead pane's process (to report its end once)
+    std::string exit_reason; ///< start/restart of a dead pane: what its screen said
+    /// start after an exit on a usage limit: not a crash (no backoff, not counted).
+    bool not_a_crash = false;
 };
 
 /// The actions of one heartbeat (lifecycle requests first, then in the order of design §5.3),

@@ -21,8 +21,10 @@ void after_start(const Action& a, const Outcome& o, RestartTracker& tracker,
         }
         return;
     }
-    if (a.request) {
-        return; // asked for, not a crash: no backoff, not counted towards the crash loop
+    if (a.request || a.not_a_crash) {
+        // Asked for, or after a usage limit reset: not a crash, so no backoff and not counted
+        // towards the crash loop.
+        return;
     }
     f.recorded = tracker.record_start(id, now);
     f.counted = true;

@@ -67,6 +67,23 @@ public:
     virtual void cancel() {}
 };
 
+/// Counts the runs it passes on to another runner (tmux processes per heartbeat, design §16).
+class CountingRunner final : public ProcessRunner {
+public:
+    explicit CountingRunner(ProcessRunner& inner) : m_inner(inner) {}
+    util::Result<RunResult> run(const RunOptions& options) override {
+        ++m_runs;
+        return m_inner.run(options);
+    }
+    void cancel() override { m_inner.cancel(); }
+    /// Runs so far. Thread-safe.
+    long runs() const { return m_runs; }
+
+private:
+    ProcessRunner& m_inner;
+    std::atomic<long> m_runs{0};
+};
+
 /// Runs real processes: posix_spawnp, close-on-exec pipes, every descriptor above 2 closed in the
 /// child, its own process group killed at the timeout, the exact pid reaped.
 class RealProcessRunner final : public ProcessRunner {

@@ -74,6 +74,77 @@ void read_restart(FieldReader& in, RestartConfig& r) {
     }
 }
 
+/// An agent kind: claude, codex, gemini or generic.
+void read_kind(FieldReader& in, const char* key, std::optional<screen::AgentKind>& out) {
+    std::optional<std::string> text;
+    in.string(key, text);
+    if (!text) {
+        return;
+    }
+    out = screen::parse_kind(*text);
+    if (!out) {
+        in.fail(key, "unknown agent kind '" + *text + "' (known: claude, codex, gemini, generic)");
+    }
+}
+
+/// `screens.patterns`: [{"kind": "claude", "condition": "usage_limited", "match": "regex"}].
+void read_patterns(FieldReader& in, std::vector<screen::UserPattern>& out) {
+    const json* v = in.field("patterns");
+    if (!v) {
+        return;
+    }
+    if (!v->is_array()) {
+        return in.fail("patterns", "expected an array of objects, got " + describe_value(*v));
+    }
+    for (std::size_t i = 0; i < v->size() && !in.failed(); ++i) {
+        const std::string key = "patterns[" + std::to_string(i) + "]";
+        const json& item = (*v)[i];
+        if (!item.is_object()) {
+            return in.fail(key, "expected an object, got " + describe_value(item));
+        }
+        FieldReader p(in, key, item);
+        screen::UserPattern pattern;
+        read_kind(p, "kind", pattern.kind);
+        std::string condition;
+        p.string("condition", condition, true);
+        p.string("match", pattern.match, true);
+        if (p.failed()) {
+            return;
+        }
+        auto c = screen::parse_condition(condition);
+        if (!c || *c == screen::Condition::exited || *c == screen::Condition::unknown) {
+            return p.fail("condition",
+                          "'" + condition +
+                              "' is not a condition a screen can show (working, idle, "
+                              "waiting_input, startup_blocked, auth_failed, usage_limited, "
+                              "offline)");
+        }
+        pattern.condition = *c;
+        out.push_back(std::move(pattern));
+    }
+}
+
+void read_screens(FieldReader& in, ScreenConfig& s) {
+    in.duration("quiet_after", s.quiet_after, util::Millis(1000));
+    in.duration("usage_probe", s.usage_probe, util::Millis(1000));
+    in.duration("resume_margin", s.resume_margin, util::Millis(0));
+    in.string("resume_text", s.resume_text);
+    if (s.resume_text.empty() || s.resume_text.size() > 1000 ||
+        s.resume_text.find_first_of("\r\n") != std::string::npos) {
+        in.fail("resume_text", "must be one line of 1 to 1000 characters");
+    }
+    in.boolean("builtin_patterns", s.builtin_patterns);
+    read_patterns(in, s.patterns);
+    if (in.failed()) {
+        return;
+    }
+    auto matcher = screen::Matcher::make(s.patterns, s.builtin_patterns);
+    if (!matcher) {
+        return in.fail("patterns", matcher.error());
+    }
+    s.compiled = std::make_shared<const screen::Matcher>(std::move(*matcher));
+}
+
 void read_log(FieldReader& in, LogConfig& l) {
     in.size("max_size", l.max_size);
     if (l.max_size < 4096) {
@@ -97,6 +168,7 @@ void read_daemon(FieldReader& in, DaemonConfig& d) {
     }
     in.object("restart", [&](FieldReader& r) { read_restart(r, d.restart); });
     in.object("log", [&](FieldReader& l) { read_log(l, d.log); });
+    in.object("screens", [&](FieldReader& s) { read_screens(s, d.screens); });
 }
 
 void read_roles(FieldReader& in, std::map<std::string, RoleConfig>& roles) {
@@ -120,6 +192,7 @@ void read_roles(FieldReader& in, std::map<std::string, RoleConfig>& roles) {
         FieldReader r(in, role, value);
         r.boolean("enabled", rc.enabled);
         read_command(r, "command", rc.command);
+        read_kind(r, "kind", rc.kind);
         roles[role] = rc;
     }
 }
@@ -132,6 +205,22 @@ const std::vector<std::string>& TownConfig::command_for(const std::string& role)
         return it->second.command;
     }
     return agent_command;
+}
+
+screen::AgentKind TownConfig::kind_for(const std::string& role) const {
+    auto it = roles.find(role);
+    if (it != roles.end() && it->second.kind) {
+        return *it->second.kind;
+    }
+    return agent_kind ? *agent_kind : screen::kind_of_command(command_for(role));
+}
+
+const screen::Matcher& ScreenConfig::matcher() const {
+    if (compiled) {
+        return *compiled;
+    }
+    static const screen::Matcher builtin = *screen::Matcher::make({}, true);
+    return builtin;
 }
 
 bool TownConfig::role_enabled(const std::string& role) const {
@@ -160,6 +249,7 @@ util::Result<TownConfig> parse_town_config(const std::string& text, const std::s
     in.object("agent", [&](FieldReader& a) {
         read_command(a, "command", c.agent_command);
         a.strings("process_names", c.process_names, true);
+        read_kind(a, "kind", c.agent_kind);
     });
     in.object("roles", [&](FieldReader& r) { read_roles(r, c.roles); });
     in.object("tmux", [&](FieldReader& t) {
@@ -224,7 +314,14 @@ std::string default_town_json(const std::string& name) {
                   {"crash_loop_window", "15m"},
                   {"crash_loop_expiry", "1h"},
                   {"stability_period", "30m"}}},
-                {"log", {{"max_size", "10MiB"}, {"max_files", 5}}}}},
+                {"log", {{"max_size", "10MiB"}, {"max_files", 5}}},
+                {"screens",
+                 {{"quiet_after", "20s"},
+                  {"usage_probe", "15m"},
+                  {"resume_margin", "1m"},
+                  {"resume_text", "continue"},
+                  {"builtin_patterns", true},
+                  {"patterns", json::array()}}}}},
               {"agent",
                {{"command", "claude --dangerously-skip-permissions"},
                 {"process_names", json::array({"node", "claude"})}}},

@@ -1,10 +1,13 @@
 #pragma once
 
+#include "screen/screen.hpp"
 #include "util/result.hpp"
 #include "util/time.hpp"
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +33,23 @@ struct LogConfig {
     int max_files = 5;
 };
 
+/// `screens` of town.json: how agents' screens are read and acted on (design §16).
+struct ScreenConfig {
+    /// A pane with output more recent than this is `working` without a look at its screen.
+    util::Millis quiet_after = 20s;
+    /// How often a usage-limited agent whose screen states no reset time is looked at again.
+    util::Millis usage_probe = 15min;
+    /// How long after the stated reset time the resume text is sent.
+    util::Millis resume_margin = 1min;
+    /// What is typed into a usage-limited agent once its limit has reset.
+    std::string resume_text = "continue";
+    bool builtin_patterns = true;
+    std::vector<screen::UserPattern> patterns;
+    /// The compiled patterns (built-in ones only when the config was not parsed).
+    const screen::Matcher& matcher() const;
+    std::shared_ptr<const screen::Matcher> compiled; ///< set by parse_town_config()
+};
+
 /// `daemon` of town.json.
 struct DaemonConfig {
     util::Millis heartbeat_interval = 3min;
@@ -43,12 +63,14 @@ struct DaemonConfig {
     util::Millis tmux_timeout = 5s;
     RestartConfig restart;
     LogConfig log;
+    ScreenConfig screens;
 };
 
 /// One entry of `roles`: whether the role is supervised and the command its session runs.
 struct RoleConfig {
     bool enabled = true;
-    std::vector<std::string> command; ///< empty: the town's agent command
+    std::vector<std::string> command;      ///< empty: the town's agent command
+    std::optional<screen::AgentKind> kind; ///< nullopt: the town's, else from the command
 };
 
 /// The whole of `mayor/town.json`; every field optional, defaults as in design §8.
@@ -58,11 +80,15 @@ struct TownConfig {
     DaemonConfig daemon;
     std::vector<std::string> agent_command{"claude", "--dangerously-skip-permissions"};
     std::vector<std::string> process_names{"node", "claude"};
-    std::map<std::string, RoleConfig> roles; ///< keyed by role name
+    std::optional<screen::AgentKind> agent_kind; ///< `agent.kind`; nullopt: from the command
+    std::map<std::string, RoleConfig> roles;     ///< keyed by role name
     std::string tmux_socket;
 
     /// The command for `role` (its own, else the agent command).
     const std::vector<std::string>& command_for(const std::string& role) const;
+    /// The kind of agent `role` runs: its own `kind`, else `agent.kind`, else the kind its
+    /// command names (screen::kind_of_command()).
+    screen::AgentKind kind_for(const std::string& role) const;
     /// Whether `role` is supervised. The mayor is off unless enabled; others on unless disabled.
     bool role_enabled(const std::string& role) const;
 };

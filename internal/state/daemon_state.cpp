@@ -76,6 +76,8 @@ json daemon_state_json(const DaemonState& s) {
               {"interval_ms", s.interval_ms},
               {"next_heartbeat_at", s.next_heartbeat_at},
               {"last_heartbeat_ms", s.last_heartbeat_ms},
+              {"last_heartbeat_tmux_calls", s.last_heartbeat_tmux_calls},
+              {"last_heartbeat_captures", s.last_heartbeat_captures},
               {"counters", counters_json(s.counters)}};
     if (!s.stopped_at.empty()) {
         j["stopped_at"] = s.stopped_at;
@@ -105,6 +107,8 @@ util::Result<DaemonState> read_daemon_state(const std::string& path) {
     in.integer("interval_ms", s.interval_ms);
     in.string("next_heartbeat_at", s.next_heartbeat_at);
     in.integer("last_heartbeat_ms", s.last_heartbeat_ms);
+    in.integer("last_heartbeat_tmux_calls", s.last_heartbeat_tmux_calls);
+    in.integer("last_heartbeat_captures", s.last_heartbeat_captures);
     in.object("counters", [&](FieldReader& c) { read_counters(c, s.counters); });
     return s;
 }

@@ -48,6 +48,8 @@ struct DaemonState {
     std::int64_t interval_ms = 0;
     std::string next_heartbeat_at;
     std::int64_t last_heartbeat_ms = 0;
+    std::int64_t last_heartbeat_tmux_calls = 0; ///< tmux processes the last heartbeat ran
+    std::int64_t last_heartbeat_captures = 0;   ///< screens it read (design §16)
     Counters counters;
 };
 

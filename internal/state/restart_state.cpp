@@ -41,6 +41,7 @@ bool parse_record(const json& j, RestartRecord& r) {
     in.time("crash_loop_since", r.crash_loop_since);
     in.integer("last_exit_status", r.last_exit_status, k_min, k_max, OutOfRange::clamp);
     in.integer("last_signal", r.last_signal, k_min, k_max, OutOfRange::clamp);
+    in.string("last_exit_reason", r.last_exit_reason);
     in.time("cleared_at", r.cleared_at);
     if (const json* recent = in.field("recent"); recent && recent->is_array()) {
         in.times("recent", r.recent); // anything but an array is passed over
@@ -63,6 +64,9 @@ std::string restart_state_json(const RestartRecords& records) {
         }
         if (r.last_signal) {
             j["last_signal"] = *r.last_signal;
+        }
+        if (!r.last_exit_reason.empty()) {
+            j["last_exit_reason"] = r.last_exit_reason;
         }
         put_time(j, "cleared_at", r.cleared_at);
         json recent = json::array();

@@ -23,6 +23,8 @@ struct RestartRecord {
     std::vector<util::TimePoint> recent; ///< restarts inside the crash-loop window
     std::optional<int> last_exit_status;
     std::optional<int> last_signal;
+    /// What the agent's last screen said it died of (design §16), "" when nothing was read.
+    std::string last_exit_reason;
     std::optional<util::TimePoint> cleared_at; ///< last `gt daemon clear-backoff`
 
     /// `gt daemon clear-backoff`: forgets the backoff and crash loop (keeps the exit status).

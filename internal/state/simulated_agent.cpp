@@ -30,8 +30,10 @@ void report_once(const SimulateOptions& o, long n, std::ostream& out) {
         out << "gt agent simulate: " << o.id.str() << ": report failed: " << r.error() << std::endl;
         return;
     }
-    out << util::format_time(r->updated_at) << " " << o.id.str() << ": running (report #" << n
-        << ")" << std::endl;
+    if (o.screen.empty()) { // else the pane shows the screen alone
+        out << util::format_time(r->updated_at) << " " << o.id.str() << ": running (report #" << n
+            << ")" << std::endl;
+    }
     if (o.id.role == Role::deacon) {
         if (auto b = beat_deacon(o.town_root, "simulate"); !b) {
             out << "gt agent simulate: deacon heartbeat failed: " << b.error() << std::endl;
@@ -55,6 +57,11 @@ SimulateOutcome run_simulated_agent(const SimulateOptions& o, std::ostream& out)
     }
     auto next_report = start;
     long reports = 0;
+    if (!o.screen.empty()) {
+        // Trailing blank lines would scroll the screen's top out of a short pane.
+        auto end = o.screen.find_last_not_of(" \t\r\n");
+        out << o.screen.substr(0, end == std::string::npos ? 0 : end + 1) << std::flush;
+    }
     for (;;) {
         auto now = Clock::now();
         if (now >= next_report) {

@@ -1,7 +1,9 @@
 #include "tmux.hpp"
 
 #include <cerrno>
+#include <random>
 #include <sstream>
+#include <thread>
 
 namespace gt::tmux {
 
@@ -9,7 +11,7 @@ namespace {
 
 constexpr const char* k_snapshot_format =
     "#{session_name}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t"
-    "#{pane_dead_signal}\t#{pane_current_command}";
+    "#{pane_dead_signal}\t#{window_activity}\t#{pane_current_command}";
 
 std::vector<std::string> split_tabs(const std::string& line) {
     std::vector<std::string> out;
@@ -66,23 +68,24 @@ Snapshot parse_snapshot(const std::string& output) {
     std::string line;
     while (std::getline(in, line)) {
         auto f = split_tabs(line);
-        if (f.size() < 7 || f[0].empty()) {
+        if (f.size() < 8 || f[0].empty()) {
             continue;
         }
         Pane p;
         p.session = f[0];
-        long index, pid, dead, status, signal;
+        long index, pid, dead, status, signal, activity;
         if (!to_long(f[1], index) || !to_long(f[2], pid) || !to_long(f[3], dead) ||
-            !to_long(f[4], status, -1) || !to_long(f[5], signal)) {
+            !to_long(f[4], status, -1) || !to_long(f[5], signal) || !to_long(f[6], activity)) {
             continue;
         }
+        p.activity = util::TimePoint(std::chrono::seconds(activity));
         p.index = static_cast<int>(index);
         p.pid = pid;
         p.dead = dead != 0;
         p.dead_status = static_cast<int>(status);
         p.dead_signal = static_cast<int>(signal);
-        p.command = f[6];
-        for (std::size_t i = 7; i < f.size(); ++i) {
+        p.command = f[7];
+        for (std::size_t i = 8; i < f.size(); ++i) {
             p.command += "\t" + f[i];
         }
         auto it = snap.sessions.find(p.session);
@@ -207,8 +210,102 @@ Reply TmuxClient::kill_session(const std::string& session) const {
 }
 
 Reply TmuxClient::send_line(const std::string& session, const std::string& text) const {
-    return run({"send-keys", "-t", exact_window(session), "-l", escape_argument(text), ";",
+    return run({"send-keys", "-t", exact_window(session), "-l", "--", escape_argument(text), ";",
                 "send-keys", "-t", exact_window(session), "Enter"});
+}
+
+std::vector<std::string> TmuxClient::type_into(const std::vector<std::string>& sessions,
+                                               const std::string& text,
+                                               std::chrono::milliseconds pause) const {
+    auto keys = [&](const std::string& session, int step) -> std::vector<std::string> {
+        if (step == 1) {
+            return {"send-keys", "-t", exact_window(session), "-l", "--", escape_argument(text)};
+        }
+        return {"send-keys", "-t", exact_window(session), step == 0 ? "Escape" : "Enter"};
+    };
+    std::vector<std::string> left = sessions;
+    for (int step = 0; step < 3 && !left.empty(); ++step) {
+        if (step > 0) {
+            std::this_thread::sleep_for(pause);
+        }
+        std::vector<std::string> args;
+        for (const auto& s : left) {
+            if (!args.empty()) {
+                args.push_back(";");
+            }
+            auto k = keys(s, step);
+            args.insert(args.end(), k.begin(), k.end());
+        }
+        if (run(args).ok()) {
+            continue;
+        }
+        // tmux stops at a session that is gone: each one on its own, keeping those that took it.
+        std::erase_if(left, [&](const std::string& s) { return !run(keys(s, step)).ok(); });
+    }
+    return left;
+}
+
+namespace {
+
+/// A line no screen shows by chance: it separates the screens of one batched capture.
+std::string capture_marker(std::uint64_t nonce, std::size_t i) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "gt-capture-%016llx-%zu", static_cast<unsigned long long>(nonce),
+                  i);
+    return buf;
+}
+
+} // namespace
+
+util::Result<std::map<std::string, std::string>>
+TmuxClient::capture(const std::vector<std::string>& sessions) const {
+    std::map<std::string, std::string> screens;
+    if (sessions.empty()) {
+        return screens;
+    }
+    // One tmux process for every screen: each capture is followed by a marker line printed by
+    // display-message, so the output can be cut back into screens.
+    const std::uint64_t nonce = std::random_device{}() * 0x100000000ull ^ std::random_device{}();
+    std::vector<std::string> args;
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+        if (i > 0) {
+            args.push_back(";");
+        }
+        args.insert(args.end(), {"capture-pane", "-p", "-J", "-t", exact_window(sessions[i]), ";",
+                                 "display-message", "-p", capture_marker(nonce, i)});
+    }
+    Reply reply = run(args);
+    std::size_t pos = 0;
+    std::size_t done = 0;
+    for (; done < sessions.size(); ++done) {
+        std::string marker = capture_marker(nonce, done) + "\n";
+        auto at = reply.out.find(marker, pos);
+        while (at != std::string::npos && at != 0 && reply.out[at - 1] != '\n') {
+            at = reply.out.find(marker, at + 1);
+        }
+        if (at == std::string::npos) {
+            break;
+        }
+        screens[sessions[done]] = reply.out.substr(pos, at - pos);
+        pos = at + marker.size();
+    }
+    if (reply.ok() || done == sessions.size()) {
+        return screens;
+    }
+    if (reply.error == ErrorKind::no_server || reply.error == ErrorKind::timeout) {
+        return util::err("tmux capture-pane: " + reply.message);
+    }
+    // A session went away between the snapshot and now: tmux stopped there. The first one not
+    // captured is skipped; the rest are captured one by one.
+    for (std::size_t i = done + 1; i < sessions.size(); ++i) {
+        Reply one = run({"capture-pane", "-p", "-J", "-t", exact_window(sessions[i])});
+        if (one.ok()) {
+            screens[sessions[i]] = std::move(one.out);
+        } else if (one.error == ErrorKind::no_server || one.error == ErrorKind::timeout) {
+            return util::err("tmux capture-pane: " + one.message);
+        }
+    }
+    return screens;
 }
 
 util::Result<Snapshot> TmuxClient::snapshot() const {

@@ -2,6 +2,7 @@
 
 #include "proc/process.hpp"
 #include "util/result.hpp"
+#include "util/time.hpp"
 
 #include <chrono>
 #include <map>
@@ -27,9 +28,12 @@ struct Pane {
     int index = 0;
     long pid = 0;
     bool dead = false;
-    int dead_status = 0;       ///< exit status of a dead pane (0 when it was signalled)
-    int dead_signal = 0;       ///< signal that ended a dead pane, else 0
-    std::string command;       ///< pane_current_command
+    int dead_status = 0; ///< exit status of a dead pane (0 when it was signalled)
+    int dead_signal = 0; ///< signal that ended a dead pane, else 0
+    std::string command; ///< pane_current_command
+    /// When the pane's window last produced output (`window_activity`, one-second resolution;
+    /// one pane per agent session). The epoch when tmux did not say.
+    util::TimePoint activity{};
     bool agent_alive = false;  ///< filled by the caller's liveness check (design §5.5)
     bool process_gone = false; ///< filled by the caller: tmux says alive, the process is gone
 };
@@ -94,6 +98,20 @@ public:
     Reply kill_session(const std::string& session) const;
     /// Types `text` literally into the session's first pane, then Enter.
     Reply send_line(const std::string& session, const std::string& text) const;
+    /// Into each session's current pane: Escape (closes a menu such as "Stop and wait for limit
+    /// to reset", so Enter cannot pick an option), `text` literally, then Enter, each step one
+    /// tmux call for all sessions with `pause` between them (Codex takes text and Enter arriving
+    /// together as a paste and does not submit it). A session that vanished is dropped (the
+    /// step is then retried one session at a time). Returns the sessions that got all three.
+    std::vector<std::string>
+    type_into(const std::vector<std::string>& sessions, const std::string& text,
+              std::chrono::milliseconds pause = std::chrono::milliseconds(500)) const;
+    /// The visible screen of each session's current pane (`capture-pane -p -J`: wrapped lines
+    /// joined), all in one tmux call; keyed by session. A session that vanished meanwhile is
+    /// left out (the others are captured one by one then). An error only when tmux failed as a
+    /// whole (no server, timeout).
+    util::Result<std::map<std::string, std::string>>
+    capture(const std::vector<std::string>& sessions) const;
     /// The `-L` socket name ("" for the default server).
     const std::string& socket() const { return m_socket; }
 

@@ -2,13 +2,12 @@
 // fixed clock: it carries out what the policy decides, and only that.
 #include "executor/recovery.hpp"
 
-#include "client/request_writer.hpp"
 #include "fakes/recording_runner.hpp"
 #include "state/agent_state.hpp"
 #include "state/polecat.hpp"
 #include "state/restart_state.hpp"
 #include "state/town.hpp"
-#include "support/temp_dir.hpp"
+#include "support/executor_town.hpp"
 #include "util/file.hpp"
 
 #include <algorithm>
@@ -19,74 +18,11 @@ using namespace gt;
 using namespace std::chrono_literals;
 using gt::test::RecordingRunner;
 
-namespace {
-
-state::Identity ident(const std::string& text) {
-    return *state::parse_identity(text);
-}
-
-/// A town with rig r1 (deacon, witness and refinery supervised), an event log, and a runner
-/// whose `list-panes` shows the sessions listed in `alive`.
-struct Town {
-    test::TempDir dir{"gt-executor"};
-    state::TownConfig config;
-    RecordingRunner runner;
-    executor::EventLog events{dir.path() + "/daemon/events.jsonl", 1 << 20, 2};
-    util::TimePoint now = util::now();
-    executor::Recovery recovery{dir.path(),   runner, events, "", [this] { return now; },
-                                "/usr/bin/gt"};
-
-    Town() {
-        EXPECT_TRUE(state::init_town(dir.path(), "t"));
-        EXPECT_TRUE(state::add_rig(dir.path(), "r1"));
-        EXPECT_TRUE(util::make_dirs(dir.path() + "/daemon/requests", 0700, true));
-        EXPECT_TRUE(events.open());
-        show({"gt-deacon", "gt-r1-witness", "gt-r1-refinery"});
-    }
-    /// Sessions whose agent is alive (the pane process is this test: it exists, and its
-    /// command is not a shell).
-    void show(const std::vector<std::string>& sessions) {
-        std::string out;
-        for (const auto& s : sessions) {
-            out += s + "\t0\t" + std::to_string(::getpid()) + "\t0\t0\t0\tclaude\n";
-        }
-        runner.on("list-panes", test::ok_reply(out));
-    }
-    executor::HeartbeatSummary pass() { return recovery.run(config, {"r1"}); }
-    std::vector<std::string> started_sessions() const {
-        std::vector<std::string> out;
-        for (const auto& c : runner.calls_of("new-session")) {
-            auto it = std::find(c.argv.begin(), c.argv.end(), "-s");
-            out.push_back(it != c.argv.end() ? *(it + 1) : "?");
-        }
-        return out;
-    }
-    std::string events_text() const {
-        auto text = util::read_file(dir.path() + "/daemon/events.jsonl");
-        return text ? *text : "";
-    }
-    /// Queues a lifecycle request from r1/witness, and sets the clock to its time.
-    void request(state::LifecycleAction action) {
-        auto req =
-            client::write_request(dir.path() + "/daemon/requests", ident("r1/witness"), action);
-        ASSERT_TRUE(req) << req.error();
-        now = req->timestamp;
-    }
-    std::vector<std::string> claimed() const {
-        std::vector<std::string> names;
-        if (auto entries = util::list_dir(dir.path() + "/daemon/requests/claimed")) {
-            for (const auto& e : *entries) {
-                names.push_back(e.name);
-            }
-        }
-        return names;
-    }
-};
-
-} // namespace
+using test::ExecutorTown;
+using test::ident;
 
 TEST(Executor, AHealthyTownRunsOneSnapshotAndNothingElse) {
-    Town t;
+    ExecutorTown t;
     auto out = t.pass();
     EXPECT_EQ(t.runner.calls().size(), 1u);
     EXPECT_EQ(t.runner.count("list-panes"), 1u);
@@ -97,7 +33,7 @@ TEST(Executor, AHealthyTownRunsOneSnapshotAndNothingElse) {
 }
 
 TEST(Executor, AMissingSessionIsStartedWithStartingWrittenAtTheClocksTime) {
-    Town t;
+    ExecutorTown t;
     t.show({"gt-deacon", "gt-r1-refinery"});
     auto out = t.pass();
     EXPECT_EQ(t.started_sessions(), std::vector<std::string>{"gt-r1-witness"});
@@ -115,7 +51,7 @@ TEST(Executor, AMissingSessionIsStartedWithStartingWrittenAtTheClocksTime) {
 }
 
 TEST(Executor, ARequestedRestartSkipsTheBackoffAndIsNotCountedAsACrash) {
-    Town t;
+    ExecutorTown t;
     t.request(state::LifecycleAction::restart);
     auto out = t.pass();
     ASSERT_EQ(t.runner.count("kill-session"), 1u);
@@ -128,7 +64,7 @@ TEST(Executor, ARequestedRestartSkipsTheBackoffAndIsNotCountedAsACrash) {
 }
 
 TEST(Executor, AFailedRequestIsTriedThreeTimesThenGivenUp) {
-    Town t;
+    ExecutorTown t;
     t.request(state::LifecycleAction::restart);
     t.runner.on("new-session", test::failed_reply(1, "server exited unexpectedly"));
     for (int attempt = 1; attempt < policy::k_request_attempts; ++attempt) {
@@ -145,7 +81,7 @@ TEST(Executor, AFailedRequestIsTriedThreeTimesThenGivenUp) {
 }
 
 TEST(Executor, AShutdownRecordsStoppedThenKillsAndTheAgentStaysDown) {
-    Town t;
+    ExecutorTown t;
     t.request(state::LifecycleAction::shutdown);
     t.pass();
     EXPECT_EQ(t.runner.count("kill-session"), 1u);
@@ -160,7 +96,7 @@ TEST(Executor, AShutdownRecordsStoppedThenKillsAndTheAgentStaysDown) {
 }
 
 TEST(Executor, APolecatThatCannotBeStartedIsReportedToItsWitnessOnce) {
-    Town t;
+    ExecutorTown t;
     ASSERT_TRUE(state::add_polecat(t.dir.path(), "r1", "nux", "work-1"));
     t.runner.on("new-session", test::failed_reply(1, "create window failed"));
     t.pass();
@@ -174,7 +110,7 @@ TEST(Executor, APolecatThatCannotBeStartedIsReportedToItsWitnessOnce) {
 }
 
 TEST(Executor, ACrashRestartIsRecordedAndSavedWithItsBackoff) {
-    Town t;
+    ExecutorTown t;
     t.show({"gt-deacon", "gt-r1-refinery"});
     t.pass(); // the first start
     t.now += 1min;
@@ -196,7 +132,7 @@ TEST(Executor, ACrashRestartIsRecordedAndSavedWithItsBackoff) {
 }
 
 TEST(Executor, WithoutTmuxNothingIsStartedOrKilledAndRequestsWait) {
-    Town t;
+    ExecutorTown t;
     t.request(state::LifecycleAction::restart);
     t.runner.fail_to_start(test::tmux_subcommand_is("list-panes"), "No such file or directory");
     auto out = t.pass();
@@ -207,7 +143,7 @@ TEST(Executor, WithoutTmuxNothingIsStartedOrKilledAndRequestsWait) {
 }
 
 TEST(Executor, EveryStartCarriesThePaneDiedHookNamingTheAgent) {
-    Town t;
+    ExecutorTown t;
     t.show({"gt-deacon", "gt-r1-refinery"});
     t.pass();
     auto calls = t.runner.calls_of("new-session");

@@ -34,10 +34,11 @@ proc::RunResult ok_reply(std::string out) {
     return r;
 }
 
-proc::RunResult failed_reply(int exit_code, std::string err) {
+proc::RunResult failed_reply(int exit_code, std::string err, std::string out) {
     proc::RunResult r;
     r.exit_code = exit_code;
     r.err = std::move(err);
+    r.out = std::move(out);
     return r;
 }
 
@@ -58,6 +59,12 @@ RecordingRunner& RecordingRunner::on(ArgvMatcher match, proc::RunResult reply, i
 RecordingRunner& RecordingRunner::on(const std::string& subcommand, proc::RunResult reply,
                                      int times) {
     return on(tmux_subcommand_is(subcommand), std::move(reply), times);
+}
+
+RecordingRunner& RecordingRunner::on_call(const std::string& subcommand, Answer answer) {
+    std::lock_guard lock(m_mutex);
+    m_rules.push_back(Rule{tmux_subcommand_is(subcommand), ok_reply(), -1, std::move(answer)});
+    return *this;
 }
 
 RecordingRunner& RecordingRunner::fail_to_start(ArgvMatcher match, std::string error, int times) {
@@ -82,6 +89,9 @@ util::Result<proc::RunResult> RecordingRunner::run(const proc::RunOptions& optio
         }
         if (it->remaining > 0) {
             --it->remaining;
+        }
+        if (it->answer) {
+            return it->answer(options.argv);
         }
         return it->reply;
     }

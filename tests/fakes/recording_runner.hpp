@@ -23,8 +23,9 @@ ArgvMatcher tmux_subcommand_is(std::string subcommand);
 
 /// A reply that exits 0 with `out` on stdout.
 proc::RunResult ok_reply(std::string out = "");
-/// A reply that exits `exit_code` with `err` on stderr (tmux's "can't find session: …").
-proc::RunResult failed_reply(int exit_code, std::string err);
+/// A reply that exits `exit_code` with `err` on stderr (tmux's "can't find session: …") and
+/// `out` on stdout (what tmux printed before it stopped).
+proc::RunResult failed_reply(int exit_code, std::string err, std::string out = "");
 /// A reply for a call killed at its timeout.
 proc::RunResult timed_out_reply();
 
@@ -39,6 +40,10 @@ public:
     RecordingRunner& on(ArgvMatcher match, proc::RunResult reply, int times = -1);
     /// Answers the calls whose first tmux subcommand is `subcommand`; see on(ArgvMatcher…).
     RecordingRunner& on(const std::string& subcommand, proc::RunResult reply, int times = -1);
+    /// Computes the reply of every call whose first tmux subcommand is `subcommand` from its
+    /// argv (a capture that answers with the markers it was given).
+    using Answer = std::function<proc::RunResult(const std::vector<std::string>& argv)>;
+    RecordingRunner& on_call(const std::string& subcommand, Answer answer);
     /// The calls `match` accepts fail to start (run() returns an error, as for a missing binary).
     RecordingRunner& fail_to_start(ArgvMatcher match, std::string error, int times = -1);
     /// The reply to calls no rule matches.
@@ -62,6 +67,7 @@ private:
         ArgvMatcher match;
         util::Result<proc::RunResult> reply;
         int remaining; ///< < 0: unlimited
+        Answer answer; ///< when set, computes the reply
     };
 
     mutable std::mutex m_mutex;

@@ -2,6 +2,7 @@
 #include "policy/decide.hpp"
 
 #include "support/fixed_time.hpp"
+#include "support/policy_town.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,73 +12,8 @@ using gt::test::t0;
 using namespace std::chrono_literals;
 using state::AgentStatus;
 
-namespace {
-
-state::Identity ident(const std::string& text) {
-    return *state::parse_identity(text);
-}
-
-/// A town with one rig and every role healthy, to be spoilt one fact at a time.
-struct Town {
-    state::TownConfig config;
-    RestartTracker tracker{state::RestartConfig{}, [] { return 1.0; }};
-    TickInput in;
-
-    Town() {
-        in.config = &config;
-        in.rigs = {"gastown"};
-        in.snapshot = tmux::Snapshot{};
-        in.tracker = &tracker;
-        in.now = t0();
-        for (auto id : {"deacon", "gastown/witness", "gastown/refinery"}) {
-            healthy_session(id);
-            report(id, AgentStatus::running, 1min);
-        }
-    }
-    void healthy_session(const std::string& id, bool alive = true) {
-        tmux::Pane p;
-        p.session = ident(id).session();
-        p.pid = 100;
-        p.command = alive ? "claude" : "bash";
-        p.agent_alive = alive;
-        in.snapshot->sessions[p.session] = p;
-    }
-    void no_session(const std::string& id) { in.snapshot->sessions.erase(ident(id).session()); }
-    state::AgentState& report(const std::string& id, AgentStatus s, util::Millis age,
-                              const std::string& hook = "") {
-        AgentFacts& f = in.agents[ident(id).str()];
-        f.id = ident(id);
-        state::AgentState r;
-        r.identity = f.id.str();
-        r.status = s;
-        r.raw_state = state::status_name(s);
-        r.updated_at = in.now - age;
-        r.hook = hook;
-        f.report = r;
-        return *f.report;
-    }
-    void no_report(const std::string& id) { in.agents[ident(id).str()].report.reset(); }
-    void polecat(const std::string& name, AgentStatus s, const std::string& hook, bool session) {
-        std::string id = "gastown/polecats/" + name;
-        report(id, s, 1min, hook);
-        if (session) {
-            healthy_session(id);
-        }
-    }
-
-    std::vector<Action> actions() { return decide(in).actions; }
-    std::vector<Action> of(ActionKind k, const std::string& id = "") {
-        std::vector<Action> out;
-        for (auto& a : actions()) {
-            if (a.kind == k && (id.empty() || a.id.str() == ident(id).str())) {
-                out.push_back(a);
-            }
-        }
-        return out;
-    }
-};
-
-} // namespace
+using test::ident;
+using test::Town;
 
 TEST(Supervisor, HealthyTownNeedsNothing) {
     Town t;

@@ -229,3 +229,60 @@ TEST(Config, CommandStringThatNeedsAShellIsRefused) {
         << role.error();
     EXPECT_NE(role.error().find("'|' at position 9"), std::string::npos) << role.error();
 }
+
+TEST(Config, ScreensKindsAndTownPatterns) {
+    auto c = parse_town_config(
+        R"({"daemon":{"screens":{"quiet_after":"5s","usage_probe":"2m","resume_margin":"0s",
+        "resume_text":"go on","patterns":[{"kind":"codex","condition":"usage_limited",
+        "match":"out of juice"},{"condition":"idle","match":"^READY>"}]}},
+        "agent":{"command":"bash -c 'exec claude'","kind":"claude"},
+        "roles":{"witness":{"command":"npx @openai/codex"},"refinery":{"kind":"gemini"}}})",
+        "town.json");
+    ASSERT_TRUE(c.ok()) << c.error();
+    const ScreenConfig& s = c->daemon.screens;
+    EXPECT_EQ(s.quiet_after, 5s);
+    EXPECT_EQ(s.usage_probe, 2min);
+    EXPECT_EQ(s.resume_margin, 0s);
+    EXPECT_EQ(s.resume_text, "go on");
+    ASSERT_EQ(s.patterns.size(), 2u);
+    EXPECT_EQ(s.patterns[0].kind, gt::screen::AgentKind::codex);
+    EXPECT_FALSE(s.patterns[1].kind);
+    // Kinds: the role's own, else the town's, else the command's.
+    EXPECT_EQ(c->kind_for("refinery"), gt::screen::AgentKind::gemini);
+    EXPECT_EQ(c->kind_for("deacon"), gt::screen::AgentKind::claude);
+    c->agent_kind.reset();
+    EXPECT_EQ(c->kind_for("witness"), gt::screen::AgentKind::codex);
+    // The town's patterns are compiled and read screens.
+    gt::screen::ReadContext ctx;
+    auto r = s.matcher().read_live("READY> \n", gt::screen::AgentKind::claude, ctx);
+    ASSERT_FALSE(r.empty());
+    EXPECT_EQ(r[0].condition, gt::screen::Condition::idle);
+    EXPECT_EQ(
+        s.matcher().read_live("out of juice\n", gt::screen::AgentKind::codex, ctx).at(0).condition,
+        gt::screen::Condition::usage_limited);
+}
+
+TEST(Config, BadScreensSettingsNameTheField) {
+    auto error = [](const std::string& daemon) {
+        auto c = parse_town_config(R"({"daemon":)" + daemon + "}", "town.json");
+        return c.ok() ? std::string("accepted") : c.error();
+    };
+    EXPECT_NE(error(R"({"screens":{"patterns":[{"condition":"exited","match":"x"}]}})")
+                  .find("daemon.screens.patterns[0].condition"),
+              std::string::npos);
+    EXPECT_NE(error(R"({"screens":{"patterns":[{"condition":"idle","match":"("}]}})")
+                  .find("daemon.screens.patterns"),
+              std::string::npos);
+    EXPECT_NE(error(R"({"screens":{"patterns":[{"kind":"vim","condition":"idle","match":"x"}]}})")
+                  .find("unknown agent kind 'vim'"),
+              std::string::npos);
+    EXPECT_NE(error(R"({"screens":{"patterns":{"condition":"idle"}}})").find("expected an array"),
+              std::string::npos);
+    EXPECT_NE(error(R"({"screens":{"resume_text":"two\nlines"}})").find("resume_text"),
+              std::string::npos);
+    EXPECT_NE(error(R"({"screens":{"quiet_after":"10ms"}})").find("quiet_after"),
+              std::string::npos);
+    auto kind = parse_town_config(R"({"roles":{"witness":{"kind":"emacs"}}})", "town.json");
+    ASSERT_FALSE(kind.ok());
+    EXPECT_NE(kind.error().find("roles.witness.kind"), std::string::npos) << kind.error();
+}

@@ -5,12 +5,13 @@
 using namespace gt::tmux;
 
 TEST(Snapshot, ParsesFirstPaneOfEachSession) {
-    auto s = parse_snapshot("gt-deacon\t0\t123\t0\t\t\tclaude\n"
-                            "gt-x-witness\t1\t200\t0\t\t\tbash\n"
-                            "gt-x-witness\t0\t199\t1\t\t9\tnode\n"
-                            "gt-y-witness\t0\t300\t1\t3\t\tmy\tcmd\n"
+    auto s = parse_snapshot("gt-deacon\t0\t123\t0\t\t\t1795492487\tclaude\n"
+                            "gt-x-witness\t1\t200\t0\t\t\t1795492487\tbash\n"
+                            "gt-x-witness\t0\t199\t1\t\t9\t\tnode\n"
+                            "gt-y-witness\t0\t300\t1\t3\t\t1\tmy\tcmd\n"
                             "garbage line\n"
-                            "bad\tx\t1\t0\t\t\tsh\n");
+                            "bad\tx\t1\t0\t\t\t1\tsh\n"
+                            "bad-activity\t0\t1\t0\t\t\tsoon\tsh\n");
     ASSERT_EQ(s.sessions.size(), 3u);
     EXPECT_EQ(s.sessions["gt-deacon"].pid, 123);
     EXPECT_EQ(s.sessions["gt-deacon"].command, "claude");
@@ -21,6 +22,9 @@ TEST(Snapshot, ParsesFirstPaneOfEachSession) {
     EXPECT_EQ(s.sessions["gt-y-witness"].dead_status, 3);
     EXPECT_EQ(s.sessions["gt-x-witness"].dead_status, -1); // signalled: no exit status
     EXPECT_EQ(s.sessions["gt-y-witness"].command, "my\tcmd");
+    EXPECT_EQ(s.sessions["gt-deacon"].activity,
+              gt::util::TimePoint(std::chrono::seconds(1795492487)));
+    EXPECT_EQ(s.sessions["gt-x-witness"].activity, gt::util::TimePoint{}); // not said: the epoch
 }
 
 TEST(Snapshot, ClassifiesErrors) {

@@ -143,8 +143,8 @@ TEST(TmuxClient, TargetsAreExactNames) {
     EXPECT_EQ(runner.calls_of("kill-session").at(0).argv,
               (Argv{"tmux", "-L", "s", "kill-session", "-t", "=gt-r1-witness"}));
     EXPECT_EQ(runner.calls_of("send-keys").at(0).argv,
-              (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-r1-witness:", "-l", "gt prime", ";",
-                    "send-keys", "-t", "=gt-r1-witness:", "Enter"}));
+              (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-r1-witness:", "-l", "--", "gt prime",
+                    ";", "send-keys", "-t", "=gt-r1-witness:", "Enter"}));
     // Every -t in new-session's command list names the session exactly.
     auto argv = runner.calls_of("new-session").at(0).argv;
     int targets = 0;
@@ -284,16 +284,93 @@ TEST(TmuxClient, SendLineKeepsTheTextOneLiteralArgument) {
     RecordingRunner runner;
     TmuxClient client(runner, "s", 1s);
     for (const auto& text : k_hostile) {
-        if (!text.empty() && text[0] == '-') {
-            continue; // send-keys would parse it as a flag: send_line passes no `--`
-        }
+        // `--` first: a text starting with `-` is not taken for a flag.
         runner.clear_calls();
         ASSERT_TRUE(client.send_line("gt-x", text).ok());
         EXPECT_EQ(only_call(runner).argv,
-                  (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "-l", escape_argument(text),
-                        ";", "send-keys", "-t", "=gt-x:", "Enter"}))
+                  (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "-l", "--",
+                        escape_argument(text), ";", "send-keys", "-t", "=gt-x:", "Enter"}))
             << text;
     }
+}
+
+TEST(TmuxClient, TypeIntoSendsEscapeTextAndEnterOneCallEach) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    auto typed = client.type_into({"gt-x", "gt-y"}, "-continue;", 0ms);
+    EXPECT_EQ(typed, (std::vector<std::string>{"gt-x", "gt-y"}));
+    auto calls = runner.calls_of("send-keys");
+    ASSERT_EQ(calls.size(), 3u);
+    EXPECT_EQ(calls[0].argv, (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "Escape", ";",
+                                   "send-keys", "-t", "=gt-y:", "Escape"}));
+    EXPECT_EQ(calls[1].argv,
+              (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "-l", "--", "-continue\\;", ";",
+                    "send-keys", "-t", "=gt-y:", "-l", "--", "-continue\\;"}));
+    EXPECT_EQ(calls[2].argv, (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "Enter", ";",
+                                   "send-keys", "-t", "=gt-y:", "Enter"}));
+}
+
+TEST(TmuxClient, TypeIntoDropsAVanishedSessionAndTypesIntoTheRest) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    auto names = [](const std::vector<std::string>& argv) {
+        return std::count(argv.begin(), argv.end(), "=gt-gone:") > 0;
+    };
+    runner.on(names, failed_reply(1, "can't find session: =gt-gone\n"));
+    auto typed = client.type_into({"gt-x", "gt-gone", "gt-y"}, "continue", 0ms);
+    EXPECT_EQ(typed, (std::vector<std::string>{"gt-x", "gt-y"}));
+    auto calls = runner.calls_of("send-keys");
+    // Escape for all (fails), then one by one (3), then text and Enter for the two left.
+    ASSERT_EQ(calls.size(), 6u);
+    EXPECT_EQ(calls.back().argv, (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "Enter", ";",
+                                       "send-keys", "-t", "=gt-y:", "Enter"}));
+}
+
+TEST(TmuxClient, CaptureReadsEveryScreenInOneCall) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    // The reply is built from the markers the call asked for.
+    runner.on_call("capture-pane", [](const std::vector<std::string>& argv) {
+        std::string out;
+        int screen = 0;
+        for (std::size_t i = 0; i + 2 < argv.size(); ++i) {
+            if (argv[i] == "display-message") {
+                out += "screen " + std::to_string(screen++) + "\nlast line\n" + argv[i + 2] + "\n";
+            }
+        }
+        return ok_reply(out);
+    });
+    auto screens = client.capture({"gt-a", "gt-b", "gt-c"});
+    ASSERT_TRUE(screens.ok()) << screens.error();
+    EXPECT_EQ(runner.count("capture-pane"), 1u);
+    ASSERT_EQ(screens->size(), 3u);
+    EXPECT_EQ(screens->at("gt-a"), "screen 0\nlast line\n");
+    EXPECT_EQ(screens->at("gt-c"), "screen 2\nlast line\n");
+    auto argv = runner.calls_of("capture-pane").at(0).argv;
+    EXPECT_EQ(std::count(argv.begin(), argv.end(), "=gt-b:"), 1);
+    EXPECT_EQ(std::count(argv.begin(), argv.end(), "-J"), 3);
+}
+
+TEST(TmuxClient, CaptureOfAVanishedSessionSkipsItAndReadsTheRestOneByOne) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    // tmux stops at the first session it cannot find: what came before it is kept.
+    runner.on_call("capture-pane", [](const std::vector<std::string>& argv) {
+        if (std::count(argv.begin(), argv.end(), "display-message") > 1) {
+            auto marker = std::find(argv.begin(), argv.end(), "display-message") + 2;
+            return failed_reply(1, "can't find pane: =gt-b:\n", "screen a\n" + *marker + "\n");
+        }
+        return ok_reply("screen " + argv.back() + "\n");
+    });
+    auto screens = client.capture({"gt-a", "gt-b", "gt-c"});
+    ASSERT_TRUE(screens.ok()) << screens.error();
+    ASSERT_EQ(screens->size(), 2u);
+    EXPECT_EQ(screens->at("gt-a"), "screen a\n");
+    EXPECT_EQ(screens->at("gt-c"), "screen =gt-c:\n");
+    EXPECT_EQ(runner.count("capture-pane"), 2u);
+    runner.clear_calls();
+    runner.on("capture-pane", failed_reply(1, "no server running on /tmp/tmux-0/s\n"), 1);
+    EXPECT_FALSE(client.capture({"gt-a"}).ok());
 }
 
 TEST(TmuxClient, KillSessionOfAGoneSessionOrServerIsSuccess) {
@@ -372,8 +449,8 @@ TEST(TmuxClient, OutputIsKeptEvenWhenTheCallFails) {
 TEST(TmuxClient, SnapshotIsOneListPanesCallParsed) {
     RecordingRunner runner;
     TmuxClient client(runner, "s", 1s);
-    runner.on("list-panes", ok_reply("gt-deacon\t0\t123\t0\t\t\tclaude\n"
-                                     "gt-r1-witness\t0\t200\t1\t7\t\tnode\n"));
+    runner.on("list-panes", ok_reply("gt-deacon\t0\t123\t0\t\t\t1795492487\tclaude\n"
+                                     "gt-r1-witness\t0\t200\t1\t7\t\t1795492480\tnode\n"));
     auto snap = client.snapshot();
     ASSERT_TRUE(snap.ok()) << snap.error();
     EXPECT_TRUE(snap->tmux_available);
@@ -383,10 +460,10 @@ TEST(TmuxClient, SnapshotIsOneListPanesCallParsed) {
     EXPECT_EQ(snap->sessions.at("gt-r1-witness").dead_status, 7);
     auto calls = runner.calls_of("list-panes");
     ASSERT_EQ(calls.size(), 1u);
-    EXPECT_EQ(calls[0].argv,
-              (Argv{"tmux", "-L", "s", "list-panes", "-a", "-F",
-                    "#{session_name}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t"
-                    "#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_current_command}"}));
+    EXPECT_EQ(calls[0].argv, (Argv{"tmux", "-L", "s", "list-panes", "-a", "-F",
+                                   "#{session_name}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t"
+                                   "#{pane_dead_status}\t#{pane_dead_signal}\t#{window_activity}\t"
+                                   "#{pane_current_command}"}));
 }
 
 TEST(TmuxClient, SnapshotWithoutServerIsEmptyAndWithoutTmuxIsUnavailable) {

@@ -1,0 +1,74 @@
+#pragma once
+
+#include "screen/screen.hpp"
+#include "state/config.hpp"
+#include "util/time.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace gt::policy {
+
+/// What the daemon knows of one agent's condition (design §16): the condition, since when, the
+/// line that shows it, and what was done about it.
+struct ScreenState {
+    screen::Condition condition = screen::Condition::unknown;
+    std::string evidence;
+    std::optional<util::TimePoint> resets_at;             ///< usage_limited (or an exit on one)
+    screen::Condition cause = screen::Condition::unknown; ///< exited: what it died of
+    util::TimePoint since{};                              ///< when the condition began
+    util::TimePoint activity{};  ///< the pane's last output when it was last looked at
+    util::TimePoint looked_at{}; ///< the last capture of its screen
+    long pane_pid = 0;           ///< the pane this is about (a new pane starts afresh)
+    /// usage_limited: when the resume text was typed (once per limit).
+    std::optional<util::TimePoint> resume_sent_at;
+    /// The usage-limit line the resume text was sent for: that banner is history now.
+    std::string resumed_evidence;
+
+    /// `usage_limited`, or `exited` on a usage limit.
+    bool usage_limited() const;
+};
+
+/// A pane as the snapshot shows it, for the screen watch.
+struct PaneSeen {
+    long pid = 0;
+    bool dead = false;
+    util::TimePoint activity{};
+};
+
+/// The conditions of all agents, kept between passes, and the rule that keeps tmux calls O(1):
+/// a pane with recent output is `working` without a look; a pane that went quiet, died, or
+/// changed since it was last read gets one capture (design §16). Pure: time passed in.
+class ScreenWatch {
+public:
+    /// Whether this pass must capture `id`'s screen.
+    bool needs_capture(const std::string& id, const PaneSeen& pane, util::TimePoint now,
+                       const state::ScreenConfig& cfg) const;
+
+    /// What one observation changed.
+    struct Change {
+        bool condition_changed = false;
+        /// The agent left a usage limit after the resume text was sent: it was delivered.
+        bool resumed = false;
+    };
+    /// Records this pass's look at `id`'s pane: `screen` is its capture when needs_capture()
+    /// asked for one (nullopt when none was taken or the capture failed).
+    Change observe(const std::string& id, const PaneSeen& pane,
+                   const std::optional<std::string>& screen, const screen::Matcher& matcher,
+                   screen::AgentKind kind, const screen::ReadContext& ctx,
+                   const state::ScreenConfig& cfg);
+
+    /// The resume text was typed into `id` at `now`.
+    void resume_sent(const std::string& id, util::TimePoint now);
+    /// Forgets every agent not in `keep` (its session is gone).
+    void keep_only(const std::set<std::string>& keep);
+
+    const ScreenState* find(const std::string& id) const;
+
+private:
+    std::map<std::string, ScreenState> m_states;
+};
+
+} // namespace gt::policy

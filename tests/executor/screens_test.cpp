@@ -1,0 +1,125 @@
+// Reading agents' screens inside a pass: how many tmux calls, what is remembered, what is done.
+#include "executor/recovery.hpp"
+
+#include "state/restart_state.hpp"
+#include "support/executor_town.hpp"
+#include "support/fixed_time.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace gt;
+using namespace std::chrono_literals;
+using test::ExecutorTown;
+
+namespace {
+
+const std::vector<std::string> k_sessions{"gt-deacon", "gt-r1-witness", "gt-r1-refinery"};
+
+std::size_t events_of(const ExecutorTown& t, const std::string& kind) {
+    std::size_t n = 0;
+    std::string text = t.events_text();
+    for (auto at = text.find("\"kind\":\"" + kind + "\""); at != std::string::npos;
+         at = text.find("\"kind\":\"" + kind + "\"", at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+} // namespace
+
+TEST(ExecutorScreens, QuietPanesAreCapturedInOneCallAndNotAgainUntilTheyPrint) {
+    ExecutorTown t;
+    t.show(k_sessions, t.now - 1min);
+    t.screens("❯ \n  ? for shortcuts\n");
+    auto out = t.pass();
+    EXPECT_EQ(t.runner.count("capture-pane"), 1u);
+    EXPECT_EQ(out.screens_captured, 3u);
+    EXPECT_EQ(events_of(t, "condition"), 3u);
+
+    t.now += 3min; // nothing printed since
+    t.pass();
+    EXPECT_EQ(t.runner.count("capture-pane"), 1u);
+
+    t.show(k_sessions, t.now - 30s); // printed, and quiet again
+    t.pass();
+    EXPECT_EQ(t.runner.count("capture-pane"), 2u);
+    EXPECT_EQ(events_of(t, "condition"), 3u); // still idle: no new event
+}
+
+TEST(ExecutorScreens, BusyPanesCostNoCapture) {
+    ExecutorTown t;
+    t.show(k_sessions);
+    for (int i = 0; i < 5; ++i) {
+        t.now += 1s;
+        t.show(k_sessions);
+        t.pass();
+    }
+    EXPECT_EQ(t.runner.count("capture-pane"), 0u);
+    EXPECT_EQ(t.runner.count("list-panes"), 5u);
+}
+
+TEST(ExecutorScreens, ADeadPaneIsReadBeforeItIsReplacedAndItsReasonKept) {
+    ExecutorTown t;
+    t.show({"gt-deacon", "gt-r1-refinery"});
+    t.runner.on("list-panes",
+                test::ok_reply("gt-deacon\t0\t" + std::to_string(::getpid()) + "\t0\t0\t0\t" +
+                               std::to_string(util::SystemClock::to_time_t(t.now)) + "\tclaude\n" +
+                               "gt-r1-refinery\t0\t" + std::to_string(::getpid()) + "\t0\t0\t0\t" +
+                               std::to_string(util::SystemClock::to_time_t(t.now)) + "\tclaude\n" +
+                               "gt-r1-witness\t0\t999999\t1\t1\t0\t0\tclaude\n"),
+                1);
+    t.screens(" Unable to connect to Anthropic services\n\n Please check your internet\n\n"
+              "Pane is dead (status 1, Mon Nov 23 19:50:40 2026)\n");
+    t.pass();
+    auto argvs = t.runner.argvs();
+    auto first = [&](const std::string& sub) {
+        for (std::size_t i = 0; i < argvs.size(); ++i) {
+            if (test::tmux_subcommand(argvs[i]) == sub) {
+                return i;
+            }
+        }
+        return argvs.size();
+    };
+    ASSERT_LT(first("capture-pane"), argvs.size());
+    EXPECT_LT(first("capture-pane"), first("kill-session"));
+    const state::RestartRecord* r = t.recovery.tracker().find("r1/witness");
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->last_exit_status, 1);
+    EXPECT_EQ(r->last_exit_reason, "Unable to connect to Anthropic services");
+    EXPECT_NE(t.events_text().find("exit 1: Unable to connect to Anthropic services"),
+              std::string::npos);
+}
+
+TEST(ExecutorScreens, TheResumeTextIsTypedOnceAfterTheResetAndItsDeliveryNoted) {
+    ExecutorTown t;
+    t.now = test::t0(); // 10:00 UTC
+    const util::TimePoint printed = t.now - 1min;
+    t.show(k_sessions, printed);
+    t.screens("❯ hello\n  ⎿  You've hit your session limit · resets 10:30am (UTC)\n❯ \n");
+    t.pass();
+    EXPECT_EQ(t.runner.count("send-keys"), 0u);
+
+    t.now += 32min; // past the reset and the margin
+    t.pass();
+    auto keys = t.runner.calls_of("send-keys");
+    ASSERT_EQ(keys.size(), 3u); // Escape, the text, Enter: each one call for all three
+    EXPECT_EQ(keys[0].argv.back(), "Escape");
+    EXPECT_EQ(keys[1].argv.back(), "continue");
+    EXPECT_EQ(std::count(keys[1].argv.begin(), keys[1].argv.end(), "continue"), 3);
+    EXPECT_EQ(keys[2].argv.back(), "Enter");
+    EXPECT_EQ(events_of(t, "resume_sent"), 3u);
+
+    t.now += 5s;
+    t.pass(); // the screens did not change yet: not typed again
+    EXPECT_EQ(t.runner.count("send-keys"), 3u);
+
+    t.show(k_sessions, t.now); // the agents answer: busy, not yet proof
+    t.pass();
+    EXPECT_EQ(events_of(t, "resumed"), 0u);
+    t.now += 1min; // quiet again, the answer below the typed text
+    t.screens("❯ hello\n  ⎿  You've hit your session limit · resets 10:30am (UTC)\n❯ continue\n"
+              "● Picking up where I left off.\n❯ \n  ? for shortcuts\n");
+    t.pass();
+    EXPECT_EQ(events_of(t, "resumed"), 3u);
+    EXPECT_EQ(t.runner.count("send-keys"), 3u);
+}

@@ -1,0 +1,95 @@
+#pragma once
+
+// A town for executor tests: rig r1, a recording runner instead of tmux, a clock the test sets.
+#include "client/request_writer.hpp"
+#include "executor/recovery.hpp"
+#include "fakes/recording_runner.hpp"
+#include "state/town.hpp"
+#include "support/ident.hpp"
+#include "support/temp_dir.hpp"
+#include "util/file.hpp"
+
+#include <algorithm>
+#include <gtest/gtest.h>
+#include <optional>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace gt::test {
+
+/// A town with rig r1 (deacon, witness and refinery supervised), an event log, and a runner
+/// whose `list-panes` shows the sessions listed in `alive`.
+struct ExecutorTown {
+    test::TempDir dir{"gt-executor"};
+    state::TownConfig config;
+    test::RecordingRunner runner;
+    executor::EventLog events{dir.path() + "/daemon/events.jsonl", 1 << 20, 2};
+    util::TimePoint now = util::now();
+    executor::Recovery recovery{dir.path(),   runner, events, "", [this] { return now; },
+                                "/usr/bin/gt"};
+
+    ExecutorTown() {
+        EXPECT_TRUE(state::init_town(dir.path(), "t"));
+        EXPECT_TRUE(state::add_rig(dir.path(), "r1"));
+        EXPECT_TRUE(util::make_dirs(dir.path() + "/daemon/requests", 0700, true));
+        EXPECT_TRUE(events.open());
+        show({"gt-deacon", "gt-r1-witness", "gt-r1-refinery"});
+    }
+    /// Sessions whose agent is alive (the pane process is this test: it exists, and its
+    /// command is not a shell).
+    /// Their panes last printed at `activity` (default: now, so busy: no screen is captured).
+    void show(const std::vector<std::string>& sessions,
+              std::optional<util::TimePoint> activity = std::nullopt) {
+        std::string out;
+        for (const auto& s : sessions) {
+            out += s + "\t0\t" + std::to_string(::getpid()) + "\t0\t0\t0\t" +
+                   std::to_string(util::SystemClock::to_time_t(activity.value_or(now))) +
+                   "\tclaude\n";
+        }
+        runner.on("list-panes", test::ok_reply(out));
+    }
+    /// Answers every capture with `screen` for each session asked for.
+    void screens(const std::string& screen) {
+        runner.on_call("capture-pane", [screen](const std::vector<std::string>& argv) {
+            std::string out;
+            for (std::size_t i = 0; i + 2 < argv.size(); ++i) {
+                if (argv[i] == "display-message") {
+                    out += screen + argv[i + 2] + "\n";
+                }
+            }
+            return test::ok_reply(out);
+        });
+    }
+    executor::HeartbeatSummary pass() { return recovery.run(config, {"r1"}); }
+    std::vector<std::string> started_sessions() const {
+        std::vector<std::string> out;
+        for (const auto& c : runner.calls_of("new-session")) {
+            auto it = std::find(c.argv.begin(), c.argv.end(), "-s");
+            out.push_back(it != c.argv.end() ? *(it + 1) : "?");
+        }
+        return out;
+    }
+    std::string events_text() const {
+        auto text = util::read_file(dir.path() + "/daemon/events.jsonl");
+        return text ? *text : "";
+    }
+    /// Queues a lifecycle request from r1/witness, and sets the clock to its time.
+    void request(state::LifecycleAction action) {
+        auto req =
+            client::write_request(dir.path() + "/daemon/requests", ident("r1/witness"), action);
+        ASSERT_TRUE(req) << req.error();
+        now = req->timestamp;
+    }
+    std::vector<std::string> claimed() const {
+        std::vector<std::string> names;
+        if (auto entries = util::list_dir(dir.path() + "/daemon/requests/claimed")) {
+            for (const auto& e : *entries) {
+                names.push_back(e.name);
+            }
+        }
+        return names;
+    }
+};
+
+} // namespace gt::test
