@@ -175,6 +175,11 @@ std::size_t index_of(Condition c) {
     return static_cast<std::size_t>(c);
 }
 
+/// How many non-blank lines may follow a built-in match of a condition other than working or
+/// idle: a 401 in test output, a question in a diff or an old banner further up is history,
+/// not what the agent faces now (every captured screen has its line within 10 of the bottom).
+constexpr std::size_t k_recent_lines = 15;
+
 // The last run of lines that show a condition with only blank lines between them: one
 // occurrence, however many lines it was spelled out over; its first line is the headline.
 struct Run {
@@ -208,6 +213,18 @@ struct Scan {
             run.first = i;
         }
         run.last = i;
+    }
+
+    /// Whether a built-in run of `c` is near enough the bottom to describe the agent now.
+    bool recent(Condition c) const {
+        const Run& run = builtin[index_of(c)];
+        if (!run.found()) {
+            return false;
+        }
+        if (c == Condition::working || c == Condition::idle) {
+            return true;
+        }
+        return filled.back() - filled[run.last + 1] <= k_recent_lines;
     }
 
     /// Conditions the town's patterns found, in the order of those patterns.
@@ -338,7 +355,7 @@ std::vector<Reading> Matcher::read_live(std::string_view screen, AgentKind kind,
         done[index_of(c)] = true;
     }
     for (Condition c : k_live_order) {
-        if (!done[index_of(c)] && s.builtin[index_of(c)].found()) {
+        if (!done[index_of(c)] && s.recent(c)) {
             out.push_back(reading_of(c, s.builtin[index_of(c)], lines, ctx));
         }
     }
@@ -357,7 +374,7 @@ Reading Matcher::read_dead(std::string_view screen, AgentKind kind, const ReadCo
         }
     }
     for (std::size_t k = 0; !cause && k < k_causes.size(); ++k) {
-        if (s.builtin[index_of(k_causes[k])].found()) {
+        if (s.recent(k_causes[k])) {
             cause = reading_of(k_causes[k], s.builtin[index_of(k_causes[k])], lines, ctx);
         }
     }

@@ -424,3 +424,18 @@ TEST(ScreenHostile, RandomBytesNeverCrash) {
 }
 
 } // namespace
+
+TEST(ScreenNegatives, ALineFarAboveTheBottomIsHistory) {
+    // A failing test's output, then twenty lines of the agent's later work, then its prompt.
+    std::string screen = "● Bash(npm test)\n  ⎿  AssertionError: expected status 401 but got 200\n"
+                         "     3 failed with ECONNREFUSED\n  + Do you want to save changes?\n";
+    for (int i = 0; i < 20; ++i) {
+        screen += "● Fixed handler " + std::to_string(i) + "\n";
+    }
+    screen += "❯ \n  ? for shortcuts\n";
+    auto readings = live(screen, AgentKind::claude);
+    EXPECT_EQ(first(readings), Condition::idle);
+    EXPECT_FALSE(find(readings, Condition::auth_failed));
+    EXPECT_FALSE(find(readings, Condition::offline));
+    EXPECT_FALSE(find(readings, Condition::waiting_input));
+}
