@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev
-          libgtest-dev libgmock-dev libbenchmark-dev tmux perl procps)
+          libgtest-dev libgmock-dev libbenchmark-dev tmux perl procps tzdata)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
