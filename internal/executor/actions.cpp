@@ -296,9 +296,9 @@ void Recovery::record_exit(const Action& a) {
         return;
     }
     if (!first_exit_report(a.pane_pid)) {
-        return; // the pane-died hook told of it first; the screen's reason is recorded already
+        return; // the pane-died hook told of it first (the reason: when the screen was read)
     }
-    m_tracker.record_exit(a.id.str(), *a.exit_status, a.exit_signal, a.exit_reason);
+    m_tracker.record_exit(a.id.str(), *a.exit_status, a.exit_signal);
     std::string how = a.exit_signal > 0 ? "signal " + std::to_string(a.exit_signal)
                                         : "exit " + std::to_string(*a.exit_status);
     if (!a.exit_reason.empty()) {

@@ -151,7 +151,7 @@ void Recovery::read_screens(TickInput& in, const state::TownConfig& config, Hear
     out.screens_captured = look.captured;
     if (!look.error.empty()) {
         warn_once("capture", "reading agents' screens failed: " + look.error);
-    } else if (look.capture_calls > 0) {
+    } else if (look.captured > 0) {
         m_logged.erase("capture");
     }
     bool reasons = false;

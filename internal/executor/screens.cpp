@@ -56,7 +56,6 @@ ScreenLook look_at_screens(policy::TickInput& in, const state::TownConfig& confi
     watch.keep_only(present);
     std::map<std::string, std::string> screens;
     if (!to_capture.empty()) {
-        out.capture_calls = 1;
         if (auto captured = tmux.capture(to_capture)) {
             screens = std::move(*captured);
         } else {

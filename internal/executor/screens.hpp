@@ -16,7 +16,6 @@ namespace gt::executor {
 struct ScreenLook {
     /// The agents whose condition changed (or that left a usage limit after the resume text).
     std::vector<std::pair<std::string, policy::ScreenWatch::Change>> changes;
-    int capture_calls = 0; ///< tmux processes run for captures (0 or 1, more only after a race)
     std::size_t captured = 0;
     std::string error; ///< the capture failed as a whole (tmux gone, timed out)
 };

@@ -128,14 +128,10 @@ Gate RestartTracker::shown_gate(const std::string& id, util::TimePoint now, bool
     return g == Gate::backoff && alive ? Gate::allowed : g;
 }
 
-void RestartTracker::record_exit(const std::string& id, int exit_status, int signal,
-                                 const std::string& reason) {
+void RestartTracker::record_exit(const std::string& id, int exit_status, int signal) {
     RestartRecord& r = m_records[id];
     r.last_exit_status = exit_status;
     r.last_signal = signal;
-    if (!reason.empty()) {
-        r.last_exit_reason = reason; // else the screen's reason, read before or after, stands
-    }
 }
 
 void RestartTracker::clear(const std::string& id, util::TimePoint now) {

@@ -52,10 +52,9 @@ public:
     /// that the next one counts, but neither counted nor backed off. Any later start is a restart
     /// (record_restart()).
     Recorded record_start(const std::string& id, util::TimePoint now);
-    /// Records how the agent's pane ended (`signal` 0 when it exited) and, when not "", what its
-    /// screen said it died of.
-    void record_exit(const std::string& id, int exit_status, int signal,
-                     const std::string& reason = "");
+    /// Records how the agent's pane ended (`signal` 0 when it exited). What it died of is
+    /// recorded apart (record_exit_reason()), by whichever read its screen.
+    void record_exit(const std::string& id, int exit_status, int signal);
     /// Records what the agent's last screen said it died of (the exit itself may be recorded
     /// before or after, by whichever saw it first).
     void record_exit_reason(const std::string& id, const std::string& reason) {
