@@ -132,4 +132,17 @@ void RecordingRunner::clear_calls() {
     m_calls.clear();
 }
 
+RecordingRunner::Answer capture_answer(std::function<std::string(std::size_t i)> screen_of) {
+    return [screen_of = std::move(screen_of)](const std::vector<std::string>& argv) {
+        std::string out;
+        std::size_t screen = 0;
+        for (std::size_t i = 0; i + 2 < argv.size(); ++i) {
+            if (argv[i] == "display-message") {
+                out += screen_of(screen++) + argv[i + 2] + "\n";
+            }
+        }
+        return ok_reply(out);
+    };
+}
+
 } // namespace gt::test

@@ -76,4 +76,9 @@ private:
     proc::RunResult m_default = ok_reply();
 };
 
+/// Answers a batched capture (TmuxClient::capture(): per session `capture-pane`, then
+/// `display-message -p <marker>`) with `screen_of(i)` for the i-th session, each followed by its
+/// marker line, as tmux prints them.
+RecordingRunner::Answer capture_answer(std::function<std::string(std::size_t i)> screen_of);
+
 } // namespace gt::test

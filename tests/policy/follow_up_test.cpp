@@ -5,6 +5,7 @@
 
 #include "support/exact_tracker.hpp"
 #include "support/fixed_time.hpp"
+#include "support/ident.hpp"
 #include "support/requests.hpp"
 
 #include <gtest/gtest.h>
@@ -12,17 +13,10 @@
 using namespace gt;
 using namespace gt::policy;
 using gt::test::exact_tracker;
+using gt::test::ident;
 using gt::test::make_request;
 using gt::test::t0;
 using namespace std::chrono_literals;
-
-namespace {
-
-state::Identity ident(const std::string& text) {
-    return *state::parse_identity(text);
-}
-
-} // namespace
 
 TEST(FollowUp, ACrashRestartIsRecordedAndARequestedOneIsNot) {
     auto tracker = exact_tracker();

@@ -51,15 +51,8 @@ struct ExecutorTown {
     }
     /// Answers every capture with `screen` for each session asked for.
     void screens(const std::string& screen) {
-        runner.on_call("capture-pane", [screen](const std::vector<std::string>& argv) {
-            std::string out;
-            for (std::size_t i = 0; i + 2 < argv.size(); ++i) {
-                if (argv[i] == "display-message") {
-                    out += screen + argv[i + 2] + "\n";
-                }
-            }
-            return test::ok_reply(out);
-        });
+        runner.on_call("capture-pane",
+                       test::capture_answer([screen](std::size_t) { return screen; }));
     }
     executor::HeartbeatSummary pass() { return recovery.run(config, {"r1"}); }
     std::vector<std::string> started_sessions() const {

@@ -330,16 +330,9 @@ TEST(TmuxClient, CaptureReadsEveryScreenInOneCall) {
     RecordingRunner runner;
     TmuxClient client(runner, "s", 1s);
     // The reply is built from the markers the call asked for.
-    runner.on_call("capture-pane", [](const std::vector<std::string>& argv) {
-        std::string out;
-        int screen = 0;
-        for (std::size_t i = 0; i + 2 < argv.size(); ++i) {
-            if (argv[i] == "display-message") {
-                out += "screen " + std::to_string(screen++) + "\nlast line\n" + argv[i + 2] + "\n";
-            }
-        }
-        return ok_reply(out);
-    });
+    runner.on_call("capture-pane", gt::test::capture_answer([](std::size_t i) {
+                       return "screen " + std::to_string(i) + "\nlast line\n";
+                   }));
     auto screens = client.capture({"gt-a", "gt-b", "gt-c"});
     ASSERT_TRUE(screens.ok()) << screens.error();
     EXPECT_EQ(runner.count("capture-pane"), 1u);
