@@ -17,6 +17,12 @@ bool busy(const PaneSeen& pane, util::TimePoint now, const state::ScreenConfig& 
     return !pane.dead && now - pane.activity < cfg.quiet_after;
 }
 
+/// When the pane last printed, which is when its (unchanged since) screen was drawn; `now`
+/// when tmux did not say or says something later.
+util::TimePoint printed_at(const PaneSeen& pane, util::TimePoint now) {
+    return pane.activity > util::TimePoint{} && pane.activity < now ? pane.activity : now;
+}
+
 /// The part of `screen` below the last line that echoes the typed resume text (`❯ continue`),
 /// or nullopt when no line does. Only a prompt glyph or blanks may stand around the text.
 std::optional<std::string_view> after_resume_echo(std::string_view screen,
@@ -107,9 +113,7 @@ ScreenWatch::Change ScreenWatch::observe(const std::string& id, const PaneSeen& 
     // Times on a screen are read from when it was printed: "resets 3pm" printed at 14:10 and
     // read at 15:01 is today's 3pm (just passed), not tomorrow's.
     screen::ReadContext printed = ctx;
-    if (pane.activity > util::TimePoint{} && pane.activity < now) {
-        printed.now = pane.activity;
-    }
+    printed.now = printed_at(pane, now);
     screen::Reading r;
     bool read = true;
     if (pane.dead && text) {
@@ -139,9 +143,7 @@ ScreenWatch::Change ScreenWatch::observe(const std::string& id, const PaneSeen& 
             change.condition_changed = true;
             // A quiet screen has shown this since its last output.
             bool quiet = !pane.dead && r.condition != Condition::working;
-            next.since = quiet && pane.activity <= now && pane.activity > util::TimePoint{}
-                             ? pane.activity
-                             : now;
+            next.since = quiet ? printed_at(pane, now) : now;
         }
         if (same && before->evidence == r.evidence && before->resets_at) {
             // "try again in 2 hours" read again later must not move the reset.
