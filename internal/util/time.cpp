@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cmath>
-#include <ctime>
 
 namespace gt::util {
 
@@ -39,6 +38,29 @@ TimePoint now() {
     return std::chrono::time_point_cast<Millis>(SystemClock::now());
 }
 
+long days_from_civil(int year, int month, int day) {
+    const long y = static_cast<long>(year) - (month <= 2 ? 1 : 0);
+    const long era = (y >= 0 ? y : y - 399) / 400;
+    const long yoe = y - era * 400;
+    const long doy = (153L * ((month + 9) % 12) + 2) / 5 + day - 1;
+    const long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+CivilTime civil_from_days(long days) {
+    const long z = days + 719468;
+    const long era = (z >= 0 ? z : z - 146096) / 146097;
+    const long doe = z - era * 146097;
+    const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const long mp = (5 * doy + 2) / 153;
+    CivilTime c;
+    c.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+    c.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+    c.year = static_cast<int>(yoe + era * 400 + (c.month <= 2 ? 1 : 0));
+    return c;
+}
+
 std::string format_time(TimePoint t) {
     auto ms = t.time_since_epoch().count();
     std::int64_t secs = ms / 1000;
@@ -47,12 +69,17 @@ std::string format_time(TimePoint t) {
         frac += 1000;
         secs -= 1;
     }
-    std::time_t tt = static_cast<std::time_t>(secs);
-    std::tm tm{};
-    ::gmtime_r(&tt, &tm);
+    std::int64_t days = secs / 86400;
+    std::int64_t in_day = secs % 86400;
+    if (in_day < 0) {
+        in_day += 86400;
+        days -= 1;
+    }
+    CivilTime c = civil_from_days(static_cast<long>(days));
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day,
+                  static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60),
+                  static_cast<int>(in_day % 60), frac);
     return buf;
 }
 
@@ -103,14 +130,8 @@ Result<TimePoint> parse_time(std::string_view s) {
     if (pos != s.size()) {
         return err("not an RFC 3339 time (trailing text): '" + std::string(s.substr(0, 64)) + "'");
     }
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = min;
-    tm.tm_sec = sec;
-    std::time_t secs = ::timegm(&tm);
+    std::int64_t secs = static_cast<std::int64_t>(days_from_civil(year, mon, day)) * 86400 +
+                        hour * 3600 + min * 60 + sec;
     std::int64_t total = (static_cast<std::int64_t>(secs) - offset_min * 60) * 1000 + millis;
     return TimePoint(Millis(total));
 }

@@ -13,6 +13,21 @@ using SystemClock = std::chrono::system_clock;
 using TimePoint = std::chrono::time_point<SystemClock, std::chrono::milliseconds>;
 using Millis = std::chrono::milliseconds;
 
+/// A date and time on a wall clock, without a zone.
+struct CivilTime {
+    int year = 1970;
+    int month = 1; ///< 1–12
+    int day = 1;   ///< 1–31
+    int hour = 0;
+    int minute = 0;
+    int second = 0;
+    bool operator==(const CivilTime&) const = default;
+};
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian, linear in `day`), and back.
+long days_from_civil(int year, int month, int day);
+CivilTime civil_from_days(long days);
+
 /// The current wall-clock time at millisecond precision.
 TimePoint now();
 

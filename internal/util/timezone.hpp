@@ -10,17 +10,6 @@
 
 namespace gt::util {
 
-/// A date and time on a wall clock, without a zone.
-struct CivilTime {
-    int year = 1970;
-    int month = 1; ///< 1–12
-    int day = 1;   ///< 1–31
-    int hour = 0;
-    int minute = 0;
-    int second = 0;
-    bool operator==(const CivilTime&) const = default;
-};
-
 /// A time zone: the offsets from UTC it uses and when they change. Read from the system's
 /// zoneinfo files (TZif, RFC 8536) or from a POSIX TZ string (`EST5EDT,M3.2.0,M11.1.0`), so that
 /// reset times shown by agents ("resets 5pm (America/Los_Angeles)") can be turned into instants
@@ -58,9 +47,5 @@ private:
     explicit TimeZone(std::shared_ptr<const Data> data) : m_data(std::move(data)) {}
     std::shared_ptr<const Data> m_data;
 };
-
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian), and back.
-long days_from_civil(int year, int month, int day);
-CivilTime civil_from_days(long days);
 
 } // namespace gt::util
