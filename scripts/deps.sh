@@ -3,7 +3,7 @@
 # missing; needs root (or sudo) the first time.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build pkg-config libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev
+packages=(g++ cmake ninja-build pkg-config libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libre2-dev
           libgtest-dev libgmock-dev libbenchmark-dev tmux perl procps tzdata)
 missing=()
 for p in "${packages[@]}"; do

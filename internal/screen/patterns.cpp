@@ -1,6 +1,11 @@
 #include "patterns.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <iterator>
+#include <re2/re2.h>
 
 namespace gt::screen::detail {
 
@@ -13,13 +18,15 @@ constexpr unsigned k_all = 7;
 
 using C = Condition;
 
-// One row of the table: the regex (on the lowered line) runs only when the literal is present,
-// so most lines cost a handful of substring searches.
+// One row of the table: the regex (RE2, on the lowered line) runs only when the literal is
+// present, so most lines cost a handful of substring searches; a line holding any `unless`
+// literal never matches (RE2 has no lookaround).
 struct Spec {
     unsigned kinds;
     Condition condition;
     const char* literal;
     const char* regex = nullptr;
+    std::array<const char*, 2> unless{};
     bool (*test)(std::string_view lower) = nullptr;
 };
 
@@ -47,9 +54,14 @@ bool bare_prompt(std::string_view lower) {
     return seen;
 }
 
+// How an error line of an agent CLI begins: glyphs (⎿ ■ ✕ [), then optionally "API Error:" or
+// "Error:". Conditions a person must act on are matched only there, or after an "API Error",
+// or on Codex's error mark ■: the agent's own work (test output, diffs, prose) puts the same
+// words mid-line ("✓ returns status 429 when rate limited", "a check for a missing API key").
+#define GT_ERROR_START R"(^\W*((api )?error\W*)?)"
+#define GT_CODEX_ERROR "^\\s*\xE2\x96\xA0 " // "■ "
+
 // Most telling first within a condition does not matter: every row of a condition is tried.
-// Wording is matched by meaning, with context where a bare word would catch an agent's own
-// prose or code (a "401" must follow "status"/"error"; "unauthorized" must follow "error:").
 const Spec k_specs[] = {
     // working
     {k_all, C::working, "esc to interrupt"},
@@ -58,38 +70,60 @@ const Spec k_specs[] = {
     {k_claude, C::working, "\xE2\x80\xA6 (", "^\\W*[a-z]+\xE2\x80\xA6 \\(\\d+[smh]"},
 
     // usage_limited; a warning such as "5h limit: only <1% left" is not one
-    {k_all, C::usage_limited, "your ",
-     R"(\b(hit|reached|exceeded) your (?!context)([^ ]+ ){0,3}limit)"},
-    {k_all, C::usage_limited, "usage limit ", R"(usage limit (reached|exceeded))"},
+    {k_all,
+     C::usage_limited,
+     "your ",
+     GT_ERROR_START R"(you('ve| have)? (hit|reached|exceeded) your ([^ ]+ ){0,3}limit)",
+     {"your context"}},
     {k_all, C::usage_limited, "limit reached",
-     R"(limit reached.*\b(resets?|try again)\b|^(?!.*(now using|switching))\W*([^ ]+ ){0,2}(usage|session|weekly|daily|hourly|monthly|\d+-?h(ou)?r?|opus|sonnet|plan|message|request|rate) limit reached)"},
-    {k_all, C::usage_limited, "quota exceeded"},
+     GT_ERROR_START R"(([^ ]+ ){0,3}limit reached\b.*\b(resets?|try again)\b)"},
+    {k_all,
+     C::usage_limited,
+     "limit ",
+     GT_ERROR_START
+     R"(([^ ]+ ){0,2}(usage|session|weekly|daily|hourly|monthly|\d+-?h(ou)?r?|opus|sonnet|plan|message|request|rate) limit (reached|exceeded)\b)",
+     {"now using", "switching"}},
+    {k_all, C::usage_limited, "quota exceeded", GT_ERROR_START R"(quota exceeded)"},
+    {k_all, C::usage_limited, "quota exceeded", R"(\bapi error\b.*\bquota exceeded)"},
     {k_all, C::usage_limited, "exhausted",
-     R"(exhausted (your|the) ([^ ]+ ){0,3}quota|quota (has been |is )?exhausted)"},
-    {k_all, C::usage_limited, "resource_exhausted"},
-    {k_all, C::usage_limited, "resource has been exhausted"},
-    {k_all, C::usage_limited, "rate limit reached for"},
+     GT_ERROR_START
+     R"((you('ve| have) exhausted (your|the) ([^ ]+ ){0,3}quota|([^ ]+ ){0,3}quota (has been |is )?exhausted|resource has been exhausted))"},
+    {k_all, C::usage_limited, "resource_exhausted", R"(\bapi error\b.*resource_exhausted)"},
+    {k_all, C::usage_limited, "429", R"(\bapi error\b.{0,80}\b429\b)"},
     {k_all, C::usage_limited, "429",
-     R"(\b(status|error)[: ]{0,3}(code[: ]{0,3})?429\b|\b429 too many requests|rejected \(429\))"},
+     R"(^\W*(unexpected status|exceeded retry limit|stream error)\b.{0,80}\b429\b)"},
+    {k_codex, C::usage_limited, "429", GT_CODEX_ERROR R"(.*\b429\b)"},
 
     // auth_failed; billing ("credit balance too low") too: only a person can fix either
     {k_all, C::auth_failed, "api",
-     R"((invalid|incorrect|expired|revoked|missing) (x-)?api[ _-]?key|api[ _-]?key\b.{0,40}\b(invalid|not valid|expired|revoked|incorrect))"},
+     GT_ERROR_START
+     R"(((invalid|incorrect|expired|revoked) (x-)?api[ _-]?key|api[ _-]?key\b.{0,40}\b(invalid|not valid|expired|revoked|incorrect)))"},
     {k_all, C::auth_failed, "/login", R"(\brun /login\b|/login to (sign|log) ?in)"},
-    {k_all, C::auth_failed, "401",
-     R"(\b(status|error)[: ]{0,3}(code[: ]{0,3})?401\b|rejected \(401\))"},
-    {k_all, C::auth_failed, "unauthori", R"(\berror[: ]{1,3}unauthori[sz]ed\b)"},
-    {k_all, C::auth_failed, "authenticat",
-     R"(authentication (failed|error)(?! for )|authentication_error|failed to authenticate)"},
+    {k_all, C::auth_failed, "401", R"(\bapi error\b.{0,80}\b401\b)"},
+    {k_all, C::auth_failed, "401", R"(^\W*unexpected status 401\b)"},
+    {k_codex, C::auth_failed, "401", GT_CODEX_ERROR R"(.*\b401\b)"},
+    {k_gemini, C::auth_failed, "401", GT_ERROR_START R"(request failed with status code 401\b)"},
+    {k_all, C::auth_failed, "unauthori", GT_ERROR_START R"(unauthori[sz]ed\b)"},
+    {k_all,
+     C::auth_failed,
+     "authenticat",
+     GT_ERROR_START R"((authentication (failed|error)|failed to authenticate)\b)",
+     {"authentication failed for ", "authentication error for "}},
+    {k_all, C::auth_failed, "authentication_error", R"(\bapi error\b.*authentication_error)"},
     {k_all, C::auth_failed, "token",
-     R"((oauth|access|auth|refresh|api|session|your) token (has |is )?(expired|been revoked|revoked)|token (could not|couldn't) be refreshed)"},
+     GT_ERROR_START
+     R"((your |the )?(oauth |access |auth |refresh |api |session )?token (has |is )?(expired|been revoked|revoked|(could not|couldn't) be refreshed))"},
     {k_all, C::auth_failed, "not logged in", R"(^\W*not logged in\b)"},
-    {k_all, C::auth_failed, "in again", R"(please (log|sign) ?in again)"},
-    {k_all, C::auth_failed, "failed to login"},
-    {k_all, C::auth_failed, "credit balance", R"(credit balance (is )?too low)"},
-    {k_all, C::auth_failed, "insufficient", R"(insufficient[_ ](quota|credits?|balance|funds))"},
-    {k_all, C::auth_failed, "exceeded your current quota"},
-    {k_all, C::auth_failed, "out of credits"},
+    {k_all, C::auth_failed, "in again", GT_ERROR_START R"(please (log|sign) ?in again)"},
+    {k_all, C::auth_failed, "failed to login", GT_ERROR_START R"(failed to login)"},
+    {k_all, C::auth_failed, "credit balance",
+     GT_ERROR_START R"((your )?credit balance (is )?too low)"},
+    {k_all, C::auth_failed, "insufficient",
+     GT_ERROR_START R"(insufficient[_ ](quota|credits?|balance|funds))"},
+    {k_all, C::auth_failed, "insufficient_quota"},
+    {k_all, C::auth_failed, "exceeded your current quota",
+     GT_ERROR_START R"(you exceeded your current quota)"},
+    {k_all, C::auth_failed, "out of credits", GT_ERROR_START R"(([^ ]+ ){0,3}out of credits)"},
 
     // startup_blocked: trust, sign-in, onboarding and update prompts
     {k_all, C::startup_blocked, "do you trust",
@@ -155,8 +189,25 @@ const Spec k_specs[] = {
     {k_gemini, C::idle, "type your message"},
     {k_codex | k_gemini, C::idle, "context left"},
     {k_claude, C::idle, "shift+tab to cycle"},
-    {k_all, C::idle, "", nullptr, bare_prompt},
+    {k_all, C::idle, "", nullptr, {}, bare_prompt},
 };
+
+#undef GT_ERROR_START
+#undef GT_CODEX_ERROR
+
+std::shared_ptr<const re2::RE2> compile_builtin(const char* pattern) {
+    re2::RE2::Options opts;
+    opts.set_never_capture(true);
+    opts.set_log_errors(false);
+    auto re = std::make_shared<const re2::RE2>(pattern, opts);
+    if (!re->ok()) {
+        // A built-in pattern is part of the program: a broken one is a bug, caught by every test.
+        std::fprintf(stderr, "gt: bad built-in screen pattern %s: %s\n", pattern,
+                     re->error().c_str());
+        std::abort();
+    }
+    return re;
+}
 
 std::vector<Builtin> compile_all() {
     std::vector<Builtin> out;
@@ -167,8 +218,13 @@ std::vector<Builtin> compile_all() {
         b.condition = s.condition;
         b.literal = s.literal;
         b.test = s.test;
+        for (const char* u : s.unless) {
+            if (u) {
+                b.unless.emplace_back(u);
+            }
+        }
         if (s.regex) {
-            b.regex.emplace(s.regex, std::regex::ECMAScript | std::regex::nosubs);
+            b.regex = compile_builtin(s.regex);
         }
         out.push_back(std::move(b));
     }
@@ -182,21 +238,41 @@ const std::vector<Builtin>& builtins() {
     return k_builtins;
 }
 
+namespace {
+
+/// A line that starts with the mark an agent CLI puts before its own words (Claude's ●, Codex's
+/// •, Gemini's ✦): the agent's prose or tool call, never the CLI's own error.
+bool agent_prose(std::string_view lower) {
+    static constexpr std::string_view k_bullets[] = {"\xE2\x97\x8F", "\xE2\x80\xA2",
+                                                     "\xE2\x9C\xA6"};
+    std::size_t start = lower.find_first_not_of(' ');
+    if (start == std::string_view::npos) {
+        return false;
+    }
+    return std::any_of(std::begin(k_bullets), std::end(k_bullets),
+                       [&](std::string_view b) { return lower.substr(start).starts_with(b); });
+}
+
+} // namespace
+
 bool matches(const Builtin& b, std::string_view lower) {
     if (!b.literal.empty() && lower.find(b.literal) == std::string_view::npos) {
+        return false;
+    }
+    if ((b.condition == Condition::usage_limited || b.condition == Condition::auth_failed) &&
+        agent_prose(lower)) {
         return false;
     }
     if (b.test) {
         return b.test(lower);
     }
-    if (b.regex) {
-        try {
-            return std::regex_search(lower.begin(), lower.end(), *b.regex);
-        } catch (const std::regex_error&) {
-            return false; // too complex for this line: not a match
+    for (std::string_view u : b.unless) {
+        if (lower.find(u) != std::string_view::npos) {
+            return false;
         }
     }
-    return true;
+    return !b.regex ||
+           re2::RE2::PartialMatch(re2::StringPiece(lower.data(), lower.size()), *b.regex);
 }
 
 } // namespace gt::screen::detail

@@ -6,11 +6,15 @@
 #include "screen.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}
 
 namespace gt::screen::detail {
 
@@ -47,12 +51,14 @@ bool is_pane_dead_line(const Line& line);
 unsigned kind_bits(AgentKind kind);
 
 /// A built-in pattern: applies to agents of `kinds`; matches a lowered line that contains
-/// `literal` and, when set, also matches `regex` or passes `test`.
+/// `literal`, none of `unless`, and, when set, also matches `regex` (RE2: linear in the line)
+/// or passes `test`.
 struct Builtin {
     unsigned kinds = 0;
     Condition condition = Condition::unknown;
     std::string_view literal;
-    std::optional<std::regex> regex;
+    std::vector<std::string_view> unless;
+    std::shared_ptr<const re2::RE2> regex;
     bool (*test)(std::string_view lower) = nullptr;
 };
 

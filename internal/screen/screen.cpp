@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <array>
-#include <regex>
+#include <re2/re2.h>
 
 namespace gt::screen {
 
@@ -146,7 +146,7 @@ struct Matcher::Compiled {
     struct User {
         std::optional<AgentKind> kind;
         Condition condition = Condition::unknown;
-        std::regex regex;
+        std::unique_ptr<const re2::RE2> regex;
     };
     std::vector<User> user;
     bool builtin = true;
@@ -157,6 +157,8 @@ namespace {
 using detail::Line;
 
 constexpr std::size_t k_none = static_cast<std::size_t>(-1);
+/// The memory one town pattern may compile to; a larger one is refused when the town is loaded.
+constexpr std::int64_t k_user_pattern_mem = 1 << 20;
 constexpr std::size_t k_condition_count = k_conditions.size();
 
 constexpr std::array k_live_order = {
@@ -242,19 +244,15 @@ struct Scan {
     }
 };
 
-bool user_matches(const std::regex& re, const std::string& text) {
-    try {
-        return std::regex_search(text.begin(), text.end(), re);
-    } catch (const std::regex_error&) {
-        return false; // too complex for this line: not a match
-    }
+bool user_matches(const re2::RE2& re, const std::string& text) {
+    return re2::RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), re);
 }
 
 void scan_line(const Matcher::Compiled& m, const Line& line, std::size_t i, AgentKind kind,
                Scan& s) {
     for (std::size_t j = 0; j < m.user.size(); ++j) {
         const auto& u = m.user[j];
-        if ((!u.kind || *u.kind == kind) && user_matches(u.regex, line.text)) {
+        if ((!u.kind || *u.kind == kind) && user_matches(*u.regex, line.text)) {
             std::size_t c = index_of(u.condition);
             s.extend(s.user[c], i);
             s.user_order[c] = std::min(s.user_order[c], j);
@@ -333,13 +331,19 @@ util::Result<Matcher> Matcher::make(const std::vector<UserPattern>& user, bool b
         if (p.match.empty()) {
             return util::err(where + "empty match");
         }
-        try {
-            c->user.push_back({p.kind, p.condition,
-                               std::regex(p.match, std::regex::ECMAScript | std::regex::icase |
-                                                       std::regex::nosubs)});
-        } catch (const std::regex_error& e) {
-            return util::err(where + "invalid regular expression '" + p.match + "': " + e.what());
+        // RE2: matching is linear in the line whatever the town writes, so no pattern can
+        // stall a heartbeat the way a backtracking engine does on "(a+)+$".
+        re2::RE2::Options opts;
+        opts.set_case_sensitive(false);
+        opts.set_never_capture(true);
+        opts.set_log_errors(false);
+        opts.set_max_mem(k_user_pattern_mem);
+        auto re = std::make_unique<const re2::RE2>(p.match, opts);
+        if (!re->ok()) {
+            return util::err(where + "invalid regular expression '" + p.match + "': " +
+                             re->error() + " (RE2 syntax: no backreferences or lookaround)");
         }
+        c->user.push_back({p.kind, p.condition, std::move(re)});
     }
     return Matcher(std::move(c));
 }

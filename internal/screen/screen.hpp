@@ -49,7 +49,7 @@ AgentKind kind_of_command(const std::vector<std::string>& argv);
 struct UserPattern {
     std::optional<AgentKind> kind;            ///< nullopt: agents of every kind
     Condition condition = Condition::unknown; ///< not `exited` (a pane's death says that)
-    std::string match; ///< ECMAScript regular expression, case-insensitive, matched per line
+    std::string match; ///< RE2 regular expression, case-insensitive, matched per line
 };
 
 /// What a screen says.

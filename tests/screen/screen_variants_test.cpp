@@ -220,6 +220,21 @@ TEST(ScreenNegatives, AgentProseAndCodeAreNotConditions) {
         "● Docs: the 'Do you trust the files?' dialog appears on first run.",
         "  21 +  # Authentication failed for 'https://github.com/x/y.git'",
         "● Wrote a quota checker that warns before the daily quota is used up.",
+        // Test output and tool errors: the agent's work, not its own condition.
+        "  ⎿  ✓ returns status 429 when rate limited",
+        "  ⎿  ✓ returns 429 Too Many Requests after 100 calls",
+        "  ⎿  Error: expected 200, got 429",
+        "  ⎿  Error: Request failed with status code 401",
+        "● The handler now returns error 401 for bad tokens.",
+        "● I added a check for a missing API key.",
+        "● The banner says 'when you have reached your usage limit' in bold now.",
+        "● If the access token has expired, the client refreshes it.",
+        "  ⎿  FAIL test/auth.test.js › rejects an invalid API key",
+        "  31 +    raise QuotaExceeded('quota exceeded for tenant')",
+        "  32 +  // RESOURCE_EXHAUSTED from the server means back off",
+        "  ⎿  authentication_error is mapped to 403 in the proxy",
+        "● Users now see 'Please log in again' when their session ends.",
+        "● The rate limit reached warning now resets after a minute.",
     };
     for (const char* line : lines) {
         auto readings = live(std::string(line) + "\n❯ \n  ? for shortcuts\n", AgentKind::claude);
@@ -382,6 +397,48 @@ TEST(ScreenHostile, OneMegabyteLine) {
     // A town pattern that backtracks on every character still sees at most 1,024 bytes.
     Matcher m = make_or_fail({{std::nullopt, Condition::offline, "(a|b)*c"}});
     EXPECT_TRUE(m.read_live(screen, AgentKind::generic, capture_ctx()).empty());
+}
+
+TEST(ScreenHostile, CatastrophicTownPatternsRunInLinearTime) {
+    // On a backtracking engine each of these takes exponential time in the line: "(a+)+$" on
+    // 30 a's and a b ran for minutes. RE2 reads 200 lines of 1,024 bytes in milliseconds; a
+    // hang here is the failure (the suite's timeout).
+    std::string screen;
+    for (int i = 0; i < 200; ++i) {
+        screen += std::string(1000, 'a') + "b\n";
+    }
+    for (const char* pattern :
+         {"(a+)+$", "(a|a)*c$", "(a|aa)+c$", "(.*a){20}c$", "^(a?){25}a{25}$"}) {
+        Matcher m = make_or_fail({{std::nullopt, Condition::offline, pattern}});
+        EXPECT_TRUE(m.read_live(screen, AgentKind::generic, capture_ctx()).empty()) << pattern;
+    }
+}
+
+TEST(ScreenHostile, BuiltInPatternsOnLinesMadeOfTheirOwnWords) {
+    // Lines that are nothing but the words the built-in expressions look for, repeated: each
+    // line is still read once per pattern (on a backtracking engine "limit reached .*resets"
+    // went quadratic: 0.7 s a screen).
+    std::string screen;
+    for (const char* words : {"limit reached ", "api error 429 ", "you've hit your ",
+                              "do you want to ", "api key invalid "}) {
+        std::string line;
+        while (line.size() < 1000) {
+            line += words;
+        }
+        for (int i = 0; i < 40; ++i) {
+            screen += line + "\n";
+        }
+    }
+    auto readings = live(screen);
+    expect_sane(readings);
+}
+
+TEST(MatcherUserPatterns, LookaroundIsRefusedWithTheReason) {
+    auto m = Matcher::make({{std::nullopt, Condition::idle, "ready(?! now)"}});
+    ASSERT_FALSE(m.ok());
+    EXPECT_NE(m.error().find("screens.patterns[0]: invalid regular expression"), std::string::npos)
+        << m.error();
+    EXPECT_NE(m.error().find("RE2"), std::string::npos) << m.error();
 }
 
 TEST(ScreenHostile, InvalidUtf8ControlsAndNuls) {
