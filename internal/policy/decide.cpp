@@ -193,10 +193,11 @@ private:
         }
         const ScreenState* sc = session_exists(id) ? screen(id) : nullptr;
         // An exit at a limit whose reset is on screen is no crash: it waits for the reset, then
-        // starts without backoff. Without a stated reset it counts as any exit (an agent that
-        // keeps dying after printing "429" must still reach the crash loop).
+        // starts without backoff. Without a stated reset, or with one already past when it
+        // exited (a stale banner, a date long gone), it counts as any exit: an agent that keeps
+        // dying after printing "429" must still reach the crash loop.
         bool usage_exit = sc && sc->condition == Condition::exited && sc->usage_limited() &&
-                          sc->resets_at.has_value();
+                          sc->resets_at && *sc->resets_at > sc->since;
         if (usage_exit) {
             auto until = *sc->resets_at + m_cfg.screens.resume_margin;
             if (m_in.now < until) {

@@ -234,3 +234,15 @@ TEST(ScreenPolicy, AnExitAtALimitWithoutAResetTimeGoesThroughTheBackoff) {
     EXPECT_EQ(count(actions, ActionKind::hold, "gastown/witness"), 0u);
     EXPECT_EQ(count(actions, ActionKind::blocked, "gastown/witness"), 1u);
 }
+
+TEST(ScreenPolicy, AnExitAtALimitWhoseResetHadPassedGoesThroughTheBackoff) {
+    Town t;
+    ScreenState& s = exited(t, "gastown/witness", "You've hit your limit · resets Nov 1, 3pm");
+    s.cause = Condition::usage_limited;
+    s.resets_at = s.since - 24h; // a date long gone: the banner is stale, the exit a crash
+    t.tracker.record_start("gastown/witness", t0() - 2min);
+    t.tracker.record_start("gastown/witness", t0() - 10s);
+    auto actions = t.actions();
+    EXPECT_EQ(count(actions, ActionKind::hold, "gastown/witness"), 0u);
+    EXPECT_EQ(count(actions, ActionKind::blocked, "gastown/witness"), 1u);
+}
