@@ -2,6 +2,7 @@
 
 #include "executor/agent_table.hpp"
 #include "executor/recovery.hpp"
+#include "executor/screen_memory.hpp"
 #include "executor/screens.hpp"
 #include "policy/decide.hpp"
 #include "policy/restart_tracker.hpp"
@@ -166,9 +167,17 @@ int list_agents(const std::string& town, bool as_json) {
     }
     in.now = util::now();
     if (tmux_known) {
-        // A first look: what each screen shows now (the daemon also knows since when).
+        // What each screen shows now, read as the daemon reads it: with what it remembers
+        // (since when, the resume typed after a limit, whose banner is history).
         in.snapshot = *snap;
         policy::ScreenWatch watch;
+        if (auto saved = executor::load_screens(state::TownPaths(town).screens_file())) {
+            for (auto& [id, s] : *saved) {
+                watch.restore(id, std::move(s));
+            }
+        } else {
+            std::cerr << "warning: " << saved.error() << "; screens read afresh\n";
+        }
         auto look = executor::look_at_screens(
             in, *config, tmux, watch, {in.now, util::TimeZone::local(), executor::cached_zones()});
         if (!look.error.empty()) {

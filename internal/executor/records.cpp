@@ -2,8 +2,11 @@
 // and the memory of what it already logged.
 #include "recovery.hpp"
 
+#include "screen_memory.hpp"
 #include "state/agent_state.hpp"
 #include "state/town.hpp"
+
+#include "util/file.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -113,6 +116,38 @@ void Recovery::notify(const Action& a, HeartbeatSummary& out) {
     m_events.record("notified", a.id.str(), a.id.session(), a.to + ": " + a.subject);
 }
 
+void Recovery::report_save(const std::string& key, const std::string& path,
+                           const util::Status& saved, const char* what) {
+    if (!saved) {
+        // Saves happen on most passes: a disk that stays full or a path that stays wrong would
+        // otherwise log this every time. Each message names a fresh temporary file, so what is
+        // compared is the reason at its end. What was to be saved is still kept in memory.
+        const std::string& message = saved.error();
+        auto colon = message.rfind(": ");
+        std::string reason = colon == std::string::npos ? message : message.substr(colon + 2);
+        auto& last = m_logged[key];
+        if (last != reason) {
+            spdlog::error("cannot save {}: {} ({} is kept in memory only)", path, message, what);
+            last = reason;
+        }
+    } else if (m_logged.erase(key) > 0) {
+        spdlog::info("{} saved again", path);
+    }
+}
+
+void Recovery::save_screens() {
+    std::string text = screens_json(m_screens.states());
+    if (text == m_screens_saved) {
+        return;
+    }
+    const std::string path = state::TownPaths(m_root).screens_file();
+    auto saved = util::write_file_atomic(path, text);
+    report_save("screens_save", path, saved, "what is known of the agents' screens");
+    if (saved) {
+        m_screens_saved = std::move(text);
+    }
+}
+
 void Recovery::save_restart_state() {
     const std::string path = m_restart_file.path();
     std::vector<std::string> cleared;
@@ -122,24 +157,7 @@ void Recovery::save_restart_state() {
             return m_tracker.records();
         },
         util::Millis(500));
-    if (!saved) {
-        // Every start saves: a disk that stays full or a path that stays wrong would otherwise
-        // log this on every pass. Each message names a fresh temporary file, so what is
-        // compared is the reason at its end. The history is still kept in memory.
-        const std::string& message = saved.error();
-        auto colon = message.rfind(": ");
-        std::string reason = colon == std::string::npos ? message : message.substr(colon + 2);
-        auto& last = m_logged["restart_state_save"];
-        if (last != reason) {
-            spdlog::error("cannot save {}: {} (the restart history is kept in memory only)", path,
-                          message);
-            last = reason;
-        }
-        return;
-    }
-    if (m_logged.erase("restart_state_save") > 0) {
-        spdlog::info("{} saved again", path);
-    }
+    report_save("restart_state_save", path, saved, "the restart history");
     for (const auto& id : cleared) {
         spdlog::info("{}: backoff cleared", id);
         m_events.record("backoff_cleared", id, "", "gt daemon clear-backoff");

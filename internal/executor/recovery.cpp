@@ -2,6 +2,7 @@
 
 #include "proc/process.hpp"
 #include "proc/process_table.hpp"
+#include "screen_memory.hpp"
 #include "screens.hpp"
 #include "state/agent_state.hpp"
 #include "state/town.hpp"
@@ -62,6 +63,19 @@ Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog&
       m_tracker(state::RestartConfig{}), m_zones(cached_zones()),
       m_local_zone(util::TimeZone::local()), m_restart_file(state::TownPaths(m_root)) {
     reload_restart_state();
+    const std::string path = state::TownPaths(m_root).screens_file();
+    std::vector<std::string> skipped;
+    if (auto saved = load_screens(path, &skipped)) {
+        for (auto& [id, s] : *saved) {
+            m_screens.restore(id, std::move(s));
+        }
+        m_screens_saved = screens_json(m_screens.states());
+        for (const auto& key : skipped) {
+            spdlog::warn("{}: entry '{}' is not an agent's screen state: skipped", path, key);
+        }
+    } else {
+        spdlog::warn("{}; what was known of the agents' screens is read afresh", saved.error());
+    }
 }
 
 HeartbeatSummary Recovery::run(const state::TownConfig& config,
@@ -101,6 +115,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         carry_out(a, config, out);
     }
     collect_pane_pids(in, supervised, out);
+    save_screens();
     if (m_was_degraded && !out.degraded) {
         spdlog::info("tmux is usable again: supervision resumes");
     }

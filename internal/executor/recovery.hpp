@@ -146,6 +146,11 @@ private:
     // What the pass serves beyond its actions (services.cpp).
     void apply_posted();
     void save_restart_state();
+    /// Writes daemon/screens.json when what it would say has changed.
+    void save_screens();
+    /// Logs a failed save of `path` (under `key`) once per reason, and the first save after.
+    void report_save(const std::string& key, const std::string& path, const util::Status& saved,
+                     const char* what);
     /// Re-reads restart_state.json and applies clears made by `gt daemon clear-backoff`.
     void reload_restart_state();
     void collect_pane_pids(const TickInput& in, const std::vector<state::Identity>& supervised,
@@ -171,6 +176,7 @@ private:
     util::Millis m_tmux_timeout{5000};
     policy::RestartTracker m_tracker;
     policy::ScreenWatch m_screens;
+    std::string m_screens_saved; ///< the text last written to screens.json
     screen::ZoneLookup m_zones;
     util::TimeZone m_local_zone;
     state::RestartStateFile m_restart_file;

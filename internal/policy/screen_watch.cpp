@@ -59,6 +59,14 @@ screen::Reading current(const std::string& text, ScreenState& state, const scree
     if (resumed) {
         below = after_resume_echo(text, cfg.resume_text);
     }
+    if (below) {
+        state.resume_echo_seen = true;
+    } else if (resumed && state.resume_echo_seen) {
+        // The echo has scrolled away, and the banner above it with it: a limit on screen now is
+        // a new one, whatever its words.
+        state.resumed_evidence.clear();
+        resumed = false;
+    }
     auto readings = matcher.read_live(below.value_or(text), kind, ctx);
     auto is_history = [&](const screen::Reading& r) {
         return resumed && !below && r.condition == Condition::usage_limited &&
@@ -88,7 +96,9 @@ bool ScreenWatch::needs_capture(const std::string& id, const PaneSeen& pane, uti
         return !s || s->condition != Condition::exited;
     }
     if (busy(pane, now, cfg)) {
-        return false;
+        // Busy needs no look, except to see whether typed resume text took: the agent may work
+        // on without a pause until its next limit, and only a screen says which limit that is.
+        return s && s->resume_sent_at && s->activity != pane.activity;
     }
     if (!s || s->condition == Condition::working || s->activity != pane.activity) {
         return true; // went quiet, or printed something since it was read
@@ -122,10 +132,14 @@ ScreenWatch::Change ScreenWatch::observe(const std::string& id, const PaneSeen& 
         r.condition = Condition::exited; // its screen could not be read
     } else if (pane.dead) {
         read = false; // read when it died: what it said stands
-    } else if (busy(pane, now, cfg)) {
-        r.condition = Condition::working;
     } else if (text) {
         r = current(*text, next, matcher, kind, printed, cfg);
+        if (busy(pane, now, cfg) && r.condition != Condition::usage_limited) {
+            r = screen::Reading{}; // output in the last quiet_after: working, whatever it says
+            r.condition = Condition::working;
+        }
+    } else if (busy(pane, now, cfg)) {
+        r.condition = Condition::working;
     } else {
         read = false; // nothing new (or the capture failed): the condition stands
     }
@@ -169,7 +183,12 @@ void ScreenWatch::resume_sent(const std::string& id, util::TimePoint now) {
     if (it != m_states.end()) {
         it->second.resume_sent_at = now;
         it->second.resumed_evidence = it->second.evidence;
+        it->second.resume_echo_seen = false;
     }
+}
+
+void ScreenWatch::restore(const std::string& id, ScreenState state) {
+    m_states[id] = std::move(state);
 }
 
 void ScreenWatch::keep_only(const std::set<std::string>& keep) {

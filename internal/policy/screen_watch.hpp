@@ -22,10 +22,15 @@ struct ScreenState {
     util::TimePoint activity{};  ///< the pane's last output when it was last looked at
     util::TimePoint looked_at{}; ///< the last capture of its screen
     long pane_pid = 0;           ///< the pane this is about (a new pane starts afresh)
-    /// usage_limited: when the resume text was typed (once per limit).
+    /// usage_limited: when the resume text was typed (once per limit), until a screen read
+    /// after it no longer shows the limit.
     std::optional<util::TimePoint> resume_sent_at;
-    /// The usage-limit line the resume text was sent for: that banner is history now.
+    /// The usage-limit line the resume text was sent for: that banner is history now, until a
+    /// screen shows that it has left (design §16.4).
     std::string resumed_evidence;
+    /// The typed resume text has been seen echoed below that banner: once the echo has left the
+    /// screen, so has the banner above it.
+    bool resume_echo_seen = false;
 
     /// `usage_limited`, or `exited` on a usage limit.
     bool usage_limited() const;
@@ -66,6 +71,10 @@ public:
     void keep_only(const std::set<std::string>& keep);
 
     const ScreenState* find(const std::string& id) const;
+    /// Every agent's state (what the daemon keeps across its restarts).
+    const std::map<std::string, ScreenState>& states() const { return m_states; }
+    /// Takes `state` as what is known of `id` (read back after a restart of the daemon).
+    void restore(const std::string& id, ScreenState state);
 
 private:
     std::map<std::string, ScreenState> m_states;

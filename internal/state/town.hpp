@@ -29,6 +29,8 @@ public:
     std::string events_file() const { return m_root + "/daemon/events.jsonl"; }
     std::string restart_state_file() const { return m_root + "/daemon/restart_state.json"; }
     std::string restart_state_lock_file() const { return m_root + "/daemon/restart_state.lock"; }
+    /// What the daemon knows of the agents' screens across its restarts (design §16.6).
+    std::string screens_file() const { return m_root + "/daemon/screens.json"; }
     std::string requests_dir() const { return m_root + "/daemon/requests"; }
     std::string socket_file() const { return m_root + "/daemon/daemon.sock"; }
     std::string agents_dir() const { return m_root + "/agents"; }

@@ -1,6 +1,7 @@
 // Reading agents' screens inside a pass: how many tmux calls, what is remembered, what is done.
 #include "executor/recovery.hpp"
 
+#include "executor/screen_memory.hpp"
 #include "state/restart_state.hpp"
 #include "support/executor_town.hpp"
 #include "support/fixed_time.hpp"
@@ -113,13 +114,75 @@ TEST(ExecutorScreens, TheResumeTextIsTypedOnceAfterTheResetAndItsDeliveryNoted) 
     t.pass(); // the screens did not change yet: not typed again
     EXPECT_EQ(t.runner.count("send-keys"), 3u);
 
-    t.show(k_sessions, t.now); // the agents answer: busy, not yet proof
-    t.pass();
-    EXPECT_EQ(events_of(t, "resumed"), 0u);
-    t.now += 1min; // quiet again, the answer below the typed text
+    // The agents answer and work on: busy, their screens are read until the delivery is seen.
+    t.show(k_sessions, t.now);
     t.screens("❯ hello\n  ⎿  You've hit your session limit · resets 10:30am (UTC)\n❯ continue\n"
-              "● Picking up where I left off.\n❯ \n  ? for shortcuts\n");
+              "● Picking up where I left off.\n");
+    std::size_t captures = t.runner.count("capture-pane");
     t.pass();
+    EXPECT_GT(t.runner.count("capture-pane"), captures);
     EXPECT_EQ(events_of(t, "resumed"), 3u);
     EXPECT_EQ(t.runner.count("send-keys"), 3u);
+
+    // Delivered: busy panes are working again without a look.
+    t.now += 10s;
+    t.show(k_sessions, t.now);
+    captures = t.runner.count("capture-pane");
+    t.pass();
+    EXPECT_EQ(t.runner.count("capture-pane"), captures);
+    EXPECT_EQ(events_of(t, "resumed"), 3u);
+}
+
+TEST(ExecutorScreens, ARestartedDaemonRemembersTheResumeItTyped) {
+    ExecutorTown t;
+    t.now = test::t0(); // 10:00 UTC
+    t.show(k_sessions, t.now - 1min);
+    const std::string banner =
+        "❯ hello\n  ⎿  You've hit your session limit · resets 10:30am (UTC)\n";
+    t.screens(banner + "❯ \n");
+    t.pass();
+    t.now += 32min;
+    t.pass();
+    ASSERT_EQ(events_of(t, "resume_sent"), 3u);
+    const std::string path = t.dir.path() + "/daemon/screens.json";
+    auto saved = executor::load_screens(path);
+    ASSERT_TRUE(saved) << saved.error();
+    ASSERT_EQ(saved->size(), 3u);
+    EXPECT_TRUE(saved->at("r1/witness").resume_sent_at);
+
+    // The agents answered and went quiet, the old banner still in view; then the daemon is
+    // replaced. The new one reads the banner as history: nothing is typed a second time.
+    t.now += 1min;
+    t.show(k_sessions, t.now - 30s);
+    t.screens(banner + "❯ continue\n● Done.\n❯ \n  ? for shortcuts\n");
+    auto restarted = [&] {
+        return std::make_unique<executor::Recovery>(
+            t.dir.path(), t.runner, t.events, "", [&] { return t.now; }, "/usr/bin/gt");
+    };
+    auto second = restarted();
+    second->run(t.config, {"r1"});
+    EXPECT_EQ(events_of(t, "resumed"), 3u);
+    for (int day = 0; day < 2; ++day) {
+        t.now += 24h; // past every later 10:30
+        t.show(k_sessions, t.now - 24h);
+        second->run(t.config, {"r1"});
+    }
+    EXPECT_EQ(events_of(t, "resume_sent"), 3u);
+    EXPECT_EQ(t.runner.count("send-keys"), 3u);
+
+    // Without that memory the same screen reads as a limit (the control for the above).
+    auto limits = [&] {
+        std::size_t n = 0;
+        std::string text = t.events_text();
+        for (auto at = text.find("\"detail\":\"usage_limited"); at != std::string::npos;
+             at = text.find("\"detail\":\"usage_limited", at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    std::size_t before = limits();
+    ASSERT_EQ(::unlink(path.c_str()), 0);
+    auto forgetful = restarted();
+    forgetful->run(t.config, {"r1"});
+    EXPECT_EQ(limits(), before + 3);
 }

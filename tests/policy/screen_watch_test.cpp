@@ -180,3 +180,77 @@ TEST(ScreenWatch, AgentsWhoseSessionIsGoneAreForgotten) {
     w.watch.keep_only({"deacon"});
     EXPECT_EQ(w.watch.find("r1/witness"), nullptr);
 }
+
+TEST(ScreenWatch, ABusyPaneIsLookedAtWhileItsResumeIsUnconfirmed) {
+    Watch w;
+    w.look(std::string(k_limited));
+    w.watch.resume_sent("r1/witness", w.now);
+    // The agent answers and works on without a pause: its screen is read while busy, so the
+    // delivery is seen before the agent goes quiet (which may be at its next limit).
+    w.now += 20s;
+    w.pane.activity = w.now - 1s;
+    ASSERT_TRUE(w.needs());
+    auto change = w.look(std::string(k_limited) + "❯ continue\n● Picking up where I left off.\n");
+    EXPECT_TRUE(change.resumed);
+    EXPECT_EQ(w.state().condition, Condition::working);
+    EXPECT_FALSE(w.state().resume_sent_at);
+    // Delivered: busy panes are not looked at again.
+    w.now += 20s;
+    w.pane.activity = w.now - 1s;
+    EXPECT_FALSE(w.needs());
+}
+
+TEST(ScreenWatch, ABusyPaneStillAtItsLimitIsStillLimited) {
+    Watch w;
+    w.look(std::string(k_limited));
+    w.watch.resume_sent("r1/witness", w.now);
+    // The text went in, and the agent hit the limit again at once: busy, but still limited.
+    w.now += 20s;
+    w.pane.activity = w.now - 1s;
+    ASSERT_TRUE(w.needs());
+    auto change = w.look(std::string(k_limited) + "❯ continue\n" + k_limited);
+    EXPECT_FALSE(change.resumed);
+    EXPECT_EQ(w.state().condition, Condition::usage_limited);
+    EXPECT_TRUE(w.state().resume_sent_at);
+}
+
+TEST(ScreenWatch, ASecondLimitAfterADeliveredResumeIsANewLimit) {
+    Watch w;
+    w.look(std::string(k_limited));
+    w.watch.resume_sent("r1/witness", w.now);
+    w.now += 20s;
+    w.pane.activity = w.now - 1s;
+    w.look(std::string(k_limited) + "❯ continue\n● Working.\n");
+    ASSERT_FALSE(w.state().resume_sent_at);
+
+    // Hours of work scroll the echo (and the old banner above it) away; then the same words.
+    w.now += 3h;
+    w.pane.activity = w.now - 1s;
+    w.look(std::string("● Done with the parser.\n"));
+    w.now += 1min;
+    ASSERT_TRUE(w.needs());
+    w.look(std::string(k_limited));
+    EXPECT_EQ(w.state().condition, Condition::usage_limited);
+    EXPECT_FALSE(w.state().resume_sent_at); // so the policy types the resume text again
+    EXPECT_TRUE(w.state().resets_at);
+}
+
+TEST(ScreenWatch, RestoredStateKeepsTheOldBannerHistory) {
+    Watch w;
+    w.look(std::string(k_limited));
+    w.watch.resume_sent("r1/witness", w.now);
+    ScreenState saved = w.state();
+
+    // A new daemon: what the old one knew is restored; the screen still shows the old banner
+    // above the typed text, and the agent is at its prompt.
+    Watch fresh;
+    fresh.now = w.now + 1h;
+    fresh.pane = w.pane;
+    saved.activity = {}; // not kept across restarts: the pane is read afresh
+    fresh.watch.restore("r1/witness", saved);
+    ASSERT_TRUE(fresh.needs());
+    auto change =
+        fresh.look(std::string(k_limited) + "❯ continue\n● Done.\n❯ \n  ? for shortcuts\n");
+    EXPECT_TRUE(change.resumed);
+    EXPECT_EQ(fresh.state().condition, Condition::idle);
+}
