@@ -260,50 +260,46 @@ std::string capture_marker(std::uint64_t nonce, std::size_t i) {
 util::Result<std::map<std::string, std::string>>
 TmuxClient::capture(const std::vector<std::string>& sessions) const {
     std::map<std::string, std::string> screens;
-    if (sessions.empty()) {
-        return screens;
-    }
     // One tmux process for every screen: each capture is followed by a marker line printed by
     // display-message, so the output can be cut back into screens.
     const std::uint64_t nonce = std::random_device{}() * 0x100000000ull ^ std::random_device{}();
-    std::vector<std::string> args;
-    for (std::size_t i = 0; i < sessions.size(); ++i) {
-        if (i > 0) {
-            args.push_back(";");
+    std::size_t next = 0; // the first session not read yet
+    while (next < sessions.size()) {
+        std::vector<std::string> args;
+        for (std::size_t i = next; i < sessions.size(); ++i) {
+            if (i > next) {
+                args.push_back(";");
+            }
+            args.insert(args.end(), {"capture-pane", "-p", "-J", "-t", exact_window(sessions[i]),
+                                     ";", "display-message", "-p", capture_marker(nonce, i)});
         }
-        args.insert(args.end(), {"capture-pane", "-p", "-J", "-t", exact_window(sessions[i]), ";",
-                                 "display-message", "-p", capture_marker(nonce, i)});
-    }
-    Reply reply = run(args);
-    std::size_t pos = 0;
-    std::size_t done = 0;
-    for (; done < sessions.size(); ++done) {
-        std::string marker = capture_marker(nonce, done) + "\n";
-        auto at = reply.out.find(marker, pos);
-        while (at != std::string::npos && at != 0 && reply.out[at - 1] != '\n') {
-            at = reply.out.find(marker, at + 1);
+        Reply reply = run(args);
+        std::size_t pos = 0;
+        const std::size_t first = next;
+        for (; next < sessions.size(); ++next) {
+            std::string marker = capture_marker(nonce, next) + "\n";
+            auto at = reply.out.find(marker, pos);
+            while (at != std::string::npos && at != 0 && reply.out[at - 1] != '\n') {
+                at = reply.out.find(marker, at + 1);
+            }
+            if (at == std::string::npos) {
+                break;
+            }
+            screens[sessions[next]] = reply.out.substr(pos, at - pos);
+            pos = at + marker.size();
         }
-        if (at == std::string::npos) {
+        if (next == sessions.size()) {
             break;
         }
-        screens[sessions[done]] = reply.out.substr(pos, at - pos);
-        pos = at + marker.size();
-    }
-    if (reply.ok() || done == sessions.size()) {
-        return screens;
-    }
-    if (reply.error == ErrorKind::no_server || reply.error == ErrorKind::timeout) {
-        return util::err("tmux capture-pane: " + reply.message);
-    }
-    // A session went away between the snapshot and now: tmux stopped there. The first one not
-    // captured is skipped; the rest are captured one by one.
-    for (std::size_t i = done + 1; i < sessions.size(); ++i) {
-        Reply one = run({"capture-pane", "-p", "-J", "-t", exact_window(sessions[i])});
-        if (one.ok()) {
-            screens[sessions[i]] = std::move(one.out);
-        } else if (one.error == ErrorKind::no_server || one.error == ErrorKind::timeout) {
-            return util::err("tmux capture-pane: " + one.message);
+        if (reply.error == ErrorKind::no_server || reply.error == ErrorKind::timeout) {
+            return util::err("tmux capture-pane: " + reply.message);
         }
+        if (!(reply.ok() && next > first)) {
+            // tmux stopped at a session that went away since the snapshot (or one screen alone
+            // is over the output cap): that one is skipped.
+            ++next;
+        }
+        // Else the output was cut at its cap: the rest in another call.
     }
     return screens;
 }

@@ -108,8 +108,8 @@ public:
               std::chrono::milliseconds pause = std::chrono::milliseconds(500)) const;
     /// The visible screen of each session's current pane (`capture-pane -p -J`: wrapped lines
     /// joined), all in one tmux call; keyed by session. A session that vanished meanwhile is
-    /// left out (the others are captured one by one then). An error only when tmux failed as a
-    /// whole (no server, timeout).
+    /// left out and the ones after it are captured in another call, as is the rest of an output
+    /// cut at the runner's cap. An error only when tmux failed as a whole (no server, timeout).
     util::Result<std::map<std::string, std::string>>
     capture(const std::vector<std::string>& sessions) const;
     /// The `-L` socket name ("" for the default server).

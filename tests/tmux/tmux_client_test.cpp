@@ -344,26 +344,66 @@ TEST(TmuxClient, CaptureReadsEveryScreenInOneCall) {
     EXPECT_EQ(std::count(argv.begin(), argv.end(), "-J"), 3);
 }
 
-TEST(TmuxClient, CaptureOfAVanishedSessionSkipsItAndReadsTheRestOneByOne) {
+namespace {
+
+/// tmux's answer to a batched capture: each target's screen ("screen <target>") and its
+/// marker, stopping at `vanished` (an error, as tmux does) or after `cap` screens (the output
+/// cut short, the call a success).
+gt::test::RecordingRunner::Answer capture_until(const std::string& vanished,
+                                                std::size_t cap = 1000) {
+    return [=](const std::vector<std::string>& argv) {
+        std::string out;
+        std::size_t shown = 0;
+        for (std::size_t i = 0; i + 2 < argv.size(); ++i) {
+            if (argv[i] != "capture-pane") {
+                continue;
+            }
+            const std::string& target = argv[i + 4];
+            if (target == vanished) {
+                return failed_reply(1, "can't find pane: " + target + "\n", out);
+            }
+            if (shown++ == cap) {
+                return ok_reply(out + "screen " + target.substr(0, 3)); // cut mid-screen
+            }
+            out += "screen " + target + "\n" + argv[i + 8] + "\n";
+        }
+        return ok_reply(out);
+    };
+}
+
+} // namespace
+
+TEST(TmuxClient, CaptureOfAVanishedSessionSkipsItAndReadsTheRestInOneMoreCall) {
     RecordingRunner runner;
     TmuxClient client(runner, "s", 1s);
-    // tmux stops at the first session it cannot find: what came before it is kept.
-    runner.on_call("capture-pane", [](const std::vector<std::string>& argv) {
-        if (std::count(argv.begin(), argv.end(), "display-message") > 1) {
-            auto marker = std::find(argv.begin(), argv.end(), "display-message") + 2;
-            return failed_reply(1, "can't find pane: =gt-b:\n", "screen a\n" + *marker + "\n");
-        }
-        return ok_reply("screen " + argv.back() + "\n");
-    });
-    auto screens = client.capture({"gt-a", "gt-b", "gt-c"});
+    runner.on_call("capture-pane", capture_until("=gt-b:"));
+    auto screens = client.capture({"gt-a", "gt-b", "gt-c", "gt-d"});
     ASSERT_TRUE(screens.ok()) << screens.error();
-    ASSERT_EQ(screens->size(), 2u);
-    EXPECT_EQ(screens->at("gt-a"), "screen a\n");
+    ASSERT_EQ(screens->size(), 3u);
+    EXPECT_EQ(screens->at("gt-a"), "screen =gt-a:\n");
     EXPECT_EQ(screens->at("gt-c"), "screen =gt-c:\n");
+    EXPECT_EQ(screens->at("gt-d"), "screen =gt-d:\n");
     EXPECT_EQ(runner.count("capture-pane"), 2u);
     runner.clear_calls();
     runner.on("capture-pane", failed_reply(1, "no server running on /tmp/tmux-0/s\n"), 1);
     EXPECT_FALSE(client.capture({"gt-a"}).ok());
+}
+
+TEST(TmuxClient, CaptureCutAtTheOutputCapGoesOnFromTheScreenItCut) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    runner.on_call("capture-pane", capture_until("", 2)); // two whole screens a call
+    std::vector<std::string> sessions;
+    for (char c = 'a'; c <= 'g'; ++c) {
+        sessions.push_back(std::string("gt-") + c);
+    }
+    auto screens = client.capture(sessions);
+    ASSERT_TRUE(screens.ok()) << screens.error();
+    ASSERT_EQ(screens->size(), sessions.size());
+    for (const auto& s : sessions) {
+        EXPECT_EQ(screens->at(s), "screen =" + s + ":\n");
+    }
+    EXPECT_EQ(runner.count("capture-pane"), 4u); // 2 + 2 + 2 + 1
 }
 
 TEST(TmuxClient, KillSessionOfAGoneSessionOrServerIsSuccess) {
