@@ -68,7 +68,7 @@ const std::vector<Builtin>& builtins();
 /// Whether `b` matches the lowered line `lower`.
 bool matches(const Builtin& b, std::string_view lower);
 
-// --- reset times (reset_time.cpp, reset_parts.cpp) ---
+// --- reset times (reset_time.cpp, reset_parts.cpp, reset_zone.cpp) ---
 
 inline bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -142,7 +142,20 @@ std::optional<Clock> parse_clock(Cursor& c);
 /// "tomorrow", "monday", "nov 26", "26th november, 2026", "2026-11-26" and what separates them
 /// from a time; false when none is there.
 bool parse_date(Cursor& c, DateSpec& d);
-/// "(UTC)", "(America/Los_Angeles)", "UTC+2", "+02:00", "Europe/Berlin"; nullopt when none.
-std::optional<util::TimeZone> parse_zone(Cursor& c, const ReadContext& ctx);
+/// A date after a time ("3pm tomorrow", "9am on Nov 27", "7:58pm, Nov 26"), as parse_date();
+/// false (cursor unmoved) when none is there.
+bool parse_date_after(Cursor& c, DateSpec& d);
+/// A zone where a screen may name one: `named` false when nothing there is meant as a zone;
+/// `zone` empty when one is named that cannot be resolved (unknown, ambiguous, out of range).
+struct ZoneName {
+    bool named = false;
+    std::optional<util::TimeZone> zone;
+};
+
+/// A zone clearly meant as one (reset_zone.cpp): anything in parentheses ("(UTC)",
+/// "(America/Los_Angeles)", "(PST)"), an IANA Area/City ("Europe/Berlin"), "UTC", "GMT", "Z",
+/// "UTC+2", "+02:00", or an upper-case abbreviation ("PST", "CET"; "IST" is ambiguous, so
+/// unresolved). Anything else is not named, and the cursor is left where it was.
+ZoneName parse_zone(Cursor& c, const ReadContext& ctx);
 
 } // namespace gt::screen::detail

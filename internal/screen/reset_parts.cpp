@@ -6,8 +6,6 @@ namespace gt::screen::detail {
 
 namespace {
 
-using util::TimeZone;
-
 constexpr std::array<std::string_view, 12> k_months = {
     "january", "february", "march",     "april",   "may",      "june",
     "july",    "august",   "september", "october", "november", "december"};
@@ -134,79 +132,6 @@ bool parse_calendar(Cursor& c, DateSpec& d) {
     return false;
 }
 
-// "+2", "+02:00", "-0530", "+5:30": seconds east of UTC.
-std::optional<std::chrono::seconds> parse_offset(Cursor& c) {
-    std::size_t start = c.pos;
-    char sign = c.peek();
-    if (sign != '+' && sign != '-') {
-        return std::nullopt;
-    }
-    ++c.pos;
-    auto hours = c.digits(1, 2);
-    int minutes = 0;
-    if (hours && c.peek() == ':') {
-        ++c.pos;
-        auto m = c.digits(2, 2);
-        minutes = m.value_or(99);
-    } else if (hours && is_digit(c.peek())) {
-        auto m = c.digits(2, 2);
-        minutes = m.value_or(99);
-    }
-    if (!hours || *hours > 14 || minutes > 59 || is_alnum(c.peek())) {
-        c.pos = start;
-        return std::nullopt;
-    }
-    int total = (*hours * 3600 + minutes * 60) * (sign == '-' ? -1 : 1);
-    return std::chrono::seconds{total};
-}
-
-std::optional<TimeZone> fixed_zone(Cursor& c) {
-    std::size_t start = c.pos;
-    if (c.word("z") || c.word("zulu")) {
-        return TimeZone::utc();
-    }
-    bool named = false;
-    for (std::string_view name : {"utc", "gmt"}) {
-        if (c.lower.substr(c.pos).starts_with(name) && !is_alpha(c.peek(name.size()))) {
-            c.pos += name.size();
-            named = true;
-            break;
-        }
-    }
-    auto offset = parse_offset(c);
-    if (offset) {
-        return TimeZone::fixed(*offset, std::string(c.orig.substr(start, c.pos - start)));
-    }
-    if (named && !is_alnum(c.peek())) {
-        return TimeZone::utc();
-    }
-    c.pos = start;
-    return std::nullopt;
-}
-
-// A zone by the name a screen shows: UTC/GMT/offsets here, IANA names through ctx.zones, and
-// ctx.local for anything unknown (the CLI most likely printed the machine's zone).
-TimeZone zone_named(std::string_view lower, std::string_view orig, const ReadContext& ctx) {
-    Cursor c{lower, orig, 0};
-    auto fixed = fixed_zone(c);
-    if (fixed && c.pos == lower.size()) {
-        return *fixed;
-    }
-    if (lower == "etc/utc" || lower == "universal") {
-        return TimeZone::utc();
-    }
-    if (ctx.zones) {
-        if (auto z = ctx.zones(orig)) {
-            return *z;
-        }
-    }
-    return ctx.local;
-}
-
-bool zone_char(char c) {
-    return is_alnum(c) || c == '/' || c == '_' || c == '-' || c == '+';
-}
-
 } // namespace
 
 std::optional<Clock> parse_clock(Cursor& c) {
@@ -266,37 +191,14 @@ bool parse_date(Cursor& c, DateSpec& d) {
     return any;
 }
 
-std::optional<TimeZone> parse_zone(Cursor& c, const ReadContext& ctx) {
+bool parse_date_after(Cursor& c, DateSpec& d) {
     std::size_t start = c.pos;
-    c.skip_spaces();
-    if (c.peek() == '(') {
-        std::size_t close = c.lower.find(')', c.pos);
-        if (close != std::string_view::npos && close - c.pos <= 64) {
-            std::size_t b = c.pos + 1;
-            while (b < close && c.lower[b] == ' ') {
-                ++b;
-            }
-            std::size_t e = close;
-            while (e > b && c.lower[e - 1] == ' ') {
-                --e;
-            }
-            c.pos = close + 1;
-            return zone_named(c.lower.substr(b, e - b), c.orig.substr(b, e - b), ctx);
-        }
-    }
-    if (auto z = fixed_zone(c)) {
-        return z;
-    }
-    std::size_t b = c.pos;
-    while (zone_char(c.peek())) {
-        ++c.pos;
-    }
-    std::string_view token = c.lower.substr(b, c.pos - b);
-    if (!token.empty() && is_alpha(token.front()) && token.find('/') != std::string_view::npos) {
-        return zone_named(token, c.orig.substr(b, c.pos - b), ctx);
+    skip_date_separators(c);
+    if (parse_date(c, d)) {
+        return true;
     }
     c.pos = start;
-    return std::nullopt;
+    return false;
 }
 
 } // namespace gt::screen::detail

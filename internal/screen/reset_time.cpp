@@ -15,15 +15,30 @@ using detail::DateSpec;
 using detail::is_alnum;
 using detail::is_alpha;
 using detail::is_digit;
+using detail::ZoneName;
 using util::CivilTime;
 using util::TimePoint;
 using util::TimeZone;
 
 constexpr std::int64_t k_day_ms = 86'400'000;
-constexpr std::int64_t k_max_relative_ms = 400 * k_day_ms;
+// Usage limits reset within a week: a time further ahead is a misreading, and would hold an
+// agent for good.
+constexpr std::int64_t k_max_ahead_ms = 8 * k_day_ms;
 constexpr std::int64_t k_year_back_ms = 180 * k_day_ms;
 // A limit's line and the two it may wrap onto.
 constexpr std::size_t k_max_text_bytes = 3 * 3 * detail::k_max_line_bytes;
+
+// What one phrase states: nothing (`found` false: read on), a time, or a time that cannot be
+// trusted (`at` empty: its zone is unknown, or it is too far ahead), which leaves the text
+// without a reset time.
+struct Stated {
+    bool found = false;
+    std::optional<TimePoint> at;
+};
+
+Stated doubtful() {
+    return {true, std::nullopt};
+}
 
 struct Unit {
     std::string_view name;
@@ -81,15 +96,25 @@ std::optional<TimePoint> resolve(const DateSpec& d, const Clock& t, const TimeZo
     return at;
 }
 
-std::optional<TimePoint> parse_absolute(Cursor& c, const ReadContext& ctx) {
+// [date] time [zone] [date] [zone], or a date alone: "Nov 26, 7:58pm (UTC)", "3pm tomorrow",
+// "9am on Nov 27", "3pm (America/Los_Angeles) tomorrow", "Dec 1".
+Stated parse_absolute(Cursor& c, const ReadContext& ctx) {
     DateSpec d;
     bool dated = detail::parse_date(c, d);
     auto clock = detail::parse_clock(c);
     if (!clock && !dated) {
-        return std::nullopt;
+        return {};
     }
-    TimeZone zone = detail::parse_zone(c, ctx).value_or(ctx.local);
-    return resolve(d, clock.value_or(Clock{}), zone, ctx.now);
+    ZoneName zone = detail::parse_zone(c, ctx);
+    if (clock && !dated && detail::parse_date_after(c, d) && !zone.named) {
+        zone = detail::parse_zone(c, ctx);
+    }
+    // Read in the local zone instead, the time could be hours off: a person is better told.
+    if (zone.named && !zone.zone) {
+        return doubtful();
+    }
+    auto at = resolve(d, clock.value_or(Clock{}), zone.zone.value_or(ctx.local), ctx.now);
+    return {at.has_value(), at};
 }
 
 std::optional<double> parse_amount(Cursor& c) {
@@ -122,7 +147,7 @@ std::optional<std::int64_t> parse_unit(Cursor& c) {
 }
 
 // "2 days 17 hours", "4h 12m", "1m30s", "56.8s", "an hour and 5 minutes".
-std::optional<TimePoint> parse_relative(Cursor& c, TimePoint now) {
+Stated parse_relative(Cursor& c, TimePoint now) {
     double total = 0;
     int parts = 0;
     while (true) {
@@ -142,22 +167,30 @@ std::optional<TimePoint> parse_relative(Cursor& c, TimePoint now) {
         total += *amount * static_cast<double>(*unit);
         ++parts;
     }
-    if (parts == 0 || total > static_cast<double>(k_max_relative_ms)) {
-        return std::nullopt;
+    if (parts == 0) {
+        return {};
     }
-    return now + util::Millis{std::llround(total)};
+    if (total > static_cast<double>(k_max_ahead_ms)) {
+        return doubtful(); // checked here, before llround can overflow
+    }
+    return {true, now + util::Millis{std::llround(total)}};
 }
 
-std::optional<TimePoint> parse_after_keyword(Cursor& c, const ReadContext& ctx) {
+Stated parse_after_keyword(Cursor& c, const ReadContext& ctx) {
     c.skip_spaces();
     if (c.peek() == ':') {
         ++c.pos;
         c.skip_spaces();
     }
-    if (c.word("in") || c.word("after")) {
+    if (c.word("in")) {
         return parse_relative(c, ctx.now);
     }
-    if (c.word("at") || c.word("on")) {
+    if (c.word("after")) { // "after 45 seconds", "after 14:00 tomorrow"
+        if (Stated s = parse_relative(c, ctx.now); s.found) {
+            return s;
+        }
+        c.skip_spaces();
+    } else if (c.word("at") || c.word("on")) {
         c.skip_spaces();
     }
     return parse_absolute(c, ctx);
@@ -193,10 +226,14 @@ std::optional<util::TimePoint> parse_reset_time(std::string_view text, const Rea
                 continue;
             }
             c.pos = k.time_starts_here ? i : c.pos;
-            if (auto t =
-                    k.time_starts_here ? parse_absolute(c, ctx) : parse_after_keyword(c, ctx)) {
-                return t;
+            Stated s = k.time_starts_here ? parse_absolute(c, ctx) : parse_after_keyword(c, ctx);
+            if (!s.found) {
+                continue;
             }
+            if (s.at && *s.at - ctx.now > util::Millis{k_max_ahead_ms}) {
+                return std::nullopt;
+            }
+            return s.at;
         }
     }
     return std::nullopt;

@@ -75,14 +75,22 @@ using ZoneLookup = std::function<std::optional<util::TimeZone>(std::string_view 
 struct ReadContext {
     util::TimePoint now{};
     util::TimeZone local = util::TimeZone::utc();
-    ZoneLookup zones; ///< empty: only UTC/GMT and numeric offsets are understood
+    ZoneLookup zones; ///< empty: no IANA name is known (see parse_reset_time for the others)
 };
 
-/// The reset time stated in `text` ("resets 3pm", "resets 9:57pm (UTC)", "resets 5pm
-/// (America/Los_Angeles)", "resets Nov 26, 7:58pm (UTC)", "resets at 22:04", "try again at 6:44
-/// PM", "try again in 2 days 17 hours", "resets in 4h 12m", "tomorrow at 9am", …): a time of day
-/// without a date is its next occurrence after `ctx.now`; a relative time counts from
-/// `ctx.now`. nullopt when the text states none.
+/// The first reset time stated in `text` ("resets 3pm", "resets 9:57pm (UTC)", "resets 5pm
+/// (America/Los_Angeles)", "resets Nov 26, 7:58pm (UTC)", "resets 3pm tomorrow", "resets at 9am
+/// on Nov 27 (PST)", "try again at 6:44 PM", "try again after 14:00 tomorrow", "try again in 2
+/// days 17 hours", "resets in 4h 12m", "tomorrow at 9am", …). The date may come before or after
+/// the time; a time of day without one is its next occurrence after `ctx.now`; a relative time
+/// counts from `ctx.now`. The zone is the one named after the time or its date, else
+/// `ctx.local`: anything in parentheses, an IANA Area/City (through `ctx.zones`), UTC, GMT, Z,
+/// UTC±N or ±HH:MM up to ±14:00, or in upper case one of PST PDT MST MDT CST CDT EST EDT AKST
+/// AKDT HST CET CEST EET EEST WET WEST BST JST KST AEST AEDT NZST NZDT (fixed offsets). nullopt
+/// when the text states no time, when the first time stated names a zone that cannot be
+/// resolved (unknown, ambiguous such as IST, AST or PT, beyond ±14:00: no time is better than
+/// one hours off), or when that time is more than 8 days after `ctx.now`; a time in the past is
+/// returned as it is.
 std::optional<util::TimePoint> parse_reset_time(std::string_view text, const ReadContext& ctx);
 
 /// The compiled patterns: built-in ones per kind (design §16) and the town's own, which are

@@ -82,8 +82,9 @@ TEST(ResetTime, CalendarDates) {
     EXPECT_EQ(reset("resets 26 Nov, 19:58"), utc_at(2026, 11, 26, 19, 58));
     EXPECT_EQ(reset("resets Dec 1"), utc_at(2026, 12, 1, 0, 0));
     EXPECT_EQ(reset("resets Nov 20, 1pm"), utc_at(2026, 11, 20, 13, 0)); // days ago: this year
-    EXPECT_EQ(reset("resets Jan 3, 10am"), utc_at(2027, 1, 3, 10, 0));   // long ago: next year
-    EXPECT_EQ(reset("resets Nov 26, 2027, 7:58pm"), utc_at(2027, 11, 26, 19, 58));
+    EXPECT_EQ(reset("resets Nov 26, 2026, 7:58pm"), utc_at(2026, 11, 26, 19, 58));
+    EXPECT_EQ(reset("resets Jan 3, 10am", ctx_at(utc_at(2026, 12, 30, 20, 0))),
+              utc_at(2027, 1, 3, 10, 0)); // long ago: next year
     EXPECT_EQ(reset("resets at 2026-11-26T19:58:00Z"), utc_at(2026, 11, 26, 19, 58));
 }
 
@@ -113,6 +114,8 @@ TEST(ResetTime, UtcAndOffsets) {
     EXPECT_EQ(reset("resets 5pm (UTC+2)"), utc_at(2026, 11, 24, 15, 0)); // 22:00 there now
     EXPECT_EQ(reset("resets 3pm UTC-5"), utc_at(2026, 11, 24, 20, 0));
     EXPECT_EQ(reset("resets 4pm (GMT-05:30)"), utc_at(2026, 11, 23, 21, 30));
+    EXPECT_EQ(reset("resets 4pm -0530"), utc_at(2026, 11, 23, 21, 30));
+    EXPECT_EQ(reset("resets 9am (UTC+14)"), utc_at(2026, 11, 24, 19, 0));
 }
 
 TEST(ResetTime, LocalZoneWhenNoneIsNamed) {
@@ -124,13 +127,121 @@ TEST(ResetTime, LocalZoneWhenNoneIsNamed) {
     EXPECT_EQ(reset("resets 2pm (UTC)", ctx), utc_at(2026, 11, 24, 14, 0));
 }
 
-TEST(ResetTime, UnknownZoneNameUsesLocal) {
+TEST(ResetTime, DateAfterTheTime) {
+    ReadContext ctx = ctx_at(utc_at(2026, 11, 23, 10, 0)); // Monday
+    EXPECT_EQ(reset("resets 3pm tomorrow", ctx), utc_at(2026, 11, 24, 15, 0));
+    EXPECT_EQ(reset("try again at 14:00 tomorrow", ctx), utc_at(2026, 11, 24, 14, 0));
+    EXPECT_EQ(reset("resets at 9am on Nov 27", ctx), utc_at(2026, 11, 27, 9, 0));
+    EXPECT_EQ(reset("try again after 14:00 tomorrow", ctx), utc_at(2026, 11, 24, 14, 0));
+    EXPECT_EQ(reset("resets 7:58pm Nov 26", ctx), utc_at(2026, 11, 26, 19, 58));
+    EXPECT_EQ(reset("resets 7:58pm, 26 Nov 2026.", ctx), utc_at(2026, 11, 26, 19, 58));
+    EXPECT_EQ(reset("resets 9am Monday", ctx), utc_at(2026, 11, 30, 9, 0)); // today's has passed
+    EXPECT_EQ(reset("resets 11am Monday", ctx), utc_at(2026, 11, 23, 11, 0));
+    EXPECT_EQ(reset("resets 9am on Monday (UTC)", ctx), utc_at(2026, 11, 30, 9, 0));
+    EXPECT_EQ(reset("resets 11pm tonight", ctx), utc_at(2026, 11, 23, 23, 0));
+    // Before the time, as ever.
+    EXPECT_EQ(reset("resets today at 3pm", ctx), utc_at(2026, 11, 23, 15, 0));
+    EXPECT_EQ(reset("resets tomorrow at 3pm", ctx), utc_at(2026, 11, 24, 15, 0));
+}
+
+TEST(ResetTime, ZoneAroundADateAfterTheTime) {
+    ReadContext ctx = ctx_at(utc_at(2026, 11, 23, 10, 0));
+    ctx.local = util::TimeZone::fixed(-5h, "EST"); // 05:00 there
+    EXPECT_EQ(reset("resets 3pm tomorrow", ctx), utc_at(2026, 11, 24, 20, 0));
+    EXPECT_EQ(reset("resets 3pm tomorrow (UTC)", ctx), utc_at(2026, 11, 24, 15, 0));
+    EXPECT_EQ(reset("resets 3pm (UTC+2) tomorrow", ctx), utc_at(2026, 11, 24, 13, 0));
+    EXPECT_EQ(reset("resets 3pm tomorrow CET", ctx), utc_at(2026, 11, 24, 14, 0));
+    if (!have_zone("America/Los_Angeles")) {
+        GTEST_SKIP() << "no zoneinfo for America/Los_Angeles";
+    }
+    ctx.zones = system_zones(); // 02:00 there
+    EXPECT_EQ(reset("resets 3pm (America/Los_Angeles) tomorrow", ctx), utc_at(2026, 11, 24, 23, 0));
+    EXPECT_EQ(reset("resets 3pm tomorrow America/Los_Angeles", ctx), utc_at(2026, 11, 24, 23, 0));
+}
+
+TEST(ResetTime, ZoneAbbreviations) {
+    struct Case {
+        const char* name;
+        int hours;
+    };
+    for (Case z : std::initializer_list<Case>{
+             {"UTC", 0},   {"GMT", 0},   {"Z", 0},     {"PST", -8}, {"PDT", -7}, {"MST", -7},
+             {"MDT", -6},  {"CST", -6},  {"CDT", -5},  {"EST", -5}, {"EDT", -4}, {"AKST", -9},
+             {"AKDT", -8}, {"HST", -10}, {"CET", 1},   {"CEST", 2}, {"EET", 2},  {"EEST", 3},
+             {"WET", 0},   {"WEST", 1},  {"BST", 1},   {"JST", 9},  {"KST", 9},  {"AEST", 10},
+             {"AEDT", 11}, {"NZST", 12}, {"NZDT", 13},
+         }) {
+        const util::TimePoint noon = utc_at(2026, 11, 25, 12, 0) - std::chrono::hours{z.hours};
+        EXPECT_EQ(reset(std::string("resets Nov 25, 12:00 ") + z.name), noon) << z.name;
+        EXPECT_EQ(reset(std::string("resets Nov 25, 12:00 (") + z.name + ")"), noon) << z.name;
+    }
+    EXPECT_EQ(reset("resets 5pm PST"), utc_at(2026, 11, 24, 1, 0)); // noon there
+    EXPECT_EQ(reset("resets 11pm (cet)"), utc_at(2026, 11, 23, 22, 0));
+    // Bare and in lower case, a word like any other: the local zone.
+    EXPECT_EQ(reset("resets 5pm pst"), utc_at(2026, 11, 24, 17, 0));
+}
+
+TEST(ResetTime, UnknownZoneMakesTheTimeUnknown) {
     ReadContext ctx = ctx_at();
-    ctx.local = util::TimeZone::fixed(1h, "CET"); // 21:00 there
-    ctx.zones = [](std::string_view) { return std::optional<util::TimeZone>{}; };
-    EXPECT_EQ(reset("resets 10pm (Mars/Olympus_Mons)", ctx), utc_at(2026, 11, 23, 21, 0));
-    ctx.zones = nullptr;
-    EXPECT_EQ(reset("resets 10pm (America/Los_Angeles)", ctx), utc_at(2026, 11, 23, 21, 0));
+    ctx.local = util::TimeZone::fixed(1h, "CET");
+    ctx.zones = system_zones();
+    for (const char* text : {
+             "resets 10pm (Europe/Nowhere)",
+             "resets 10pm Europe/Nowhere",
+             "resets 10pm (Mars/Olympus_Mons)",
+             "resets 10pm (IST)",
+             "resets 10pm IST",
+             "resets 10pm (AST)",
+             "resets 10pm PT",
+             "resets 10pm (Pacific Time)",
+             "resets 10pm UTC+99",
+             "resets 10pm (UTC+99)",
+             "resets 10pm UTC+123",
+             "resets 10pm (GMT+14:30)",
+             "resets 10pm +15:00",
+             "resets 10pm -05:75",
+             "resets 10pm tomorrow (Europe/Nowhere)",
+             "resets 10pm (Europe/Nowhere) tomorrow",
+             "resets Nov 26 (Europe/Nowhere)",
+             // The first stated time has an unknown zone: not the later one either.
+             "Resets 10pm (IST), or retry in 5 minutes.",
+         }) {
+        EXPECT_EQ(reset(text, ctx), std::nullopt) << text;
+    }
+    ctx.zones = nullptr; // no way to look an IANA name up
+    EXPECT_EQ(reset("resets 10pm (America/Los_Angeles)", ctx), std::nullopt);
+}
+
+TEST(ResetTime, WordsAfterTheTimeAreNoZone) {
+    ReadContext ctx = ctx_at(utc_at(2026, 11, 23, 10, 0));
+    ctx.zones = system_zones();
+    for (const char* text : {
+             "resets 3pm for you",
+             "resets 3pm on your plan",
+             "resets 3pm and/or when you upgrade",
+             "resets 3pm NEXT: /upgrade",
+             "resets 3pm · /upgrade to Max",
+             "resets 3pm, 26 requests left",
+             "resets 3pm. Try again then.",
+         }) {
+        EXPECT_EQ(reset(text, ctx), utc_at(2026, 11, 23, 15, 0)) << text;
+    }
+}
+
+TEST(ResetTime, NoMoreThanEightDaysAhead) {
+    const util::TimePoint now = ctx_at().now;
+    EXPECT_EQ(reset("try again in 8 days"), now + 192h);
+    EXPECT_EQ(reset("try again in 8 days 1 second"), std::nullopt);
+    EXPECT_EQ(reset("try again in 400 days"), std::nullopt);
+    EXPECT_EQ(reset("try again in 3 weeks"), std::nullopt);
+    EXPECT_EQ(reset("resets Dec 1, 8pm"), utc_at(2026, 12, 1, 20, 0));
+    EXPECT_EQ(reset("resets Dec 1, 8:01pm"), std::nullopt);
+    EXPECT_EQ(reset("resets Jan 3, 10am"), std::nullopt); // next year's
+    EXPECT_EQ(reset("resets Nov 26, 9999, 7:58pm"), std::nullopt);
+    EXPECT_EQ(reset("resets at 9999-11-26T19:58:00Z"), std::nullopt);
+    EXPECT_EQ(reset("resets 7:58pm Nov 26, 2027"), std::nullopt);
+    // In the past, as before: the limit has reset.
+    EXPECT_EQ(reset("resets Nov 26, 2025, 7:58pm"), utc_at(2025, 11, 26, 19, 58));
 }
 
 TEST(ResetTime, NamedZoneAcrossDaylightSaving) {
