@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <optional>
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -251,9 +252,13 @@ bool path_exists(const std::string& path) {
 
 namespace {
 
-DirEntry::Type entry_type(int dir_fd, const char* name) {
+/// nullopt when `name` is gone.
+std::optional<DirEntry::Type> entry_type(int dir_fd, const char* name) {
     struct stat st {};
     if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
         return DirEntry::Type::other;
     }
     if (S_ISREG(st.st_mode)) {
@@ -286,8 +291,11 @@ Result<std::vector<DirEntry>> list_dir(const std::string& dir) {
     std::vector<DirEntry> out;
     while (dirent* e = ::readdir(d)) {
         std::string name = e->d_name;
-        if (name != "." && name != "..") {
-            out.push_back({name, entry_type(::dirfd(d), e->d_name)});
+        if (name == "." || name == "..") {
+            continue;
+        }
+        if (auto type = entry_type(::dirfd(d), e->d_name)) {
+            out.push_back({std::move(name), *type});
         }
     }
     ::closedir(d);

@@ -64,7 +64,9 @@ struct DirEntry {
 };
 
 /// The entries of `dir` except "." and "..", sorted by name. Refuses (ELOOP) when `dir` itself is
-/// a symlink; entries are typed with lstat semantics, so a symlink is reported as one.
+/// a symlink; entries are typed with lstat semantics, so a symlink is reported as one. An entry
+/// removed or renamed between the listing and its lstat (a writer's temp file renamed into
+/// place) is left out: it is no longer there to act on.
 Result<std::vector<DirEntry>> list_dir(const std::string& dir);
 
 /// True when `name` is a temp file of write_file_atomic: `<name>.tmp.<pid>.<n>`.

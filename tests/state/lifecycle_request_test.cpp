@@ -4,8 +4,10 @@
 #include "util/file.hpp"
 
 #include "support/fixed_time.hpp"
+#include <atomic>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -157,4 +159,39 @@ TEST(LifecycleInbox, RejectsDirectoriesAndRequestsFromTheFuture) {
     auto again = inbox.claim(t0(), 6h, [](const state::Identity&) { return true; });
     EXPECT_TRUE(again.valid.empty());
     EXPECT_TRUE(again.rejected.empty());
+}
+
+TEST(LifecycleInbox, ARequestBeingWrittenIsNeverRejected) {
+    // A writer renames its temp file into place while the daemon lists the inbox: the temp file
+    // it saw is gone when it looks at it. That is no bad request; it is claimed a moment later.
+    test::TempDir dir("gt-inbox");
+    std::string in = dir.path() + "/requests";
+    ASSERT_TRUE(util::make_dirs(in, 0700));
+    LifecycleInbox inbox(in);
+    auto known = [](const state::Identity&) { return true; };
+    constexpr int k_requests = 3000;
+    std::atomic<bool> written{false};
+    std::thread writer([&] {
+        for (int i = 0; i < k_requests; ++i) {
+            ASSERT_TRUE(
+                write_request(in, *state::parse_identity("g/refinery"), LifecycleAction::restart));
+        }
+        written = true;
+    });
+    std::size_t claimed = 0;
+    std::vector<std::string> rejected;
+    for (bool last = false; !last;) {
+        last = written;
+        auto batch = inbox.claim(util::now(), 6h, known);
+        for (const auto& r : batch.valid) {
+            inbox.finish(r);
+        }
+        claimed += batch.valid.size();
+        for (const auto& [name, reason] : batch.rejected) {
+            rejected.push_back(name + ": " + reason);
+        }
+    }
+    writer.join();
+    EXPECT_EQ(claimed, static_cast<std::size_t>(k_requests));
+    EXPECT_TRUE(rejected.empty()) << rejected.size() << " rejected, first: " << rejected.front();
 }
