@@ -39,6 +39,7 @@ ScreenLook look_at_screens(policy::TickInput& in, const state::TownConfig& confi
     const state::ScreenConfig& cfg = config.daemon.screens;
     std::map<std::string, policy::PaneSeen> panes; // by identity
     std::vector<std::string> to_capture;           // sessions
+    std::set<std::string> dead;                    // sessions whose pane is dead
     std::set<std::string> present;
     for (const auto& [key, f] : in.agents) {
         auto it = in.snapshot->sessions.find(f.id.session());
@@ -51,12 +52,15 @@ ScreenLook look_at_screens(policy::TickInput& in, const state::TownConfig& confi
         present.insert(key);
         if (watch.needs_capture(key, seen, ctx.now, cfg)) {
             to_capture.push_back(f.id.session());
+            if (p.dead) {
+                dead.insert(f.id.session());
+            }
         }
     }
     watch.keep_only(present);
     std::map<std::string, std::string> screens;
     if (!to_capture.empty()) {
-        if (auto captured = tmux.capture(to_capture)) {
+        if (auto captured = tmux.capture(to_capture, dead)) {
             screens = std::move(*captured);
         } else {
             out.error = captured.error();

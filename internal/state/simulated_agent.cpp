@@ -58,9 +58,13 @@ SimulateOutcome run_simulated_agent(const SimulateOptions& o, std::ostream& out)
     auto next_report = start;
     long reports = 0;
     if (!o.screen.empty()) {
-        // Trailing blank lines would scroll the screen's top out of a short pane.
+        // Trailing blank lines would scroll the screen's top out of a short pane; the one line
+        // end kept leaves the cursor below the text, where tmux writes "Pane is dead" when the
+        // agent ends (it overwrites the cursor's line, and so would the screen's last line).
         auto end = o.screen.find_last_not_of(" \t\r\n");
-        out << o.screen.substr(0, end == std::string::npos ? 0 : end + 1) << std::flush;
+        if (end != std::string::npos) {
+            out << o.screen.substr(0, end + 1) << '\n' << std::flush;
+        }
     }
     for (;;) {
         auto now = Clock::now();

@@ -258,7 +258,8 @@ std::string capture_marker(std::uint64_t nonce, std::size_t i) {
 } // namespace
 
 util::Result<std::map<std::string, std::string>>
-TmuxClient::capture(const std::vector<std::string>& sessions) const {
+TmuxClient::capture(const std::vector<std::string>& sessions,
+                    const std::set<std::string>& dead) const {
     std::map<std::string, std::string> screens;
     // One tmux process for every screen: each capture is followed by a marker line printed by
     // display-message, so the output can be cut back into screens.
@@ -270,8 +271,12 @@ TmuxClient::capture(const std::vector<std::string>& sessions) const {
             if (i > next) {
                 args.push_back(";");
             }
-            args.insert(args.end(), {"capture-pane", "-p", "-J", "-t", exact_window(sessions[i]),
-                                     ";", "display-message", "-p", capture_marker(nonce, i)});
+            args.insert(args.end(), {"capture-pane", "-p", "-J"});
+            if (dead.count(sessions[i])) {
+                args.insert(args.end(), {"-S", "-1"});
+            }
+            args.insert(args.end(), {"-t", exact_window(sessions[i]), ";", "display-message", "-p",
+                                     capture_marker(nonce, i)});
         }
         Reply reply = run(args);
         std::size_t pos = 0;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,11 +108,14 @@ public:
     type_into(const std::vector<std::string>& sessions, const std::string& text,
               std::chrono::milliseconds pause = std::chrono::milliseconds(500)) const;
     /// The visible screen of each session's current pane (`capture-pane -p -J`: wrapped lines
-    /// joined), all in one tmux call; keyed by session. A session that vanished meanwhile is
-    /// left out and the ones after it are captured in another call, as is the rest of an output
-    /// cut at the runner's cap. An error only when tmux failed as a whole (no server, timeout).
+    /// joined), all in one tmux call; keyed by session. The sessions in `dead` are captured with
+    /// the history line above the screen: to write "Pane is dead" tmux scrolls a dead pane up a
+    /// line, and the top line is often the only one a failed start printed. A session that
+    /// vanished meanwhile is left out and the ones after it are captured in another call, as is
+    /// the rest of an output cut at the runner's cap. An error only when tmux failed as a whole
+    /// (no server, timeout).
     util::Result<std::map<std::string, std::string>>
-    capture(const std::vector<std::string>& sessions) const;
+    capture(const std::vector<std::string>& sessions, const std::set<std::string>& dead = {}) const;
     /// The `-L` socket name ("" for the default server).
     const std::string& socket() const { return m_socket; }
 

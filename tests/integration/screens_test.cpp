@@ -4,6 +4,7 @@
 #include "support/tmux_town.hpp"
 #include "util/file.hpp"
 
+#include <csignal>
 #include <dirent.h>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -16,12 +17,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Each fixture, the polecat that shows it, and what the daemon must see.
+/// Each fixture (or a screen of the test's own), the polecat that shows it, and what the daemon
+/// must see.
 struct Case {
-    const char* file;
+    const char* file; ///< a real screen in tests/fixtures/agent-screens, or the screen itself
     const char* polecat;
     const char* condition;
     int exit_code = -1; ///< >= 0: the agent exits with it after showing the screen
+    bool own = false;   ///< `file` is the screen's text
 };
 
 const Case k_cases[] = {
@@ -42,6 +45,8 @@ const Case k_cases[] = {
     {"codex-0.169.0-startup-welcome", "codex_welcome", "idle"},
     {"codex-0.169.0-usage-limit", "codex_usage", "usage_limited"},
     {"gemini-0.61.0-trust-folder", "gemini_trust", "startup_blocked"},
+    // Nothing any pattern knows: neither healthy nor dead.
+    {"Compiling module 3 of 12\nlinking libfoo.a\n", "plain_unknown", "unknown", -1, true},
 };
 
 void write(const std::string& path, const std::string& text) {
@@ -103,8 +108,9 @@ protected:
         dir = t.root() + "/screens";
         ASSERT_TRUE(gt::util::make_dirs(dir, 0700, true));
         for (const auto& c : k_cases) {
-            auto text = gt::util::read_file(std::string(GT_FIXTURES_DIR) + "/agent-screens/" +
-                                            c.file + ".txt");
+            auto text = c.own ? gt::util::Result<std::string>(std::string(c.file))
+                              : gt::util::read_file(std::string(GT_FIXTURES_DIR) +
+                                                    "/agent-screens/" + c.file + ".txt");
             ASSERT_TRUE(text) << text.error();
             write(dir + "/" + c.polecat + ".txt", *text);
             if (c.exit_code >= 0) {
@@ -143,6 +149,10 @@ TEST_F(Screens, EveryRealScreenIsNamedAndActedOnThroughTheWholePath) {
     write(dir + "/resume_me.txt", "❯ hello\n  ⎿  You've hit your session limit · try again in 4 "
                                   "seconds\n\n✻ Churned for 0s\n");
     ASSERT_EQ(t.gt({"polecat", "add", "r1", "resume_me", "--hook", "gt-2"}).exit_code, 0);
+    // An agent whose screen says nothing of why it will be killed; its one line is the top
+    // line, which tmux scrolls into the history to write "Pane is dead".
+    write(dir + "/killed.txt", "Compiling module 3 of 12\n");
+    ASSERT_EQ(t.gt({"polecat", "add", "r1", "killed", "--hook", "gt-2"}).exit_code, 0);
     ASSERT_TRUE(t.gt({"daemon", "start"}).success());
 
     auto all_named = [&](const json& agents) {
@@ -174,6 +184,7 @@ TEST_F(Screens, EveryRealScreenIsNamedAndActedOnThroughTheWholePath) {
     EXPECT_EQ(agents["r1/polecats/claude_preflight"]["evidence"],
               "Unable to connect to Anthropic services");
     EXPECT_EQ(agents["r1/polecats/claude_preflight"]["exit_status"], 1);
+    EXPECT_EQ(agents["r1/polecats/plain_unknown"]["evidence"], "");
     EXPECT_TRUE(agents["r1/polecats/claude_usage"]["resets_at"].is_string())
         << agents["r1/polecats/claude_usage"];
     EXPECT_TRUE(agents["r1/polecats/codex_usage"]["resets_at"].is_string());
@@ -207,8 +218,9 @@ TEST_F(Screens, EveryRealScreenIsNamedAndActedOnThroughTheWholePath) {
     EXPECT_GE(t.heartbeats() - beats, 5);
     EXPECT_TRUE(t.events("killed", "deacon").empty()) << t.log();
     EXPECT_TRUE(t.events("nudged", "deacon").empty());
-    for (auto id : {"r1/polecats/claude_usage", "r1/polecats/codex_usage", "r1/polecats/resume_me",
-                    "r1/polecats/claude_trust", "r1/polecats/codex_auth401"}) {
+    for (auto id :
+         {"r1/polecats/claude_usage", "r1/polecats/codex_usage", "r1/polecats/resume_me",
+          "r1/polecats/claude_trust", "r1/polecats/codex_auth401", "r1/polecats/plain_unknown"}) {
         EXPECT_TRUE(t.events("killed", id).empty()) << id;
         EXPECT_TRUE(t.events("restarted", id).empty()) << id;
     }
@@ -219,11 +231,29 @@ TEST_F(Screens, EveryRealScreenIsNamedAndActedOnThroughTheWholePath) {
     EXPECT_EQ(mail_count(t, "mayor", "STARTUP_BLOCKED: deacon"), 1);
     EXPECT_EQ(mail_count(t, "r1/witness", "AUTH_FAILED: r1/polecats/claude_auth401"), 1);
 
+    // Killed by a signal: its end and its last words are recorded, and it is started again.
+    const std::string killed = "r1/polecats/killed";
+    auto pid = t.pane_pid("gt-r1-killed");
+    ASSERT_TRUE(pid);
+    ASSERT_EQ(::kill(static_cast<pid_t>(*pid), SIGTERM), 0);
+    ASSERT_TRUE(eventually([&] { return !t.events("restarted", killed).empty(); }, 20s)) << t.log();
+    bool exit_event = false;
+    for (const auto& e : t.events("condition", killed)) {
+        exit_event |= e.value("detail", "") == "exited: Compiling module 3 of 12";
+    }
+    EXPECT_TRUE(exit_event) << slurp(t.root() + "/daemon/events.jsonl");
+
     // The exits are recorded with what the screen said.
     auto rs = json::parse(slurp(t.root() + "/daemon/restart_state.json"), nullptr, false);
     ASSERT_FALSE(rs.is_discarded());
     EXPECT_EQ(rs["r1/polecats/claude_preflight"].value("last_exit_reason", ""),
               "Unable to connect to Anthropic services");
+    EXPECT_EQ(rs[killed].value("last_exit_reason", ""), "Compiling module 3 of 12");
+    // How it ended is saved with the restart, just after the event.
+    EXPECT_TRUE(eventually([&] {
+        auto now = json::parse(slurp(t.root() + "/daemon/restart_state.json"), nullptr, false);
+        return !now.is_discarded() && now[killed].value("last_signal", 0) == SIGTERM;
+    })) << slurp(t.root() + "/daemon/restart_state.json");
     bool reason_in_events = false;
     for (const auto& e : t.events("condition", "r1/polecats/claude_preflight")) {
         reason_in_events |= has(e.value("detail", ""), "Unable to connect to Anthropic services");

@@ -358,14 +358,18 @@ gt::test::RecordingRunner::Answer capture_until(const std::string& vanished,
             if (argv[i] != "capture-pane") {
                 continue;
             }
-            const std::string& target = argv[i + 4];
+            std::size_t t = std::find(argv.begin() + i, argv.end(), "-t") - argv.begin();
+            std::size_t m =
+                std::find(argv.begin() + i, argv.end(), "display-message") - argv.begin();
+            const std::string& target = argv.at(t + 1);
+            const std::string& marker = argv.at(m + 2);
             if (target == vanished) {
                 return failed_reply(1, "can't find pane: " + target + "\n", out);
             }
             if (shown++ == cap) {
                 return ok_reply(out + "screen " + target.substr(0, 3)); // cut mid-screen
             }
-            out += "screen " + target + "\n" + argv[i + 8] + "\n";
+            out += "screen " + target + "\n" + marker + "\n";
         }
         return ok_reply(out);
     };
@@ -387,6 +391,21 @@ TEST(TmuxClient, CaptureOfAVanishedSessionSkipsItAndReadsTheRestInOneMoreCall) {
     runner.clear_calls();
     runner.on("capture-pane", failed_reply(1, "no server running on /tmp/tmux-0/s\n"), 1);
     EXPECT_FALSE(client.capture({"gt-a"}).ok());
+}
+
+TEST(TmuxClient, ADeadPaneIsCapturedWithTheLineTmuxScrolledAway) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    runner.on_call("capture-pane", capture_until(""));
+    ASSERT_TRUE(client.capture({"gt-a", "gt-b"}, {"gt-b"}).ok());
+    auto argv = runner.calls_of("capture-pane").at(0).argv;
+    auto b = std::find(argv.begin(), argv.end(), "=gt-b:");
+    auto a = std::find(argv.begin(), argv.end(), "=gt-a:");
+    ASSERT_NE(b, argv.end());
+    EXPECT_EQ(std::vector<std::string>(b - 4, b),
+              (std::vector<std::string>{"-J", "-S", "-1", "-t"}));
+    EXPECT_EQ(*(a - 2), "-J"); // a live pane: its screen only
+    EXPECT_EQ(std::count(argv.begin(), argv.end(), "-S"), 1);
 }
 
 TEST(TmuxClient, CaptureCutAtTheOutputCapGoesOnFromTheScreenItCut) {
