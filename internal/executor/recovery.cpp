@@ -70,8 +70,8 @@ Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog&
             m_screens.restore(id, std::move(s));
         }
         m_screens_saved = screens_json(m_screens.states());
-        for (const auto& key : skipped) {
-            spdlog::warn("{}: entry '{}' is not an agent's screen state: skipped", path, key);
+        for (const auto& what : skipped) {
+            spdlog::warn("{} (skipped)", what);
         }
     } else {
         spdlog::warn("{}; what was known of the agents' screens is read afresh", saved.error());

@@ -87,22 +87,21 @@ std::string screens_json(const ScreenStates& states) {
 
 util::Result<ScreenStates> parse_screens(const std::string& text, const std::string& where,
                                          std::vector<std::string>* skipped) {
-    auto doc = state::parse_json(text, where);
-    if (!doc) {
-        return util::err(doc.error());
-    }
-    if (!doc->is_object()) {
-        return util::err(where + ": not a JSON object");
-    }
     ScreenStates out;
-    for (const auto& [key, value] : doc->items()) {
-        auto id = state::parse_identity(key);
-        policy::ScreenState s;
-        if (id && id->str() == key && parse_state(value, s)) {
+    auto read = state::for_each_entry(
+        text, where,
+        [&](const std::string& key, const json& value) {
+            auto id = state::parse_identity(key);
+            policy::ScreenState s;
+            if (!id || id->str() != key || !parse_state(value, s)) {
+                return false; // a key that is no identity's canonical form is no agent's
+            }
             out[key] = std::move(s);
-        } else if (skipped) {
-            skipped->push_back(key);
-        }
+            return true;
+        },
+        skipped);
+    if (!read) {
+        return util::err(read.error());
     }
     return out;
 }

@@ -20,7 +20,8 @@ using ScreenStates = std::map<std::string, policy::ScreenState>;
 std::string screens_json(const ScreenStates& states);
 
 /// Parses screens.json. Entries of the wrong shape, or under a key that is no identity, are
-/// skipped and named in `skipped`; a file that is not a JSON object is an error naming `where`.
+/// skipped and named in `skipped` (`<where>: <key>: wrong shape`); a file that is not a JSON
+/// object is an error naming `where`.
 util::Result<ScreenStates> parse_screens(const std::string& text, const std::string& where,
                                          std::vector<std::string>* skipped = nullptr);
 

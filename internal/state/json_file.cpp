@@ -113,6 +113,25 @@ util::Result<nlohmann::json> read_json(const std::string& path, std::size_t cap,
     return parse_json(*text, path);
 }
 
+util::Status
+for_each_entry(const std::string& text, const std::string& where,
+               const std::function<bool(const std::string& key, const nlohmann::json& value)>& take,
+               std::vector<std::string>* skipped) {
+    auto doc = parse_json(text, where);
+    if (!doc) {
+        return util::err(doc.error());
+    }
+    if (!doc->is_object()) {
+        return util::err(where + ": not a JSON object");
+    }
+    for (const auto& [key, value] : doc->items()) {
+        if (!take(key, value) && skipped) {
+            skipped->push_back(where + ": " + key + ": wrong shape");
+        }
+    }
+    return {};
+}
+
 util::Status write_json(const std::string& path, const nlohmann::json& value) {
     // Invalid UTF-8 in a string must not throw out of dump(): replace it.
     return util::write_file_atomic(

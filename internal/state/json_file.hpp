@@ -3,8 +3,10 @@
 #include "util/file.hpp"
 #include "util/result.hpp"
 
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 
 namespace gt::state {
 
@@ -24,6 +26,15 @@ enum class DuplicateKeys {
 /// repeated key is an error such as `<where>: duplicate key 'daemon.heartbeat_interval'`.
 util::Result<nlohmann::json> parse_json(const std::string& text, const std::string& where,
                                         DuplicateKeys duplicates = DuplicateKeys::last_wins);
+
+/// Parses `text` as a JSON object keyed by identity (restart_state.json, screens.json) and hands
+/// each entry to `take`, which returns whether it kept it; what it did not keep is named in
+/// `skipped` (`<where>: <key>: wrong shape`). Text that is no JSON object is an error naming
+/// `where`.
+util::Status
+for_each_entry(const std::string& text, const std::string& where,
+               const std::function<bool(const std::string& key, const nlohmann::json& value)>& take,
+               std::vector<std::string>* skipped = nullptr);
 
 /// Writes `value` (pretty-printed, trailing newline) atomically, mode 0600.
 util::Status write_json(const std::string& path, const nlohmann::json& value);

@@ -81,21 +81,20 @@ std::string restart_state_json(const RestartRecords& records) {
 
 util::Result<RestartRecords> parse_restart_state(const std::string& text, const std::string& where,
                                                  std::vector<std::string>* skipped) {
-    auto doc = parse_json(text, where);
-    if (!doc) {
-        return util::err(doc.error());
-    }
-    if (!doc->is_object()) {
-        return util::err(where + ": not a JSON object");
-    }
     RestartRecords records;
-    for (const auto& [id, value] : doc->items()) {
-        RestartRecord r;
-        if (parse_record(value, r)) {
+    auto read = for_each_entry(
+        text, where,
+        [&](const std::string& id, const json& value) {
+            RestartRecord r;
+            if (!parse_record(value, r)) {
+                return false;
+            }
             records[id] = std::move(r);
-        } else if (skipped) {
-            skipped->push_back(where + ": " + id + ": wrong shape");
-        }
+            return true;
+        },
+        skipped);
+    if (!read) {
+        return util::err(read.error());
     }
     return records;
 }

@@ -31,6 +31,13 @@ struct Watch {
                              ctx, cfg);
     }
     const ScreenState& state() const { return *watch.find("r1/witness"); }
+    /// At a limit, the resume text typed, and 20 s later the pane busy.
+    void resumed_and_busy() {
+        look(std::string(k_limited));
+        watch.resume_sent("r1/witness", now);
+        now += 20s;
+        pane.activity = now - 1s;
+    }
 };
 
 } // namespace
@@ -183,12 +190,9 @@ TEST(ScreenWatch, AgentsWhoseSessionIsGoneAreForgotten) {
 
 TEST(ScreenWatch, ABusyPaneIsLookedAtWhileItsResumeIsUnconfirmed) {
     Watch w;
-    w.look(std::string(k_limited));
-    w.watch.resume_sent("r1/witness", w.now);
     // The agent answers and works on without a pause: its screen is read while busy, so the
     // delivery is seen before the agent goes quiet (which may be at its next limit).
-    w.now += 20s;
-    w.pane.activity = w.now - 1s;
+    w.resumed_and_busy();
     ASSERT_TRUE(w.needs());
     auto change = w.look(std::string(k_limited) + "❯ continue\n● Picking up where I left off.\n");
     EXPECT_TRUE(change.resumed);
@@ -202,11 +206,8 @@ TEST(ScreenWatch, ABusyPaneIsLookedAtWhileItsResumeIsUnconfirmed) {
 
 TEST(ScreenWatch, ABusyPaneStillAtItsLimitIsStillLimited) {
     Watch w;
-    w.look(std::string(k_limited));
-    w.watch.resume_sent("r1/witness", w.now);
     // The text went in, and the agent hit the limit again at once: busy, but still limited.
-    w.now += 20s;
-    w.pane.activity = w.now - 1s;
+    w.resumed_and_busy();
     ASSERT_TRUE(w.needs());
     auto change = w.look(std::string(k_limited) + "❯ continue\n" + k_limited);
     EXPECT_FALSE(change.resumed);
@@ -216,10 +217,7 @@ TEST(ScreenWatch, ABusyPaneStillAtItsLimitIsStillLimited) {
 
 TEST(ScreenWatch, ASecondLimitAfterADeliveredResumeIsANewLimit) {
     Watch w;
-    w.look(std::string(k_limited));
-    w.watch.resume_sent("r1/witness", w.now);
-    w.now += 20s;
-    w.pane.activity = w.now - 1s;
+    w.resumed_and_busy();
     w.look(std::string(k_limited) + "❯ continue\n● Working.\n");
     ASSERT_FALSE(w.state().resume_sent_at);
 
