@@ -159,9 +159,18 @@ ScreenWatch::Change ScreenWatch::observe(const std::string& id, const PaneSeen& 
             bool quiet = !pane.dead && r.condition != Condition::working;
             next.since = quiet ? printed_at(pane, now) : now;
         }
-        if (same && before->evidence == r.evidence && before->resets_at) {
+        // A limit that resets after the resume text was typed is a new one (the text met a
+        // fresh banner, below its echo): its own reset is waited for and typed for again.
+        bool new_limit = next.resume_sent_at && !pane.dead &&
+                         r.condition == Condition::usage_limited && r.resets_at &&
+                         *r.resets_at > *next.resume_sent_at;
+        if (same && !new_limit && before->evidence == r.evidence && before->resets_at) {
             // "try again in 2 hours" read again later must not move the reset.
             r.resets_at = before->resets_at;
+        }
+        if (new_limit) {
+            next.resume_sent_at.reset();
+            change.condition_changed = true;
         }
         next.condition = r.condition;
         next.cause = r.cause;

@@ -204,15 +204,36 @@ TEST(ScreenWatch, ABusyPaneIsLookedAtWhileItsResumeIsUnconfirmed) {
     EXPECT_FALSE(w.needs());
 }
 
-TEST(ScreenWatch, ABusyPaneStillAtItsLimitIsStillLimited) {
+TEST(ScreenWatch, ALimitBelowTheTypedTextWithAPastResetIsTheSameLimit) {
     Watch w;
-    // The text went in, and the agent hit the limit again at once: busy, but still limited.
+    // The text went in, and the agent answered with the limit it had, its reset already past
+    // (the reset on screen was wrong): still limited, the resume unconfirmed (RESUME_FAILED).
     w.resumed_and_busy();
     ASSERT_TRUE(w.needs());
-    auto change = w.look(std::string(k_limited) + "❯ continue\n" + k_limited);
+    auto change = w.look(std::string(k_limited) + "❯ continue\n" +
+                         "  ⎿  You've hit your session limit · resets Nov 22, 9am (UTC)\n");
     EXPECT_FALSE(change.resumed);
     EXPECT_EQ(w.state().condition, Condition::usage_limited);
     EXPECT_TRUE(w.state().resume_sent_at);
+}
+
+TEST(ScreenWatch, ALimitBelowTheTypedTextThatResetsLaterIsANewOne) {
+    Watch w;
+    // The agent worked a while after the text and hit a limit again (same words: a daily
+    // reset): waited for at its own, later reset, and typed for again then.
+    w.resumed_and_busy();
+    auto change = w.look(std::string(k_limited) + "❯ continue\n● Working.\n" + k_limited);
+    EXPECT_TRUE(change.condition_changed);
+    EXPECT_EQ(w.state().condition, Condition::usage_limited);
+    EXPECT_FALSE(w.state().resume_sent_at);
+    ASSERT_TRUE(w.state().resets_at);
+    EXPECT_GT(*w.state().resets_at, w.now);
+    // Read again: the reset stays where it was first read.
+    auto first = *w.state().resets_at;
+    w.now += 1min;
+    w.pane.activity = w.now - 30s;
+    w.look(std::string(k_limited) + "❯ continue\n● Working.\n" + k_limited);
+    EXPECT_EQ(w.state().resets_at, first);
 }
 
 TEST(ScreenWatch, ASecondLimitAfterADeliveredResumeIsANewLimit) {
@@ -220,16 +241,15 @@ TEST(ScreenWatch, ASecondLimitAfterADeliveredResumeIsANewLimit) {
     w.resumed_and_busy();
     w.look(std::string(k_limited) + "❯ continue\n● Working.\n");
     ASSERT_FALSE(w.state().resume_sent_at);
+    ASSERT_TRUE(w.state().resume_echo_seen);
 
-    // Hours of work scroll the echo (and the old banner above it) away; then the same words.
+    // Hours of busy work scroll the echo (and the old banner above it) away unseen; then the
+    // same words, and nothing else in view.
     w.now += 3h;
-    w.pane.activity = w.now - 1s;
-    w.look(std::string("● Done with the parser.\n"));
-    w.now += 1min;
+    w.pane.activity = w.now - 1min;
     ASSERT_TRUE(w.needs());
     w.look(std::string(k_limited));
     EXPECT_EQ(w.state().condition, Condition::usage_limited);
-    EXPECT_FALSE(w.state().resume_sent_at); // so the policy types the resume text again
     EXPECT_TRUE(w.state().resets_at);
 }
 
