@@ -54,12 +54,21 @@ bool bare_prompt(std::string_view lower) {
     return seen;
 }
 
-// How an error line of an agent CLI begins: glyphs (⎿ ■ ✕ [), then optionally "API Error:" or
-// "Error:". Conditions a person must act on are matched only there, or after an "API Error",
-// or on Codex's error mark ■: the agent's own work (test output, diffs, prose) puts the same
-// words mid-line ("✓ returns status 429 when rate limited", "a check for a missing API key").
-#define GT_ERROR_START R"(^\W*((api )?error\W*)?)"
-#define GT_CODEX_ERROR "^\\s*\xE2\x96\xA0 " // "■ "
+// Where an agent CLI prints its own errors. A condition a person must act on (a usage limit, a
+// failed sign-in) is matched only there, or after an "API Error", or on Codex's error mark ■:
+// the agent's own work (test output, diffs, list items, comments) puts the same words anywhere
+// else ("✓ returns status 429 when rate limited", "- Invalid API key now returns 401").
+// GT_MARKS: what may stand before such a line's words: blanks, the error marks of the CLIs
+// (■ ✕ ✗ ✘ × ⚠ ⚡ ❌), box borders (│ ┃) and "[" ("✕ [API Error: …]").
+#define GT_MARKS                                                                                   \
+    R"([\s\x{25A0}\x{2715}\x{2717}\x{2718}\x{00D7}\x{26A0}\x{26A1}\x{274C}\x{2502}\x{2503}\[])"
+// GT_ERROR_START: those marks and an optional "Error:", "API Error:" or "Backend Error";
+// or Claude's ⎿, which starts its own banners and errors ("⎿  You've hit your session limit",
+// "⎿  API Error: …") but also every tool result, so after ⎿ only "API Error" may come first.
+#define GT_ERROR_START                                                                             \
+    R"(^(\s*\x{23BF}\s*(api error\W*)?|)" GT_MARKS R"(*((api |backend )?error\W*)?))"
+#define GT_API_ERROR R"(\b(api|backend) error\b.*)"
+#define GT_CODEX_ERROR R"(^\s*\x{25A0} )"
 
 // Most telling first within a condition does not matter: every row of a condition is tried.
 const Spec k_specs[] = {
@@ -73,57 +82,62 @@ const Spec k_specs[] = {
     {k_all,
      C::usage_limited,
      "your ",
-     GT_ERROR_START R"(you('ve| have)? (hit|reached|exceeded) your ([^ ]+ ){0,3}limit)",
+     GT_ERROR_START R"(you('ve| have)? (hit|reached|exceeded) your (\w[\w.-]* ){0,3}limit)",
      {"your context"}},
     {k_all, C::usage_limited, "limit reached",
-     GT_ERROR_START R"(([^ ]+ ){0,3}limit reached\b.*\b(resets?|try again)\b)"},
+     GT_ERROR_START R"((\w[\w.-]* ){0,3}limit reached\b.*\b(resets?|try again)\b)"},
     {k_all,
      C::usage_limited,
      "limit ",
      GT_ERROR_START
-     R"(([^ ]+ ){0,2}(usage|session|weekly|daily|hourly|monthly|\d+-?h(ou)?r?|opus|sonnet|plan|message|request|rate) limit (reached|exceeded)\b)",
+     R"((\w[\w.-]* ){0,2}(usage|session|weekly|daily|hourly|monthly|\d+-?h(ou)?r?|opus|sonnet|plan|message|request|rate) limit (reached|exceeded)\b)",
      {"now using", "switching"}},
     {k_all, C::usage_limited, "quota exceeded", GT_ERROR_START R"(quota exceeded)"},
-    {k_all, C::usage_limited, "quota exceeded", R"(\bapi error\b.*\bquota exceeded)"},
+    {k_all, C::usage_limited, "quota exceeded", GT_API_ERROR R"(\bquota exceeded)"},
     {k_all, C::usage_limited, "exhausted",
      GT_ERROR_START
-     R"((you('ve| have) exhausted (your|the) ([^ ]+ ){0,3}quota|([^ ]+ ){0,3}quota (has been |is )?exhausted|resource has been exhausted))"},
-    {k_all, C::usage_limited, "resource_exhausted", R"(\bapi error\b.*resource_exhausted)"},
-    {k_all, C::usage_limited, "429", R"(\bapi error\b.{0,80}\b429\b)"},
+     R"((you('ve| have) exhausted (your|the) (\w[\w.-]* ){0,3}(quota|capacity)|(\w[\w.-]* ){0,3}quota (has been |is )?exhausted|resource has been exhausted))"},
+    {k_all, C::usage_limited, "resource_exhausted", GT_API_ERROR R"(resource_exhausted)"},
+    {k_all, C::usage_limited, "429", GT_API_ERROR R"(\b429\b)"},
     {k_all, C::usage_limited, "429",
-     R"(^\W*(unexpected status|exceeded retry limit|stream error)\b.{0,80}\b429\b)"},
+     "^" GT_MARKS R"(*(unexpected status|exceeded retry limit|stream error)\b.{0,80}\b429\b)"},
     {k_codex, C::usage_limited, "429", GT_CODEX_ERROR R"(.*\b429\b)"},
 
     // auth_failed; billing ("credit balance too low") too: only a person can fix either
     {k_all, C::auth_failed, "api",
-     GT_ERROR_START
-     R"(((invalid|incorrect|expired|revoked) (x-)?api[ _-]?key|api[ _-]?key\b.{0,40}\b(invalid|not valid|expired|revoked|incorrect)))"},
+     "^" GT_MARKS
+     R"(*(\x{23BF}\s*)?((invalid|incorrect|expired|revoked) (x-)?api[ _-]?key|api[ _-]?key\b.{0,40}\b(invalid|not valid|expired|revoked|incorrect)))"},
+    {k_all, C::auth_failed, "api",
+     GT_API_ERROR R"(\b(api key not valid|(invalid|incorrect) api key|api_key_invalid))"},
     {k_all, C::auth_failed, "/login", R"(\brun /login\b|/login to (sign|log) ?in)"},
-    {k_all, C::auth_failed, "401", R"(\bapi error\b.{0,80}\b401\b)"},
-    {k_all, C::auth_failed, "401", R"(^\W*unexpected status 401\b)"},
+    {k_all, C::auth_failed, "401", GT_API_ERROR R"(\b401\b)"},
+    {k_all, C::auth_failed, "401", "^" GT_MARKS R"(*unexpected status 401\b)"},
     {k_codex, C::auth_failed, "401", GT_CODEX_ERROR R"(.*\b401\b)"},
     {k_gemini, C::auth_failed, "401", GT_ERROR_START R"(request failed with status code 401\b)"},
-    {k_all, C::auth_failed, "unauthori", GT_ERROR_START R"(unauthori[sz]ed\b)"},
+    {k_all, C::auth_failed, "unauthori", "^" GT_MARKS R"(*(api )?error\W*unauthori[sz]ed\b)"},
     {k_all,
      C::auth_failed,
      "authenticat",
      GT_ERROR_START R"((authentication (failed|error)|failed to authenticate)\b)",
      {"authentication failed for ", "authentication error for "}},
-    {k_all, C::auth_failed, "authentication_error", R"(\bapi error\b.*authentication_error)"},
+    {k_all, C::auth_failed, "authentication_error", GT_API_ERROR R"(authentication_error)"},
     {k_all, C::auth_failed, "token",
      GT_ERROR_START
-     R"((your |the )?(oauth |access |auth |refresh |api |session )?token (has |is )?(expired|been revoked|revoked|(could not|couldn't) be refreshed))"},
-    {k_all, C::auth_failed, "not logged in", R"(^\W*not logged in\b)"},
-    {k_all, C::auth_failed, "in again", GT_ERROR_START R"(please (log|sign) ?in again)"},
+     R"((provided )?(your |the )?(oauth |access |auth |authentication |refresh |api |session )?token (has |is )?(expired|been revoked|revoked|(could not|couldn't) be refreshed))"},
+    {k_all, C::auth_failed, "not logged in", GT_ERROR_START R"(not logged in\b)"},
+    {k_all, C::auth_failed, "in again",
+     GT_ERROR_START R"(please (try )?(log|sign)(ging)? ?in again)"},
     {k_all, C::auth_failed, "failed to login", GT_ERROR_START R"(failed to login)"},
     {k_all, C::auth_failed, "credit balance",
      GT_ERROR_START R"((your )?credit balance (is )?too low)"},
     {k_all, C::auth_failed, "insufficient",
      GT_ERROR_START R"(insufficient[_ ](quota|credits?|balance|funds))"},
-    {k_all, C::auth_failed, "insufficient_quota"},
+    {k_all, C::auth_failed, "insufficient_quota",
+     R"((\b(api|backend) error\b|^\s*\x{25A0} |^)" GT_MARKS
+     R"(*(unexpected status|stream error)).*insufficient_quota)"},
     {k_all, C::auth_failed, "exceeded your current quota",
      GT_ERROR_START R"(you exceeded your current quota)"},
-    {k_all, C::auth_failed, "out of credits", GT_ERROR_START R"(([^ ]+ ){0,3}out of credits)"},
+    {k_all, C::auth_failed, "out of credits", GT_ERROR_START R"((\w[\w.-]* ){0,3}out of credits)"},
 
     // startup_blocked: trust, sign-in, onboarding and update prompts
     {k_all, C::startup_blocked, "do you trust",
@@ -192,7 +206,9 @@ const Spec k_specs[] = {
     {k_all, C::idle, "", nullptr, {}, bare_prompt},
 };
 
+#undef GT_MARKS
 #undef GT_ERROR_START
+#undef GT_API_ERROR
 #undef GT_CODEX_ERROR
 
 std::shared_ptr<const re2::RE2> compile_builtin(const char* pattern) {

@@ -45,6 +45,12 @@ TEST(ScreenVariants, UsageLimits) {
         {AgentKind::generic,
          "Rate limit reached for gpt-5 in organization org-x on tokens per min (TPM).",
          Condition::usage_limited},
+        {AgentKind::gemini,
+         "✕ [API Error: You have exhausted your capacity on this model. Your quota will reset "
+         "after 8h44m7s.]",
+         Condition::usage_limited},
+        {AgentKind::gemini, "✕ [Backend Error] Too many requests (HTTP 429)",
+         Condition::usage_limited},
     });
 }
 
@@ -61,6 +67,10 @@ TEST(ScreenVariants, UsageLimitResetTimes) {
                        "requests per minute'. Please retry in 1m30s.]",
                        AgentKind::gemini, ctx),
               ctx.now + 90s);
+    EXPECT_EQ(reset_of("✕ [API Error: You have exhausted your capacity on this model. Your quota "
+                       "will reset after 8h44m7s.]",
+                       AgentKind::gemini, ctx),
+              ctx.now + 8h + 44min + 7s);
     // The phrase wrapped onto the next line of a narrow pane.
     EXPECT_EQ(reset_of("■ You've hit your usage limit. Upgrade to Pro, or\ntry again in 2 days 17 "
                        "hours.\n",
@@ -108,6 +118,15 @@ TEST(ScreenVariants, AuthFailures) {
         {AgentKind::gemini, "✕ Request failed with status code 401", Condition::auth_failed},
         {AgentKind::generic, "Error: Unauthorized", Condition::auth_failed},
         {AgentKind::generic, "Authentication failed: bad credentials", Condition::auth_failed},
+        {AgentKind::gemini,
+         "✕ [API Error: {\"error\":{\"code\":400,\"message\":\"API key not valid. Please pass "
+         "a valid API key.\",\"status\":\"INVALID_ARGUMENT\"}}]",
+         Condition::auth_failed},
+        {AgentKind::codex,
+         "■ Provided authentication token is expired. Please try signing in again.",
+         Condition::auth_failed},
+        {AgentKind::codex, "■ stream error: unexpected status 429: insufficient_quota",
+         Condition::usage_limited},
     });
 }
 
@@ -235,13 +254,27 @@ TEST(ScreenNegatives, AgentProseAndCodeAreNotConditions) {
         "  ⎿  authentication_error is mapped to 403 in the proxy",
         "● Users now see 'Please log in again' when their session ends.",
         "● The rate limit reached warning now resets after a minute.",
+        // List items, comments, tool output and continuation lines of the agent's own work.
+        "  - Invalid API key now returns 401",
+        "  * Rate limit exceeded responses are retried",
+        "  ⎿  Unauthorized",
+        "  ⎿  Error: invalid API key",
+        "  └ Error: Unauthorized",
+        "  // token expired",
+        "  45 +  if code == 'insufficient_quota':",
+        "  ✓ rejects an expired API key",
+        "  # Not logged in users are redirected",
     };
-    for (const char* line : lines) {
-        auto readings = live(std::string(line) + "\n❯ \n  ? for shortcuts\n", AgentKind::claude);
-        EXPECT_EQ(first(readings), Condition::idle) << line;
-        for (Condition c :
-             {Condition::usage_limited, Condition::auth_failed, Condition::startup_blocked}) {
-            EXPECT_FALSE(find(readings, c)) << condition_name(c) << ": " << line;
+    for (AgentKind kind :
+         {AgentKind::claude, AgentKind::codex, AgentKind::gemini, AgentKind::generic}) {
+        for (const char* line : lines) {
+            auto readings = live(std::string(line) + "\n❯ \n  ? for shortcuts\n", kind);
+            EXPECT_EQ(first(readings), Condition::idle) << kind_name(kind) << ": " << line;
+            for (Condition c :
+                 {Condition::usage_limited, Condition::auth_failed, Condition::startup_blocked}) {
+                EXPECT_FALSE(find(readings, c))
+                    << kind_name(kind) << ": " << condition_name(c) << ": " << line;
+            }
         }
     }
 }
@@ -442,7 +475,10 @@ TEST(MatcherUserPatterns, LookaroundIsRefusedWithTheReason) {
 }
 
 TEST(ScreenHostile, InvalidUtf8ControlsAndNuls) {
-    std::string screen = "\xff\xfe\xc3 Invalid API key \x00\x01\x1b[31m \xe2\x82 \xed\xa0\x80"
+    // Hostile bytes before a line's words make it no CLI error line (see AgentProse…), so they
+    // come after the words here, and on the line before.
+    std::string screen = "\xff\xfe\xc3\x00\x1b[31m\n"
+                         "Invalid API key \xff\xfe\xc3 \x00\x01\x1b[31m \xe2\x82 \xed\xa0\x80"
                          " \xf8\x88\x80\x80\x80 \xc0\xaf end\xe2\n"s;
     auto readings = live(screen);
     ASSERT_EQ(first(readings), Condition::auth_failed);
