@@ -1,5 +1,6 @@
 #include "lock.hpp"
 
+#include "proc/process.hpp"
 #include "util/file.hpp"
 
 #include <cerrno>
@@ -138,19 +139,44 @@ bool DaemonLock::still_at(const std::string& path) const {
            named.st_ino == held.st_ino;
 }
 
+namespace {
+
+/// Reads /proc/locks into `holder`: the pid of the exclusive flock on `dev_ino`, or nullopt.
+/// False when /proc/locks cannot be read.
+bool exclusive_flock_of(const std::string& dev_ino, std::optional<pid_t>& holder) {
+    auto flocks = exclusive_flocks();
+    if (!flocks) {
+        return false;
+    }
+    holder.reset();
+    for (const auto& f : *flocks) {
+        if (f.dev_ino == dev_ino) {
+            holder = f.pid;
+            break;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
 std::optional<pid_t> lock_holder(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         return std::nullopt; // no lock file: nobody ever ran here
     }
-    if (auto flocks = exclusive_flocks()) {
-        std::string id = dev_ino(st);
-        for (const auto& f : *flocks) {
-            if (f.dev_ino == id) {
-                return f.pid;
-            }
+    const std::string id = dev_ino(st);
+    std::optional<pid_t> holder;
+    if (exclusive_flock_of(id, holder)) {
+        // A daemon killed a moment ago can be a zombie already while its other threads, and so
+        // its descriptors and the lock, are still going: wait for that rather than report a
+        // dead process as the running daemon.
+        const auto deadline = std::chrono::steady_clock::now() + k_exiting_holder_wait;
+        while (holder && *holder > 0 && !proc::process_alive(*holder) &&
+               std::chrono::steady_clock::now() < deadline && exclusive_flock_of(id, holder)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
-        return std::nullopt;
+        return holder;
     }
     // No /proc/locks: fall back to a shared probe, which never looks like the daemon's lock.
     auto fd = util::open_regular(path, O_RDONLY);

@@ -3,6 +3,7 @@
 #include "util/fd.hpp"
 #include "util/result.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -34,9 +35,14 @@ private:
     util::Fd m_fd;
 };
 
+/// How long lock_holder() waits for a holder that is no longer alive to let go.
+inline constexpr std::chrono::milliseconds k_exiting_holder_wait{2000};
+
 /// Who holds the lock at `path`: nullopt when nobody does; otherwise the holder's pid, read
 /// from /proc/locks (0 when the lock is held but the holder cannot be named). Only an exclusive
-/// lock counts: a shared probe is never taken for the daemon. Takes no lock itself.
+/// lock counts: a shared probe is never taken for the daemon. Takes no lock itself. A holder
+/// that is dead or a zombie (a daemon just killed, its last threads still exiting) is waited
+/// for, at most k_exiting_holder_wait.
 std::optional<pid_t> lock_holder(const std::string& path);
 
 /// A daemon of `town` (other than us) that holds an exclusive lock on another file than the one

@@ -3,10 +3,13 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,4 +95,51 @@ TEST(Lock, LostDaemonIsTheProcessLockingADeletedLockFile) {
     ASSERT_TRUE(other.has_value());
     EXPECT_EQ(*other, child);
     EXPECT_FALSE(lost_daemon(path, "/no/such/town").has_value());
+}
+
+namespace {
+
+void* hold_a_while(void*) {
+    ::usleep(400'000);
+    return nullptr;
+}
+
+} // namespace
+
+TEST(Lock, AZombieWhoseThreadsStillHoldTheLockIsWaitedForNotNamed) {
+    // A daemon killed mid-fsync: its leader thread is a zombie already, another thread still
+    // runs, and the lock goes only with it. Named as the holder, the zombie made `gt daemon
+    // start` right after `kill -9` say "already running" and start nothing.
+    gt::test::TempDir dir;
+    std::string path = dir.path() + "/daemon.lock";
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        auto lock = DaemonLock::acquire(path);
+        pthread_t t;
+        if (!lock || ::pthread_create(&t, nullptr, hold_a_while, nullptr) != 0) {
+            ::_exit(1);
+        }
+        // The leader thread goes (no unwinding into the test runner); the process and the lock
+        // live on with the other thread.
+        ::syscall(SYS_exit, 0);
+    }
+    auto state = [&] {
+        char buf[512] = {};
+        int fd = ::open(("/proc/" + std::to_string(child) + "/stat").c_str(), O_RDONLY);
+        ssize_t n = fd >= 0 ? ::read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        const char* close = n > 0 ? std::strrchr(buf, ')') : nullptr;
+        return close ? close[2] : '?';
+    };
+    for (int i = 0; i < 200 && state() != 'Z'; ++i) {
+        ::usleep(1000);
+    }
+    ASSERT_EQ(state(), 'Z');
+    EXPECT_FALSE(lock_holder(path).has_value());
+    EXPECT_TRUE(DaemonLock::acquire(path).ok());
+    int status = 0;
+    ::waitpid(child, &status, 0);
 }

@@ -173,9 +173,11 @@ TEST(LifecycleRequests, ARequestClaimedByAKilledDaemonIsExecutedByTheNext) {
     // (and so the lock) are closed; a zombie has closed them.
     ASSERT_TRUE(eventually([&] { return !gt::proc::process_alive(first); }));
     EXPECT_TRUE(t.events("lifecycle", "r1/witness").empty());
-    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    auto second = t.gt({"daemon", "start"});
+    ASSERT_TRUE(second.success()) << second.out << second.err;
     ASSERT_TRUE(eventually([&] { return !t.events("lifecycle", "r1/witness").empty(); }))
-        << t.log() << slurp(t.root() + "/daemon/events.jsonl");
+        << second.out << second.err << t.log() << slurp(t.root() + "/daemon/events.jsonl")
+        << slurp("/proc/locks");
     EXPECT_EQ(files_in(t.root() + "/daemon/requests/claimed"), 0u);
     EXPECT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
     // The killed daemon's slowed tmux call is still sleeping: stop it before it starts a
