@@ -171,12 +171,9 @@ int list_agents(const std::string& town, bool as_json) {
         // (since when, the resume typed after a limit, whose banner is history).
         in.snapshot = *snap;
         policy::ScreenWatch watch;
-        if (auto saved = executor::load_screens(state::TownPaths(town).screens_file())) {
-            for (auto& [id, s] : *saved) {
-                watch.restore(id, std::move(s));
-            }
-        } else {
-            std::cerr << "warning: " << saved.error() << "; screens read afresh\n";
+        if (auto restored = executor::restore_screens(state::TownPaths(town).screens_file(), watch);
+            !restored) {
+            std::cerr << "warning: " << restored.error() << "; screens read afresh\n";
         }
         auto look = executor::look_at_screens(
             in, *config, tmux, watch, {in.now, util::TimeZone::local(), executor::cached_zones()});

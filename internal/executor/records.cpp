@@ -136,15 +136,14 @@ void Recovery::report_save(const std::string& key, const std::string& path,
 }
 
 void Recovery::save_screens() {
-    std::string text = screens_json(m_screens.states());
-    if (text == m_screens_saved) {
+    if (!m_screens.changed()) {
         return;
     }
     const std::string path = state::TownPaths(m_root).screens_file();
-    auto saved = util::write_file_atomic(path, text);
+    auto saved = util::write_file_atomic(path, screens_json(m_screens.states()));
     report_save("screens_save", path, saved, "what is known of the agents' screens");
     if (saved) {
-        m_screens_saved = std::move(text);
+        m_screens.mark_saved();
     }
 }
 

@@ -63,18 +63,13 @@ Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog&
       m_tracker(state::RestartConfig{}), m_zones(cached_zones()),
       m_local_zone(util::TimeZone::local()), m_restart_file(state::TownPaths(m_root)) {
     reload_restart_state();
-    const std::string path = state::TownPaths(m_root).screens_file();
     std::vector<std::string> skipped;
-    if (auto saved = load_screens(path, &skipped)) {
-        for (auto& [id, s] : *saved) {
-            m_screens.restore(id, std::move(s));
-        }
-        m_screens_saved = screens_json(m_screens.states());
-        for (const auto& what : skipped) {
-            spdlog::warn("{} (skipped)", what);
-        }
-    } else {
-        spdlog::warn("{}; what was known of the agents' screens is read afresh", saved.error());
+    auto restored = restore_screens(state::TownPaths(m_root).screens_file(), m_screens, &skipped);
+    if (!restored) {
+        spdlog::warn("{}; what was known of the agents' screens is read afresh", restored.error());
+    }
+    for (const auto& what : skipped) {
+        spdlog::warn("{} (skipped)", what);
     }
 }
 

@@ -176,7 +176,6 @@ private:
     util::Millis m_tmux_timeout{5000};
     policy::RestartTracker m_tracker;
     policy::ScreenWatch m_screens;
-    std::string m_screens_saved; ///< the text last written to screens.json
     screen::ZoneLookup m_zones;
     util::TimeZone m_local_zone;
     state::RestartStateFile m_restart_file;

@@ -18,7 +18,6 @@ namespace {
 /// Evidence is at most 200 bytes when read from a screen (design §16.1); a file says more only
 /// when someone else wrote it.
 constexpr std::size_t k_max_evidence = 200;
-constexpr std::size_t k_max_file = 4 * 1024 * 1024;
 
 void put_time(json& j, const char* key, const std::optional<util::TimePoint>& t) {
     if (t) {
@@ -108,7 +107,7 @@ util::Result<ScreenStates> parse_screens(const std::string& text, const std::str
 
 util::Result<ScreenStates> load_screens(const std::string& path,
                                         std::vector<std::string>* skipped) {
-    auto text = util::read_file(path, k_max_file);
+    auto text = util::read_file(path);
     if (!text) {
         if (text.error_code() == ENOENT) {
             return ScreenStates{};
@@ -116,6 +115,19 @@ util::Result<ScreenStates> load_screens(const std::string& path,
         return util::err(text.error());
     }
     return parse_screens(*text, path, skipped);
+}
+
+util::Status restore_screens(const std::string& path, policy::ScreenWatch& watch,
+                             std::vector<std::string>* skipped) {
+    auto saved = load_screens(path, skipped);
+    if (!saved) {
+        return util::err(saved.error());
+    }
+    for (auto& [id, s] : *saved) {
+        watch.restore(id, std::move(s));
+    }
+    watch.mark_saved();
+    return {};
 }
 
 } // namespace gt::executor

@@ -29,4 +29,8 @@ util::Result<ScreenStates> parse_screens(const std::string& text, const std::str
 util::Result<ScreenStates> load_screens(const std::string& path,
                                         std::vector<std::string>* skipped = nullptr);
 
+/// Restores into `watch` what `path` keeps (load_screens()); `watch` is then as saved.
+util::Status restore_screens(const std::string& path, policy::ScreenWatch& watch,
+                             std::vector<std::string>* skipped = nullptr);
+
 } // namespace gt::executor

@@ -183,7 +183,9 @@ ScreenWatch::Change ScreenWatch::observe(const std::string& id, const PaneSeen& 
             next.resume_sent_at.reset();
         }
     }
-    m_states[id] = std::move(next);
+    auto& kept = m_states[id];
+    m_changed = m_changed || kept.remembered() != next.remembered();
+    kept = std::move(next);
     return change;
 }
 
@@ -193,6 +195,7 @@ void ScreenWatch::resume_sent(const std::string& id, util::TimePoint now) {
         it->second.resume_sent_at = now;
         it->second.resumed_evidence = it->second.evidence;
         it->second.resume_echo_seen = false;
+        m_changed = true;
     }
 }
 
@@ -201,7 +204,9 @@ void ScreenWatch::restore(const std::string& id, ScreenState state) {
 }
 
 void ScreenWatch::keep_only(const std::set<std::string>& keep) {
-    std::erase_if(m_states, [&](const auto& entry) { return !keep.count(entry.first); });
+    if (std::erase_if(m_states, [&](const auto& entry) { return !keep.count(entry.first); }) > 0) {
+        m_changed = true;
+    }
 }
 
 const ScreenState* ScreenWatch::find(const std::string& id) const {

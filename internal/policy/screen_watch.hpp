@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 
 namespace gt::policy {
 
@@ -34,6 +35,12 @@ struct ScreenState {
 
     /// `usage_limited`, or `exited` on a usage limit.
     bool usage_limited() const;
+    /// What is kept across restarts of the daemon (design §16.6): all but the pane's last
+    /// output and the time of the last capture, which a new daemon learns again at once.
+    auto remembered() const {
+        return std::tie(pane_pid, condition, cause, since, evidence, resets_at, resume_sent_at,
+                        resumed_evidence, resume_echo_seen);
+    }
 };
 
 /// A pane as the snapshot shows it, for the screen watch.
@@ -75,9 +82,13 @@ public:
     const std::map<std::string, ScreenState>& states() const { return m_states; }
     /// Takes `state` as what is known of `id` (read back after a restart of the daemon).
     void restore(const std::string& id, ScreenState state);
+    /// Whether what is remembered of any agent changed since mark_saved().
+    bool changed() const { return m_changed; }
+    void mark_saved() { m_changed = false; }
 
 private:
     std::map<std::string, ScreenState> m_states;
+    bool m_changed = false;
 };
 
 } // namespace gt::policy

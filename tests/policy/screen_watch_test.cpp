@@ -272,3 +272,22 @@ TEST(ScreenWatch, RestoredStateKeepsTheOldBannerHistory) {
     EXPECT_TRUE(change.resumed);
     EXPECT_EQ(fresh.state().condition, Condition::idle);
 }
+
+TEST(ScreenWatch, ChangedOnlyWhenWhatIsRememberedChanges) {
+    Watch w;
+    w.look(std::string(k_idle));
+    EXPECT_TRUE(w.watch.changed());
+    w.watch.mark_saved();
+    w.now += 1min; // quiet and read again: the same idle screen, a later look
+    w.pane.activity = w.now - 30s;
+    w.look(std::string(k_idle));
+    EXPECT_FALSE(w.watch.changed());
+    w.look(std::string(k_limited));
+    EXPECT_TRUE(w.watch.changed());
+    w.watch.mark_saved();
+    w.watch.resume_sent("r1/witness", w.now);
+    EXPECT_TRUE(w.watch.changed());
+    w.watch.mark_saved();
+    w.watch.keep_only({"deacon"});
+    EXPECT_TRUE(w.watch.changed());
+}
