@@ -18,6 +18,10 @@ constexpr unsigned k_all = 7;
 
 using C = Condition;
 
+/// The memory one expression may compile to: a town pattern that needs more is refused when the
+/// town is loaded.
+constexpr std::int64_t k_max_regex_mem = 1 << 20;
+
 // One row of the table: the regex (RE2, on the lowered line) runs only when the literal is
 // present, so most lines cost a handful of substring searches; a line holding any `unless`
 // literal never matches (RE2 has no lookaround).
@@ -212,10 +216,7 @@ const Spec k_specs[] = {
 #undef GT_CODEX_ERROR
 
 std::shared_ptr<const re2::RE2> compile_builtin(const char* pattern) {
-    re2::RE2::Options opts;
-    opts.set_never_capture(true);
-    opts.set_log_errors(false);
-    auto re = std::make_shared<const re2::RE2>(pattern, opts);
+    auto re = compile_regex(pattern, false); // matched on the lowered line
     if (!re->ok()) {
         // A built-in pattern is part of the program: a broken one is a bug, caught by every test.
         std::fprintf(stderr, "gt: bad built-in screen pattern %s: %s\n", pattern,
@@ -248,6 +249,15 @@ std::vector<Builtin> compile_all() {
 }
 
 } // namespace
+
+std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern, bool ignore_case) {
+    re2::RE2::Options opts;
+    opts.set_case_sensitive(!ignore_case);
+    opts.set_never_capture(true);
+    opts.set_log_errors(false);
+    opts.set_max_mem(k_max_regex_mem);
+    return std::make_shared<const re2::RE2>(pattern, opts);
+}
 
 const std::vector<Builtin>& builtins() {
     static const std::vector<Builtin> k_builtins = compile_all();

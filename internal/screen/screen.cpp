@@ -146,7 +146,7 @@ struct Matcher::Compiled {
     struct User {
         std::optional<AgentKind> kind;
         Condition condition = Condition::unknown;
-        std::unique_ptr<const re2::RE2> regex;
+        std::shared_ptr<const re2::RE2> regex;
     };
     std::vector<User> user;
     bool builtin = true;
@@ -157,8 +157,6 @@ namespace {
 using detail::Line;
 
 constexpr std::size_t k_none = static_cast<std::size_t>(-1);
-/// The memory one town pattern may compile to; a larger one is refused when the town is loaded.
-constexpr std::int64_t k_user_pattern_mem = 1 << 20;
 constexpr std::size_t k_condition_count = k_conditions.size();
 
 constexpr std::array k_live_order = {
@@ -333,12 +331,7 @@ util::Result<Matcher> Matcher::make(const std::vector<UserPattern>& user, bool b
         }
         // RE2: matching is linear in the line whatever the town writes, so no pattern can
         // stall a heartbeat the way a backtracking engine does on "(a+)+$".
-        re2::RE2::Options opts;
-        opts.set_case_sensitive(false);
-        opts.set_never_capture(true);
-        opts.set_log_errors(false);
-        opts.set_max_mem(k_user_pattern_mem);
-        auto re = std::make_unique<const re2::RE2>(p.match, opts);
+        auto re = detail::compile_regex(p.match, true);
         if (!re->ok()) {
             return util::err(where + "invalid regular expression '" + p.match + "': " +
                              re->error() + " (RE2 syntax: no backreferences or lookaround)");
