@@ -29,7 +29,7 @@ void Recovery::carry_out(const Action& a, const state::TownConfig& config, Heart
         auto it = m_request_attempts.find(a.request->file);
         outcome.earlier_attempts = it == m_request_attempts.end() ? 0 : it->second;
     }
-    FollowUp f = policy::follow_up(a, outcome, m_tracker, m_conditions, m_clock());
+    FollowUp f = policy::follow_up(a, outcome, m_tracker, m_conditions, wall());
     if (outcome.done && (a.kind == ActionKind::start || a.kind == ActionKind::restart)) {
         log_start(a, f, config);
     }
@@ -68,6 +68,7 @@ Outcome Recovery::execute(const Action& a, const state::TownConfig& config, Hear
         break;
     case ActionKind::nudge:
         if (auto r = client().send_line(a.id.session(), k_health_check); r.ok()) {
+            m_typed_at[id] = wall();
             spdlog::info("{}: nudged: {}", id, a.reason);
             m_events.record("nudged", id, a.id.session(), a.reason);
         } else {
@@ -88,6 +89,15 @@ Outcome Recovery::execute(const Action& a, const state::TownConfig& config, Hear
             std::string until = util::format_time(*a.until);
             spdlog::info("{}: not restarted until {}: {}", id, until, a.reason);
             m_events.record("held", id, a.id.session(), a.reason + "; until " + until);
+        }
+        break;
+    case ActionKind::warn:
+        if (a.town) {
+            spdlog::warn("{}", a.reason);
+            m_events.record(a.event, "", "", a.reason);
+        } else {
+            spdlog::warn("{}: {}", id, a.reason);
+            m_events.record(a.event, id, a.id.session(), a.reason);
         }
         break;
     case ActionKind::resume:
@@ -123,7 +133,8 @@ void Recovery::resume(const std::vector<Action>& actions, const state::TownConfi
             spdlog::warn("{}: typing the resume text failed (session gone?)", id);
             continue;
         }
-        m_screens.resume_sent(id, m_clock());
+        m_screens.resume_sent(id, wall());
+        m_typed_at[id] = wall();
         spdlog::info("{}: {}: typed '{}'", id, a.reason, text);
         m_events.record("resume_sent", id, a.id.session(), a.reason + "; typed '" + text + "'");
     }
@@ -163,7 +174,7 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
         return {false, false, Failure::workdir};
     }
     // "starting" goes in before the session exists, so the agent's first report lands after it.
-    auto now = m_clock();
+    auto now = wall();
     std::optional<state::AgentState> before;
     write_starting(a.id, now, before);
     tmux::SessionSpec spec{session, workdir, session_env(m_root, a.id),
@@ -202,7 +213,7 @@ Outcome Recovery::shutdown(const Action& a, HeartbeatSummary& out) {
             }
             s.status = AgentStatus::stopped;
             s.raw_state = "stopped";
-            s.updated_at = m_clock();
+            s.updated_at = wall();
             s.note = "shut down on request " + a.request->id;
             return std::optional<state::AgentState>(std::move(s));
         },
@@ -258,7 +269,7 @@ void Recovery::log_start(const Action& a, const FollowUp& f, const state::TownCo
         const auto& restart = config.daemon.restart;
         spdlog::error("{}: crash loop: {} restarts within {}; no more restarts until {}", id,
                       restart.crash_loop_count, util::format_duration(restart.crash_loop_window),
-                      util::format_time(m_clock() + restart.crash_loop_expiry));
+                      util::format_time(wall() + restart.crash_loop_expiry));
         m_events.record("crash_loop", id, session, a.reason);
     }
 }

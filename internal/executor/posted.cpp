@@ -97,7 +97,7 @@ void Recovery::apply_posted() {
         m_events.record("exited", id, "", how + " (pane-died hook)");
     }
     for (const auto& id : posted.clears) {
-        m_tracker.clear(id, m_clock());
+        m_tracker.clear(id, wall());
         spdlog::info("{}: backoff cleared", id);
         m_events.record("backoff_cleared", id, "", "gt daemon clear-backoff");
     }

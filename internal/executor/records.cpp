@@ -75,7 +75,7 @@ void Recovery::mark_dead(const Action& a, HeartbeatSummary& out) {
             s.previous_state = s.raw_state;
             s.status = AgentStatus::dead;
             s.raw_state = "dead";
-            s.marked_dead_at = m_clock();
+            s.marked_dead_at = wall();
             marked = true;
             return std::optional<state::AgentState>(std::move(s));
         },
@@ -106,14 +106,16 @@ void Recovery::notify(const Action& a, HeartbeatSummary& out) {
     mail.body = a.subject + "\n\nSent by the gt daemon of " + m_root + ".";
     auto sent = state::send_mail(m_root, std::move(mail));
     if (!sent) {
-        spdlog::error("{}: notification to {} failed: {}", a.id.str(), a.to, sent.error());
+        spdlog::error("{}: notification to {} failed: {}", a.town ? "town" : a.id.str(), a.to,
+                      sent.error());
         m_conditions.erase(a.condition); // try again next heartbeat
         return;
     }
     m_conditions.insert(a.condition);
     ++out.counters.notifications;
     spdlog::info("notified {}: {}", a.to, a.subject);
-    m_events.record("notified", a.id.str(), a.id.session(), a.to + ": " + a.subject);
+    m_events.record("notified", a.town ? "" : a.id.str(), a.town ? "" : a.id.session(),
+                    a.to + ": " + a.subject);
 }
 
 void Recovery::report_save(const std::string& key, const std::string& path,
@@ -171,6 +173,11 @@ void Recovery::reload_restart_state() {
     }
     if (m_tracker.records().empty()) {
         m_tracker.replace(std::move(*records));
+        for (const auto& id : m_tracker.clamp_future(wall())) {
+            spdlog::warn("{}: restart history lay in the future (the clock was set back?): "
+                         "taken as of now",
+                         id);
+        }
         return;
     }
     for (const auto& id : m_tracker.merge_clears(*records)) {

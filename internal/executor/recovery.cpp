@@ -58,7 +58,8 @@ std::vector<std::pair<std::string, std::string>> session_env(const std::string& 
 Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog& events,
                    std::string env_socket, Clock clock, std::string gt_binary)
     : m_root(std::move(town_root)), m_runner(runner), m_events(events),
-      m_env_socket(std::move(env_socket)), m_clock(clock ? std::move(clock) : Clock(util::now)),
+      m_env_socket(std::move(env_socket)),
+      m_clock(clock ? std::move(clock) : Clock(util::read_clocks)),
       m_gt_binary(gt_binary.empty() ? util::self_exe() : std::move(gt_binary)),
       m_tracker(state::RestartConfig{}), m_zones(cached_zones()),
       m_local_zone(util::TimeZone::local()), m_restart_file(state::TownPaths(m_root)) {
@@ -83,8 +84,10 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     }
     HeartbeatSummary out;
     const long runs_before = m_runner.runs();
+    const util::ClockReading clocks = m_clock();
+    follow_clock(m_clock_watch.observe(clocks), clocks.wall, config);
     apply_posted();
-    TickInput in = gather(config, rigs, rigs_loaded, out);
+    TickInput in = gather(config, rigs, rigs_loaded, clocks.wall, out);
     Decision decision = policy::decide(in);
 
     out.degraded = !in.snapshot;
@@ -116,12 +119,49 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     }
     m_was_degraded = out.degraded;
     out.tmux_calls = m_runner.runs() - runs_before;
+    out.clock = m_last_shift;
     return out;
 }
 
+void Recovery::follow_clock(const policy::TimeShift& shift, util::TimePoint now,
+                            const state::TownConfig& config) {
+    if (!shift.any()) {
+        return;
+    }
+    if (shift.jumped.count() != 0) {
+        // What the daemon timed itself keeps its length: a backoff is no longer for being set
+        // back an hour, a grace no shorter for being set forward.
+        m_tracker.shift(shift.jumped);
+        m_screens.shift(shift.jumped);
+        m_ages.shift(shift.jumped);
+        for (auto& [id, t] : m_started) {
+            t += shift.jumped;
+        }
+        for (auto& [pid, t] : m_gone_since) {
+            t += shift.jumped;
+        }
+        std::string by = (shift.jumped.count() > 0 ? "+" : "-") +
+                         util::format_duration(util::Millis(std::abs(shift.jumped.count())));
+        spdlog::warn("the wall clock was set {} against the monotonic clock: every agent gets "
+                     "its start grace again",
+                     by);
+        m_events.record("clock_jump", "", "", "wall clock set " + by);
+    }
+    if (shift.slept.count() != 0) {
+        std::string slept = util::format_duration(shift.slept);
+        spdlog::warn("the machine slept for {}: every agent gets its start grace again", slept);
+        m_events.record("resumed", "", "", "the machine slept for " + slept);
+    }
+    m_clock_grace_until = now + config.daemon.start_grace;
+    m_last_shift = ClockNote{now, shift, *m_clock_grace_until};
+    save_restart_state();
+}
+
 TickInput Recovery::gather(const state::TownConfig& config, const std::vector<std::string>& rigs,
-                           bool rigs_loaded, HeartbeatSummary& out) {
+                           bool rigs_loaded, util::TimePoint now, HeartbeatSummary& out) {
     TickInput in;
+    in.now = now;
+    in.clock_grace_until = m_clock_grace_until;
     in.config = &config;
     in.rigs = rigs;
     in.tracker = &m_tracker;
@@ -144,12 +184,13 @@ TickInput Recovery::gather(const state::TownConfig& config, const std::vector<st
         m_logged.erase("lifecycle_tmux");
     }
     if (auto hb = state::read_deacon_heartbeat(m_root)) {
-        in.deacon_heartbeat = hb->timestamp;
+        in.deacon_heartbeat_age = m_ages.age("heartbeat:deacon", hb->timestamp, in.now);
     } else if (hb.error_code() != ENOENT) {
         ++out.counters.bad_files;
         warn_once("deacon_heartbeat", hb.error());
     }
-    in.now = m_clock();
+    m_ages.sweep();
+    note_output(in);
     in.gone_since = m_gone_since;
     read_screens(in, config, out);
     return in;
@@ -203,7 +244,7 @@ void Recovery::claim_requests(TickInput& in, const state::TownConfig& config,
     auto known = [&](const Identity& id) {
         return state::not_of_town(m_root, config, rigs, id).empty();
     };
-    auto batch = inbox.claim(m_clock(), config.daemon.lifecycle_max_age, known);
+    auto batch = inbox.claim(in.now, config.daemon.lifecycle_max_age, known);
     for (const auto& [name, reason] : batch.rejected) {
         ++out.counters.lifecycle_rejected;
         spdlog::warn("lifecycle request {} rejected: {}", name, reason);
@@ -226,6 +267,7 @@ void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
         auto report = state::read_agent_state(file.path);
         if (report) {
             f.report = std::move(*report);
+            f.report_age = m_ages.age("report:" + f.id.str(), f.report->updated_at, in.now);
             if (f.report->status == AgentStatus::unknown) {
                 warn_once(file.path, file.path + ": unknown state '" + f.report->raw_state +
                                          "': falling back to what tmux shows");
@@ -233,8 +275,11 @@ void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
                 m_logged.erase(file.path);
             }
             if (f.report->started_by_daemon_at) {
+                // Recorded by this daemon or an earlier one, in the wall clock of then.
+                auto ago =
+                    m_ages.age("start:" + f.id.str(), *f.report->started_by_daemon_at, in.now);
                 auto& started = in.started[f.id.str()];
-                started = std::max(started, *f.report->started_by_daemon_at);
+                started = std::max(started, in.now - ago);
             }
         } else {
             ++out.counters.bad_files;
@@ -275,6 +320,27 @@ void learn_exit_from_zombie(tmux::Pane& pane) {
 
 } // namespace
 
+void Recovery::note_output(TickInput& in) {
+    if (!in.snapshot) {
+        return;
+    }
+    auto find = [](const auto& map, const std::string& key) {
+        auto it = map.find(key);
+        return it == map.end() ? std::nullopt : std::optional<util::TimePoint>(it->second);
+    };
+    std::map<std::string, util::TimePoint> output;
+    for (const auto& [key, f] : in.agents) {
+        auto pane = in.snapshot->sessions.find(f.id.session());
+        if (pane != in.snapshot->sessions.end()) {
+            output[key] = policy::last_output(pane->second.activity, find(m_typed_at, key),
+                                              find(m_last_output, key));
+        }
+    }
+    std::erase_if(m_typed_at, [&](const auto& kv) { return !output.count(kv.first); });
+    m_last_output = output;
+    in.last_output = std::move(output);
+}
+
 void Recovery::take_snapshot(TickInput& in, const state::TownConfig& config) {
     tmux::TmuxClient tmux = client();
     auto snap = tmux.snapshot();
@@ -290,7 +356,7 @@ void Recovery::take_snapshot(TickInput& in, const state::TownConfig& config) {
     // A pane process that ended while tmux has not reaped it yet (the pane still shows alive, or
     // dead without a status): the policy gives tmux a moment to report how it ended.
     std::map<long, util::TimePoint> gone;
-    auto now = m_clock();
+    auto now = in.now;
     for (auto& [name, pane] : snap->sessions) {
         if ((pane.process_gone || (pane.dead && pane.dead_status < 0 && pane.dead_signal == 0))) {
             learn_exit_from_zombie(pane);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "event_log.hpp"
+#include "policy/clock_watch.hpp"
 #include "policy/decide.hpp"
 #include "policy/follow_up.hpp"
 #include "policy/restart_tracker.hpp"
@@ -43,6 +44,13 @@ void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process
 std::vector<std::pair<std::string, std::string>> session_env(const std::string& town_root,
                                                              const state::Identity& id);
 
+/// The last time the daemon saw its wall clock set or the machine sleep (design §17).
+struct ClockNote {
+    util::TimePoint at{};
+    policy::TimeShift shift;
+    util::TimePoint grace_until{};
+};
+
 /// What one heartbeat did, for state.json.
 struct HeartbeatSummary {
     state::Counters counters; ///< increments during this heartbeat
@@ -58,6 +66,7 @@ struct HeartbeatSummary {
     /// Pane processes of the healthy supervised agents after this pass: the daemon watches
     /// them so a death triggers a pass at once, whatever tmux's hook does.
     std::vector<long> pane_pids;
+    std::optional<ClockNote> clock; ///< the last clock jump or sleep seen, if any
 };
 
 /// The recovery heartbeat's blocking half (design §5.3, design §15): gathers the facts (one tmux
@@ -69,10 +78,11 @@ struct HeartbeatSummary {
 /// members marked so may be called from any thread.
 class Recovery {
 public:
-    using Clock = std::function<util::TimePoint()>;
+    /// The three clocks (util::read_clocks()); tests move them apart.
+    using Clock = std::function<util::ClockReading()>;
 
     /// `env_socket` ($GT_TMUX_SOCKET) wins over `tmux.socket` of town.json when not empty.
-    /// `clock` gives every `now` (default: the wall clock); `gt_binary` is what the pane-died
+    /// `clock` gives every `now` (default: util::read_clocks()); `gt_binary` is what the pane-died
     /// hook runs (default: this executable).
     Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog& events,
              std::string env_socket, Clock clock = {}, std::string gt_binary = {});
@@ -107,9 +117,15 @@ private:
 
     // Gathering the facts (recovery.cpp).
     TickInput gather(const state::TownConfig& config, const std::vector<std::string>& rigs,
-                     bool rigs_loaded, HeartbeatSummary& out);
+                     bool rigs_loaded, util::TimePoint now, HeartbeatSummary& out);
+    /// After the wall clock was set or the machine slept (design §17): what the daemon timed
+    /// moves with the clock, the event is recorded, every agent gets its start grace again.
+    void follow_clock(const policy::TimeShift& shift, util::TimePoint now,
+                      const state::TownConfig& config);
     void read_agents(TickInput& in, HeartbeatSummary& out);
     void take_snapshot(TickInput& in, const state::TownConfig& config);
+    /// Each agent's last output that was not the echo of the daemon's typing (design §17).
+    void note_output(TickInput& in);
     void claim_requests(TickInput& in, const state::TownConfig& config,
                         const std::vector<std::string>& rigs, HeartbeatSummary& out);
     /// What each agent's screen shows (design §16): captures the panes that need it, records
@@ -166,6 +182,9 @@ private:
         return tmux::TmuxClient(m_runner, m_tmux_socket, m_tmux_timeout);
     }
 
+    /// The wall clock now.
+    util::TimePoint wall() const { return m_clock().wall; }
+
     std::string m_root;
     mutable proc::CountingRunner m_runner; ///< every tmux call of the passes, counted
     EventLog& m_events;
@@ -176,6 +195,12 @@ private:
     util::Millis m_tmux_timeout{5000};
     policy::RestartTracker m_tracker;
     policy::ScreenWatch m_screens;
+    policy::ClockWatch m_clock_watch;
+    policy::StampAges m_ages; ///< of reports, the deacon's heartbeat, recorded starts
+    std::optional<util::TimePoint> m_clock_grace_until;
+    std::map<std::string, util::TimePoint> m_typed_at;    ///< the daemon's last typing, by id
+    std::map<std::string, util::TimePoint> m_last_output; ///< policy::last_output(), by id
+    std::optional<ClockNote> m_last_shift;
     screen::ZoneLookup m_zones;
     util::TimeZone m_local_zone;
     state::RestartStateFile m_restart_file;

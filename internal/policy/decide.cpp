@@ -1,5 +1,6 @@
 #include "decide.hpp"
 
+#include "clock_watch.hpp"
 #include "requests.hpp"
 
 #include <algorithm>
@@ -25,6 +26,13 @@ Action notification(const Identity& id, const std::string& kind, const std::stri
     a.subject = subject;
     a.condition = kind + ":" + id.str();
     return a;
+}
+
+util::TimePoint last_output(util::TimePoint activity, std::optional<util::TimePoint> typed_at,
+                            std::optional<util::TimePoint> before) {
+    bool echo = typed_at && activity >= *typed_at - util::Millis(1000) &&
+                activity <= *typed_at + k_echo_window;
+    return echo && before ? std::min(*before, activity) : activity;
 }
 
 std::string crashed_polecat_subject(const Identity& id) {
@@ -107,9 +115,37 @@ private:
     bool healthy(const Identity& id) const {
         return session_exists(id) && m_in.snapshot->sessions.at(id.session()).agent_alive;
     }
+    /// In its start grace: started lately, or the clock was set or the machine slept lately
+    /// (design §17): no mark-dead, no circuit breaker, no deacon nudge or kill, no GUPP mail.
     bool in_grace(const Identity& id) const {
+        if (m_in.clock_grace_until && m_in.now < *m_in.clock_grace_until) {
+            return true;
+        }
         auto it = m_in.started.find(id.str());
         return it != m_in.started.end() && m_in.now - it->second < m_cfg.start_grace;
+    }
+    /// The second witness (design §17): the session is gone or its agent is not alive, or its
+    /// pane has printed nothing for `timeout` (by tmux's activity time).
+    bool pane_silent(const Identity& id, util::Millis timeout) const {
+        if (!healthy(id)) {
+            return true;
+        }
+        auto it = m_in.last_output.find(id.str());
+        auto output = it != m_in.last_output.end()
+                          ? it->second
+                          : m_in.snapshot->sessions.at(id.session()).activity;
+        return elapsed(output, m_in.now) >= timeout;
+    }
+    /// A stale report beside a busy pane: one event and one mail per condition, no kill.
+    void stale_report(const Identity& id, const std::string& what, util::Millis age) {
+        std::string text = id.str() + " " + what + " for " + util::format_duration(age) +
+                           ", but its pane is printing: left running";
+        if (!m_in.active_conditions.count("STALE_REPORT:" + id.str())) {
+            Action w{ActionKind::warn, id, text};
+            w.event = "stale_report";
+            add(std::move(w));
+        }
+        notify(id, "STALE_REPORT", "STALE_REPORT: " + text);
     }
     const ScreenState* screen(const Identity& id) const {
         const AgentFacts* f = facts(id);
@@ -270,36 +306,80 @@ private:
               session_exists(id) ? "agent not alive in its session" : "session missing");
     }
 
-    /// design §5.3 step 3: the deacon's own heartbeat file.
+    /// design §5.3 step 3: the deacon's own heartbeat file. Replacing the deacon takes a
+    /// second witness: its pane silent as long (design §17).
     void check_deacon_heartbeat(const Identity& id) {
-        if (!m_in.deacon_heartbeat || !healthy(id) || in_grace(id) ||
+        if (!m_in.deacon_heartbeat_age || !healthy(id) || in_grace(id) ||
             m_started_now.count(id.str()) || held_by_screen(id)) {
             return;
         }
-        auto age = m_in.now - *m_in.deacon_heartbeat;
-        auto age_text = util::format_duration(std::chrono::duration_cast<util::Millis>(age));
-        if (age > m_cfg.deacon_kill) {
+        auto age = *m_in.deacon_heartbeat_age;
+        auto age_text = util::format_duration(age);
+        if (age > m_cfg.deacon_kill && pane_silent(id, m_cfg.deacon_kill)) {
             start(id, ActionKind::restart, "deacon heartbeat stale for " + age_text);
-        } else if (age > m_cfg.deacon_stale) {
+            return;
+        }
+        if (age > m_cfg.deacon_kill) {
+            stale_report(id, "wrote no heartbeat", age);
+        }
+        if (age > m_cfg.deacon_stale) {
             add({ActionKind::nudge, id, "deacon heartbeat stale for " + age_text});
         }
     }
 
-    /// design §5.3 step 7.
+    /// design §5.3 step 7, with two witnesses (design §17): a stale report marks an agent dead
+    /// only beside a silent pane or a gone session; when more than half of the reporting agents
+    /// are stale at once, the cause is rarely in them, and none is marked dead.
     void mark_stale_agents() {
+        std::size_t reporting = 0;
+        std::vector<const AgentFacts*> stale;
         for (const auto& [key, f] : m_in.agents) {
             if (!f.report || !busy(f.report->status) || in_grace(f.id) || requested(f.id) ||
                 held_by_screen(f.id)) {
                 continue;
             }
-            auto age = m_in.now - f.report->updated_at;
-            if (age > m_cfg.dead_agent_timeout) {
-                Action a{ActionKind::mark_dead, f.id,
-                         "no report for " +
-                             util::format_duration(std::chrono::duration_cast<util::Millis>(age))};
-                a.seen_updated_at = f.report->updated_at;
-                add(std::move(a));
+            ++reporting;
+            if (f.report_age > m_cfg.dead_agent_timeout) {
+                stale.push_back(&f);
             }
+        }
+        auto at_least = static_cast<std::size_t>(std::max(2, m_cfg.mass_death_count));
+        if (stale.size() >= at_least && stale.size() * 2 > reporting) {
+            mass_stale(stale, reporting);
+            return;
+        }
+        for (const AgentFacts* f : stale) {
+            if (!pane_silent(f->id, m_cfg.dead_agent_timeout)) {
+                stale_report(f->id, "has not reported", f->report_age);
+                continue;
+            }
+            Action a{ActionKind::mark_dead, f->id,
+                     "no report for " + util::format_duration(f->report_age)};
+            a.seen_updated_at = f->report->updated_at;
+            add(std::move(a));
+        }
+    }
+
+    void mass_stale(const std::vector<const AgentFacts*>& stale, std::size_t reporting) {
+        std::string names;
+        for (const AgentFacts* f : stale) {
+            names += (names.empty() ? "" : ", ") + f->id.str();
+        }
+        std::string text = std::to_string(stale.size()) + " of " + std::to_string(reporting) +
+                           " reporting agents stopped reporting at once (" + names +
+                           "): none is marked dead on that ground";
+        Action a{ActionKind::notify, Identity{}, "MASS_STALE"};
+        a.town = true;
+        a.to = "mayor";
+        a.subject = "MASS_STALE: " + text;
+        a.condition = "MASS_STALE";
+        m_out.conditions.insert(a.condition);
+        if (!m_in.active_conditions.count(a.condition)) {
+            Action w{ActionKind::warn, Identity{}, text};
+            w.town = true;
+            w.event = "mass_stale";
+            add(std::move(w));
+            add(std::move(a));
         }
     }
 
@@ -317,12 +397,12 @@ private:
             if (!f.report || f.report->hook.empty() || requested(f.id)) {
                 continue;
             }
-            auto age = m_in.now - f.report->updated_at;
+            auto age = f.report_age;
             if (f.id.role == Role::polecat && busy(f.report->status) && age > m_cfg.gupp_timeout &&
-                !held_by_screen(f.id)) {
+                !held_by_screen(f.id) && !in_grace(f.id)) {
                 notify(f.id, "GUPP_VIOLATION",
                        "GUPP_VIOLATION: " + f.id.str() + " stuck for " +
-                           util::format_duration(std::chrono::duration_cast<util::Millis>(age)));
+                           util::format_duration(age));
             }
             if (f.report->status == AgentStatus::dead) {
                 notify(f.id, "ORPHANED_WORK",

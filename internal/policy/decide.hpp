@@ -25,6 +25,9 @@ struct AgentFacts {
     std::string report_error;                ///< why there is no report, when a file was there
     /// What its screen shows (design §16); nullopt when its session is not there or unread.
     std::optional<ScreenState> screen;
+    /// How old the report is, judged so that a wall clock set since it was first seen changes
+    /// nothing (StampAges, design §17).
+    util::Millis report_age{0};
 };
 
 /// Everything one heartbeat decides from (design §5.3 steps 1–2). No I/O happens in decide().
@@ -35,10 +38,17 @@ struct TickInput {
     std::optional<tmux::Snapshot> snapshot;
     std::string degraded_reason;
     std::map<std::string, AgentFacts> agents; ///< keyed by canonical identity
-    std::optional<util::TimePoint> deacon_heartbeat;
+    /// How old `deacon/heartbeat.json` is (StampAges); nullopt when there is none.
+    std::optional<util::Millis> deacon_heartbeat_age;
     const RestartTracker* tracker = nullptr;
     /// When the daemon last started each identity (memory and `started_by_daemon_at`).
     std::map<std::string, util::TimePoint> started;
+    /// After the wall clock was set or the machine slept: every agent is in its start grace
+    /// again until then (design §17).
+    std::optional<util::TimePoint> clock_grace_until;
+    /// Each agent's last pane output that was not the echo of the daemon's own typing (a nudge,
+    /// a resume), by identity; an agent missing here is judged by its pane's activity.
+    std::map<std::string, util::TimePoint> last_output;
     /// Notification conditions already reported (sent once per condition, design §5.3).
     std::set<std::string> active_conditions;
     /// Pane processes that tmux still shows alive (or dead without a status) though they ended,
@@ -60,6 +70,15 @@ inline constexpr util::Millis k_settle_recheck{250};
 inline constexpr int k_request_attempts = 3;
 /// How soon a failed lifecycle request is tried again.
 inline constexpr util::Millis k_request_retry{1000};
+/// How long after the daemon typed into a pane its output counts as the echo of that typing.
+inline constexpr util::Millis k_echo_window{2000};
+
+/// The pane's last output that shows the agent alive (design §17): `activity`, unless it lies
+/// within the echo window of the daemon's typing at `typed_at` (tmux counts in whole seconds),
+/// and then `before`, the last output known before it (nullopt: none known, `activity` it is).
+util::TimePoint last_output(util::TimePoint activity, std::optional<util::TimePoint> typed_at,
+                            std::optional<util::TimePoint> before);
+
 /// How long after the resume text a usage-limited agent must have left its limit (design §16).
 inline constexpr util::Millis k_resume_verify{15000};
 
@@ -78,6 +97,7 @@ enum class ActionKind {
     settle,      ///< the pane process just ended; check again in a moment
     hold,        ///< a restart held back until a usage limit resets (`until`)
     resume,      ///< type the resume text into an agent whose usage limit has reset
+    warn,        ///< log `reason` and record it as the event `event` (once per condition)
 };
 
 /// One thing to do, with the reason it was decided.
@@ -91,6 +111,8 @@ struct Action {
     std::string to;                    ///< notify: address (canonical identity)
     std::string subject;               ///< notify
     std::string condition;             ///< notify: the once-per-condition key
+    std::string event;                 ///< warn: the event recorded
+    bool town = false;                 ///< notify, warn: about the town, not about `id`
     /// restart/shutdown/collapse of a lifecycle request: the request (a requested restart is
     /// not a crash: no backoff, not counted towards the crash loop).
     std::optional<state::LifecycleRequest> request;

@@ -154,4 +154,46 @@ RestartTracker::merge_clears(const std::map<std::string, RestartRecord>& on_disk
     return cleared;
 }
 
+void RestartTracker::shift(util::Millis by) {
+    auto move = [by](std::optional<util::TimePoint>& t) {
+        if (t) {
+            *t += by;
+        }
+    };
+    for (auto& [id, r] : m_records) {
+        move(r.last_restart);
+        move(r.backoff_until);
+        move(r.crash_loop_since);
+        for (auto& t : r.recent) {
+            t += by;
+        }
+    }
+}
+
+std::vector<std::string> RestartTracker::clamp_future(util::TimePoint now) {
+    std::vector<std::string> corrected;
+    for (auto& [id, r] : m_records) {
+        bool fixed = false;
+        auto at_most = [&](std::optional<util::TimePoint>& t, util::TimePoint limit) {
+            if (t && *t > limit) {
+                *t = limit;
+                fixed = true;
+            }
+        };
+        at_most(r.last_restart, now);
+        at_most(r.crash_loop_since, now);
+        at_most(r.backoff_until, now + m_config.max_backoff);
+        for (auto& t : r.recent) {
+            if (t > now) {
+                t = now;
+                fixed = true;
+            }
+        }
+        if (fixed) {
+            corrected.push_back(id);
+        }
+    }
+    return corrected;
+}
+
 } // namespace gt::policy

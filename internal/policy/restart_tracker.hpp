@@ -72,6 +72,15 @@ public:
 
     void replace(std::map<std::string, RestartRecord> records) { m_records = std::move(records); }
 
+    /// The wall clock was set by `by` (design §17): every time this tracker keeps moves with
+    /// it, so that backoffs, windows and stable periods keep their length. A clear's stamp
+    /// stays, as it names the clear.
+    void shift(util::Millis by);
+    /// Times that lie ahead of `now` by more than they could (the clock was set back while no
+    /// daemon ran): a past event at most now, a backoff or crash loop at most its full length.
+    /// Returns the identities corrected.
+    std::vector<std::string> clamp_future(util::TimePoint now);
+
 private:
     state::RestartConfig m_config;
     Jitter m_jitter;

@@ -203,6 +203,17 @@ void ScreenWatch::restore(const std::string& id, ScreenState state) {
     m_states[id] = std::move(state);
 }
 
+void ScreenWatch::shift(util::Millis by) {
+    for (auto& [id, s] : m_states) {
+        s.since += by;
+        s.looked_at += by;
+        if (s.resume_sent_at) {
+            *s.resume_sent_at += by;
+        }
+    }
+    m_changed = m_changed || !m_states.empty();
+}
+
 void ScreenWatch::keep_only(const std::set<std::string>& keep) {
     if (std::erase_if(m_states, [&](const auto& entry) { return !keep.count(entry.first); }) > 0) {
         m_changed = true;

@@ -74,6 +74,9 @@ public:
 
     /// The resume text was typed into `id` at `now`.
     void resume_sent(const std::string& id, util::TimePoint now);
+    /// The wall clock was set by `by` (design §17): the times the watch took move with it
+    /// (not a pane's activity, which is tmux's, nor a reset time, which the screen states).
+    void shift(util::Millis by);
     /// Forgets every agent not in `keep` (its session is gone).
     void keep_only(const std::set<std::string>& keep);
 

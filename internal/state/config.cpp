@@ -163,6 +163,10 @@ void read_daemon(FieldReader& in, DaemonConfig& d) {
     in.duration("lifecycle_max_age", d.lifecycle_max_age);
     in.duration("stop_timeout", d.stop_timeout);
     in.duration("tmux_timeout", d.tmux_timeout, util::Millis(10));
+    in.integer("mass_death_count", d.mass_death_count, 2, 1000);
+    in.duration("mass_death_window", d.mass_death_window);
+    in.integer("start_budget", d.start_budget, 1, 1000);
+    in.duration("start_budget_window", d.start_budget_window);
     if (d.deacon_kill < d.deacon_stale) {
         in.fail("deacon_kill", "must not be shorter than deacon_stale");
     }
@@ -306,6 +310,10 @@ std::string default_town_json(const std::string& name) {
                 {"lifecycle_max_age", "6h"},
                 {"stop_timeout", "10s"},
                 {"tmux_timeout", "5s"},
+                {"mass_death_count", 3},
+                {"mass_death_window", "30s"},
+                {"start_budget", 5},
+                {"start_budget_window", "10s"},
                 {"restart",
                  {{"initial_backoff", "30s"},
                   {"max_backoff", "10m"},

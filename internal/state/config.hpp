@@ -61,6 +61,12 @@ struct DaemonConfig {
     util::Millis lifecycle_max_age = 6h;
     util::Millis stop_timeout = 10s;
     util::Millis tmux_timeout = 5s;
+    /// A storm (design §17): this many agents dead within `mass_death_window`.
+    int mass_death_count = 3;
+    util::Millis mass_death_window = 30s;
+    /// At most `start_budget` starts within `start_budget_window`, town-wide (design §17).
+    int start_budget = 5;
+    util::Millis start_budget_window = 10s;
     RestartConfig restart;
     LogConfig log;
     ScreenConfig screens;

@@ -1,5 +1,7 @@
 #include "time.hpp"
 
+#include "clock.hpp"
+
 #include <cctype>
 #include <cmath>
 
@@ -35,7 +37,7 @@ bool expect(std::string_view s, size_t& pos, char c) {
 } // namespace
 
 TimePoint now() {
-    return std::chrono::time_point_cast<Millis>(SystemClock::now());
+    return std::chrono::time_point_cast<Millis>(SystemClock::now()) + test_wall_skew();
 }
 
 long days_from_civil(int year, int month, int day) {

@@ -17,16 +17,6 @@ namespace {
 
 const std::vector<std::string> k_sessions{"gt-deacon", "gt-r1-witness", "gt-r1-refinery"};
 
-std::size_t events_of(const ExecutorTown& t, const std::string& kind) {
-    std::size_t n = 0;
-    std::string text = t.events_text();
-    for (auto at = text.find("\"kind\":\"" + kind + "\""); at != std::string::npos;
-         at = text.find("\"kind\":\"" + kind + "\"", at + 1)) {
-        ++n;
-    }
-    return n;
-}
-
 } // namespace
 
 TEST(ExecutorScreens, QuietPanesAreCapturedInOneCallAndNotAgainUntilTheyPrint) {
@@ -36,7 +26,7 @@ TEST(ExecutorScreens, QuietPanesAreCapturedInOneCallAndNotAgainUntilTheyPrint) {
     auto out = t.pass();
     EXPECT_EQ(t.runner.count("capture-pane"), 1u);
     EXPECT_EQ(out.screens_captured, 3u);
-    EXPECT_EQ(events_of(t, "condition"), 3u);
+    EXPECT_EQ(t.events_of("condition"), 3u);
 
     t.now += 3min; // nothing printed since
     t.pass();
@@ -45,7 +35,7 @@ TEST(ExecutorScreens, QuietPanesAreCapturedInOneCallAndNotAgainUntilTheyPrint) {
     t.show(k_sessions, t.now - 30s); // printed, and quiet again
     t.pass();
     EXPECT_EQ(t.runner.count("capture-pane"), 2u);
-    EXPECT_EQ(events_of(t, "condition"), 3u); // still idle: no new event
+    EXPECT_EQ(t.events_of("condition"), 3u); // still idle: no new event
 }
 
 TEST(ExecutorScreens, BusyPanesCostNoCapture) {
@@ -109,7 +99,7 @@ TEST(ExecutorScreens, TheResumeTextIsTypedOnceAfterTheResetAndItsDeliveryNoted) 
     EXPECT_EQ(keys[1].argv.back(), "continue");
     EXPECT_EQ(std::count(keys[1].argv.begin(), keys[1].argv.end(), "continue"), 3);
     EXPECT_EQ(keys[2].argv.back(), "Enter");
-    EXPECT_EQ(events_of(t, "resume_sent"), 3u);
+    EXPECT_EQ(t.events_of("resume_sent"), 3u);
 
     t.now += 5s;
     t.pass(); // the screens did not change yet: not typed again
@@ -122,7 +112,7 @@ TEST(ExecutorScreens, TheResumeTextIsTypedOnceAfterTheResetAndItsDeliveryNoted) 
     std::size_t captures = t.runner.count("capture-pane");
     t.pass();
     EXPECT_GT(t.runner.count("capture-pane"), captures);
-    EXPECT_EQ(events_of(t, "resumed"), 3u);
+    EXPECT_EQ(t.events_of("resumed"), 3u);
     EXPECT_EQ(t.runner.count("send-keys"), 3u);
 
     // Delivered: busy panes are working again without a look.
@@ -131,7 +121,7 @@ TEST(ExecutorScreens, TheResumeTextIsTypedOnceAfterTheResetAndItsDeliveryNoted) 
     captures = t.runner.count("capture-pane");
     t.pass();
     EXPECT_EQ(t.runner.count("capture-pane"), captures);
-    EXPECT_EQ(events_of(t, "resumed"), 3u);
+    EXPECT_EQ(t.events_of("resumed"), 3u);
 }
 
 TEST(ExecutorScreens, ARestartedDaemonRemembersTheResumeItTyped) {
@@ -144,7 +134,7 @@ TEST(ExecutorScreens, ARestartedDaemonRemembersTheResumeItTyped) {
     t.pass();
     t.now += 32min;
     t.pass();
-    ASSERT_EQ(events_of(t, "resume_sent"), 3u);
+    ASSERT_EQ(t.events_of("resume_sent"), 3u);
     const std::string path = t.dir.path() + "/daemon/screens.json";
     auto saved = executor::load_screens(path);
     ASSERT_TRUE(saved) << saved.error();
@@ -166,18 +156,18 @@ TEST(ExecutorScreens, ARestartedDaemonRemembersTheResumeItTyped) {
     t.show(k_sessions, t.now - 30s);
     t.screens(banner + "❯ continue\n● Done.\n❯ \n  ? for shortcuts\n");
     auto restarted = [&] {
-        return std::make_unique<executor::Recovery>(
-            t.dir.path(), t.runner, t.events, "", [&] { return t.now; }, "/usr/bin/gt");
+        return std::make_unique<executor::Recovery>(t.dir.path(), t.runner, t.events, "", t.clock(),
+                                                    "/usr/bin/gt");
     };
     auto second = restarted();
     second->run(t.config, {"r1"});
-    EXPECT_EQ(events_of(t, "resumed"), 3u);
+    EXPECT_EQ(t.events_of("resumed"), 3u);
     for (int day = 0; day < 2; ++day) {
         t.now += 24h; // past every later 10:30
         t.show(k_sessions, t.now - 24h);
         second->run(t.config, {"r1"});
     }
-    EXPECT_EQ(events_of(t, "resume_sent"), 3u);
+    EXPECT_EQ(t.events_of("resume_sent"), 3u);
     EXPECT_EQ(t.runner.count("send-keys"), 3u);
 
     // Without that memory the same screen reads as a limit (the control for the above).

@@ -135,14 +135,14 @@ TEST(Supervisor, NoMarkDeadWithinStartGrace) {
 TEST(Supervisor, DeaconHeartbeatThresholds) {
     Town t;
     EXPECT_TRUE(t.actions().empty()); // no heartbeat file: nothing
-    t.in.deacon_heartbeat = t0() - 15min;
+    t.in.deacon_heartbeat_age = 15min;
     EXPECT_TRUE(t.actions().empty()); // exactly 15 min: fine
-    t.in.deacon_heartbeat = t0() - 15min - 1ms;
+    t.in.deacon_heartbeat_age = 15min + 1ms;
     EXPECT_EQ(t.of(ActionKind::nudge, "deacon").size(), 1u);
-    t.in.deacon_heartbeat = t0() - 30min;
+    t.in.deacon_heartbeat_age = 30min;
     EXPECT_EQ(t.of(ActionKind::nudge, "deacon").size(), 1u);
     EXPECT_TRUE(t.of(ActionKind::restart).empty());
-    t.in.deacon_heartbeat = t0() - 30min - 1ms;
+    t.in.deacon_heartbeat_age = 30min + 1ms;
     EXPECT_TRUE(t.of(ActionKind::nudge).empty());
     EXPECT_EQ(t.of(ActionKind::restart, "deacon").size(), 1u);
     // Start grace: nothing while the daemon's own start is recent.

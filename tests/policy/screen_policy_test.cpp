@@ -72,7 +72,7 @@ TEST(ScreenPolicy, HeldAgentsAreNotRestartedNudgedOrReportedStuck) {
         // Marked dead by an earlier pass, heartbeat stale past the kill threshold.
         t.report("gastown/witness", AgentStatus::dead, 40min);
         t.report("deacon", AgentStatus::running, 1min);
-        t.in.deacon_heartbeat = t.in.now - 40min;
+        t.in.deacon_heartbeat_age = 40min;
         t.polecat("nux", AgentStatus::working, "gt-1", true);
         t.report("gastown/polecats/nux", AgentStatus::working, 40min, "gt-1"); // past GUPP
         for (auto id : {"gastown/witness", "deacon", "gastown/polecats/nux"}) {
@@ -92,7 +92,7 @@ TEST(ScreenPolicy, HeldAgentsAreNotRestartedNudgedOrReportedStuck) {
 TEST(ScreenPolicy, TheSameFactsWithoutAScreenStillRecover) {
     Town t;
     t.report("gastown/witness", AgentStatus::dead, 40min);
-    t.in.deacon_heartbeat = t.in.now - 40min;
+    t.in.deacon_heartbeat_age = 40min;
     show(t, "gastown/witness", Condition::idle); // idle is no reason to hold back
     auto actions = t.actions();
     EXPECT_EQ(count(actions, ActionKind::restart, "gastown/witness"), 1u);

@@ -4,9 +4,11 @@
 #include "client/request_writer.hpp"
 #include "executor/recovery.hpp"
 #include "fakes/recording_runner.hpp"
+#include "state/agent_state.hpp"
 #include "state/town.hpp"
 #include "support/ident.hpp"
 #include "support/temp_dir.hpp"
+#include "util/clock.hpp"
 #include "util/file.hpp"
 
 #include <algorithm>
@@ -25,9 +27,31 @@ struct ExecutorTown {
     state::TownConfig config;
     test::RecordingRunner runner;
     executor::EventLog events{dir.path() + "/daemon/events.jsonl", 1 << 20, 2};
+    /// The wall clock the daemon reads. Moving it moves the monotonic clocks along, unless
+    /// set_wall_clock() or sleep() says otherwise.
     util::TimePoint now = util::now();
-    executor::Recovery recovery{dir.path(),   runner, events, "", [this] { return now; },
-                                "/usr/bin/gt"};
+    util::Millis wall_set{0}; ///< how far the wall clock has been set, in all
+    util::Millis slept{0};    ///< how long the machine has slept, in all
+    const util::TimePoint created = now;
+    /// The daemon's clocks: monotonic and boottime run from 1000 s at `created`.
+    util::ClockReading clocks() const {
+        auto ran = std::chrono::duration_cast<util::Millis>(now - created) - wall_set;
+        return {now, util::Millis(1000000) + ran - slept, util::Millis(1000000) + ran};
+    }
+    executor::Recovery::Clock clock() {
+        return [this] { return clocks(); };
+    }
+    /// The wall clock is set by `by`; no time passes.
+    void set_wall_clock(util::Millis by) {
+        now += by;
+        wall_set += by;
+    }
+    /// The machine sleeps for `d`: wall and boottime move on, the monotonic clock does not.
+    void sleep(util::Millis d) {
+        now += d;
+        slept += d;
+    }
+    executor::Recovery recovery{dir.path(), runner, events, "", clock(), "/usr/bin/gt"};
 
     ExecutorTown() {
         EXPECT_TRUE(state::init_town(dir.path(), "t"));
@@ -66,6 +90,27 @@ struct ExecutorTown {
     std::string events_text() const {
         auto text = util::read_file(dir.path() + "/daemon/events.jsonl");
         return text ? *text : "";
+    }
+    /// How many events of `kind` were recorded.
+    std::size_t events_of(const std::string& kind) const {
+        std::size_t n = 0;
+        std::string text = events_text();
+        const std::string key = "\"kind\":\"" + kind + "\"";
+        for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+            ++n;
+        }
+        return n;
+    }
+    /// Writes `id`'s agent file: in state `status`, last reported at `at`.
+    void report(const std::string& id, const std::string& status, util::TimePoint at) {
+        state::AgentState s;
+        s.identity = test::ident(id).str();
+        s.status = state::parse_status(status);
+        s.raw_state = status;
+        s.updated_at = at;
+        std::string path = dir.path() + "/" + test::ident(id).state_file();
+        ASSERT_TRUE(util::make_dirs(path.substr(0, path.rfind('/')), 0700));
+        ASSERT_TRUE(util::write_file_atomic(path, state::agent_state_json(s)));
     }
     /// Queues a lifecycle request from r1/witness, and sets the clock to its time.
     void request(state::LifecycleAction action) {

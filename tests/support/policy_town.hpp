@@ -54,6 +54,7 @@ struct Town {
         r.updated_at = in.now - age;
         r.hook = hook;
         f.report = r;
+        f.report_age = age;
         return *f.report;
     }
     void no_report(const std::string& id) { in.agents[ident(id).str()].report.reset(); }
