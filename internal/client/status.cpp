@@ -94,6 +94,21 @@ void print_status(const nlohmann::json& s, const std::string& town,
         }
         std::cout << "  conditions:      " << line << "\n";
     }
+    if (!str("last_clock_jump").empty()) {
+        std::cout << "  clock:           " << str("last_clock_jump") << " at "
+                  << str("last_clock_jump_at") << " (" << ago(str("last_clock_jump_at"))
+                  << " ago); start grace given again until " << str("clock_grace_until") << "\n";
+    }
+    if (!str("storm").empty()) {
+        std::cout << "  storm:           " << str("storm") << ", since " << str("storm_since")
+                  << "\n";
+    }
+    if (s.value("start_budget", 0) > 0) {
+        std::cout << "  start budget:    " << s.value("start_budget_left", 0) << " of "
+                  << s.value("start_budget", 0) << " starts left per "
+                  << util::format_duration(util::Millis(s.value("start_budget_window_ms", 0)))
+                  << "\n";
+    }
     auto c = state::counters_from_json(s.value("counters", nlohmann::json::object()));
     std::cout << "  restarts:        " << c.restarts << " (kills " << c.kills << ", marked dead "
               << c.marked_dead << ", notifications " << c.notifications << ")\n";

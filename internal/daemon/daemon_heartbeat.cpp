@@ -53,6 +53,7 @@ void Daemon::tick_done(const TickResult& r) {
     m_state.last_heartbeat_ms = r.duration.count();
     m_state.last_heartbeat_tmux_calls = r.summary.tmux_calls;
     m_state.last_heartbeat_captures = static_cast<std::int64_t>(r.summary.screens_captured);
+    note_clock_and_storms(r.summary);
     m_state.next_heartbeat_at =
         util::format_time(util::now() + m_heartbeat.interval() - r.duration);
     m_last = r.summary;
@@ -62,6 +63,33 @@ void Daemon::tick_done(const TickResult& r) {
     if (!m_stopping) {
         m_panes.set(r.summary.pane_pids);
     }
+}
+
+void Daemon::note_clock_and_storms(const executor::HeartbeatSummary& summary) {
+    if (const auto& c = summary.clock) {
+        std::string what;
+        if (c->shift.jumped.count() != 0) {
+            what = std::string("wall clock set ") + (c->shift.jumped.count() > 0 ? "+" : "-") +
+                   util::format_duration(util::Millis(std::abs(c->shift.jumped.count())));
+        }
+        if (c->shift.slept.count() != 0) {
+            what += (what.empty() ? "" : ", ") + ("slept " + util::format_duration(c->shift.slept));
+        }
+        m_state.last_clock_jump = what;
+        m_state.last_clock_jump_at = util::format_time(c->at);
+        m_state.clock_grace_until = util::format_time(c->grace_until);
+    }
+    m_state.storm.clear();
+    m_state.storm_since.clear();
+    if (const auto& storm = summary.storm) {
+        m_state.storm = std::to_string(storm->agents.size()) + " agents dead" +
+                        (storm->cause.empty() ? "" : ": " + storm->cause);
+        m_state.storm_since = util::format_time(storm->since);
+    }
+    auto config = m_settings.config();
+    m_state.start_budget_left = summary.budget_left;
+    m_state.start_budget = config->daemon.start_budget;
+    m_state.start_budget_window_ms = config->daemon.start_budget_window.count();
 }
 
 void Daemon::run_pass() {

@@ -66,6 +66,8 @@ private:
     /// Runs on the pool: the blocking part of a heartbeat.
     std::function<void()> tick_work();
     void tick_done(const TickResult& r);
+    /// Puts the last clock jump, the storm and the start budget in state.json (design §17).
+    void note_clock_and_storms(const executor::HeartbeatSummary& summary);
     void wake_at(std::optional<util::TimePoint> at);
     void persist_state();
 

@@ -143,6 +143,14 @@ void Recovery::resume(const std::vector<Action>& actions, const state::TownConfi
 void Recovery::log_blocked(const Action& a) {
     const std::string id = a.id.str();
     std::string when = a.until ? util::format_time(*a.until) : "now";
+    if (a.gate == policy::Gate::budget) {
+        record_exit(a); // how it ended is known now, its start comes later
+        // Spreading a storm's starts is routine: logged, not an event per agent and pass.
+        if (changed("budget:" + id, when)) {
+            spdlog::info("{}: {} ({})", id, a.reason, when);
+        }
+        return;
+    }
     if (changed("blocked:" + id, when)) {
         spdlog::warn("{}: not restarted ({}): {} until {}", id, a.reason, policy::gate_name(a.gate),
                      when);
@@ -198,6 +206,7 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
         return {false, false, Failure::create};
     }
     m_started[id] = now;
+    m_storms.starts.push_back(now);
     ++out.counters.restarts;
     return {true};
 }
@@ -257,7 +266,10 @@ void Recovery::log_start(const Action& a, const FollowUp& f, const state::TownCo
         return;
     }
     const char* kind = a.kind == ActionKind::restart || a.kill_first ? "restarted" : "started";
-    if (f.recorded.restart) {
+    if (a.not_a_crash) {
+        spdlog::info("{}: {} session {} ({}); not a crash, not counted as a restart", id, kind,
+                     session, a.reason);
+    } else if (f.recorded.restart) {
         spdlog::info("{}: {} session {} ({}); next restart allowed after {}", id, kind, session,
                      a.reason, util::format_duration(f.recorded.backoff));
     } else {

@@ -100,6 +100,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         }
     }
     m_conditions = decision.conditions;
+    m_storms = std::move(decision.storms);
     m_start_failed = decision.start_failed;
     out.wake_at = decision.wake_at;
     resume(decision.actions, config);
@@ -120,6 +121,9 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     m_was_degraded = out.degraded;
     out.tmux_calls = m_runner.runs() - runs_before;
     out.clock = m_last_shift;
+    out.storm = m_storms.storm;
+    out.budget_left =
+        m_storms.budget_left(wall(), config.daemon.start_budget, config.daemon.start_budget_window);
     return out;
 }
 
@@ -133,6 +137,7 @@ void Recovery::follow_clock(const policy::TimeShift& shift, util::TimePoint now,
         // back an hour, a grace no shorter for being set forward.
         m_tracker.shift(shift.jumped);
         m_screens.shift(shift.jumped);
+        m_storms.shift(shift.jumped);
         m_ages.shift(shift.jumped);
         for (auto& [id, t] : m_started) {
             t += shift.jumped;
@@ -168,6 +173,7 @@ TickInput Recovery::gather(const state::TownConfig& config, const std::vector<st
     in.active_conditions = m_conditions;
     in.start_failed = m_start_failed;
     in.started = m_started;
+    in.storms = &m_storms;
     if (rigs_loaded) {
         claim_requests(in, config, rigs, out);
     } else {

@@ -66,7 +66,9 @@ struct HeartbeatSummary {
     /// Pane processes of the healthy supervised agents after this pass: the daemon watches
     /// them so a death triggers a pass at once, whatever tmux's hook does.
     std::vector<long> pane_pids;
-    std::optional<ClockNote> clock; ///< the last clock jump or sleep seen, if any
+    std::optional<ClockNote> clock;     ///< the last clock jump or sleep seen, if any
+    std::optional<policy::Storm> storm; ///< the storm in progress, if any
+    int budget_left = 0;                ///< starts left in the town's budget after the pass
 };
 
 /// The recovery heartbeat's blocking half (design §5.3, design §15): gathers the facts (one tmux
@@ -201,6 +203,7 @@ private:
     std::map<std::string, util::TimePoint> m_typed_at;    ///< the daemon's last typing, by id
     std::map<std::string, util::TimePoint> m_last_output; ///< policy::last_output(), by id
     std::optional<ClockNote> m_last_shift;
+    policy::StormState m_storms; ///< deaths, the storm in progress, recent starts
     screen::ZoneLookup m_zones;
     util::TimeZone m_local_zone;
     state::RestartStateFile m_restart_file;

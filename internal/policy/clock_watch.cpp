@@ -13,11 +13,16 @@ TimeShift ClockWatch::observe(const util::ClockReading& now) {
         auto boot = now.boottime.count() || m_last->boottime.count()
                         ? now.boottime - m_last->boottime
                         : mono;
+        // Whole seconds: the clocks are read one after the other, and told in words.
+        auto whole = [](util::Millis d) {
+            return std::chrono::duration_cast<util::Millis>(
+                std::chrono::round<std::chrono::seconds>(d));
+        };
         if (boot - mono >= k_threshold) {
-            shift.slept = boot - mono;
+            shift.slept = whole(boot - mono);
         }
         if (auto jumped = wall - boot; std::abs(jumped.count()) >= k_threshold.count()) {
-            shift.jumped = jumped;
+            shift.jumped = whole(jumped);
         }
     }
     m_last = now;

@@ -77,6 +77,7 @@ public:
                 ensure_polecat(id);
             }
         }
+        control_storms();
         for (const auto& c : m_in.active_conditions) {
             // Nothing about sessions was learnt, or the agent is being replaced on request
             // this pass: keep what was already reported.
@@ -368,19 +369,26 @@ private:
         std::string text = std::to_string(stale.size()) + " of " + std::to_string(reporting) +
                            " reporting agents stopped reporting at once (" + names +
                            "): none is marked dead on that ground";
-        Action a{ActionKind::notify, Identity{}, "MASS_STALE"};
-        a.town = true;
-        a.to = "mayor";
-        a.subject = "MASS_STALE: " + text;
-        a.condition = "MASS_STALE";
-        m_out.conditions.insert(a.condition);
-        if (!m_in.active_conditions.count(a.condition)) {
-            Action w{ActionKind::warn, Identity{}, text};
-            w.town = true;
-            w.event = "mass_stale";
-            add(std::move(w));
-            add(std::move(a));
+        town_alarm("mass_stale", "MASS_STALE", text);
+    }
+
+    /// A town-wide condition (design §17): while it holds, one event `event` and one mail to
+    /// the mayor, `<condition>: <text>`, when it begins.
+    void town_alarm(const char* event, const std::string& condition, const std::string& text) {
+        m_out.conditions.insert(condition);
+        if (m_in.active_conditions.count(condition)) {
+            return;
         }
+        Action w{ActionKind::warn, Identity{}, text};
+        w.town = true;
+        w.event = event;
+        add(std::move(w));
+        Action mail{ActionKind::notify, Identity{}, condition};
+        mail.town = true;
+        mail.to = "mayor";
+        mail.subject = condition + ": " + text;
+        mail.condition = condition;
+        add(std::move(mail));
     }
 
     void notify(const Identity& id, const std::string& kind, const std::string& subject) {
@@ -466,6 +474,157 @@ private:
             return;
         }
         add({ActionKind::resume, id, "usage limit reset at " + util::format_time(*s.resets_at)});
+    }
+
+    /// design §17: deaths counted once each, a storm told once, starts spread under the
+    /// town's budget.
+    void control_storms() {
+        StormState next = m_in.storms ? *m_in.storms : StormState{};
+        std::erase_if(next.starts, [&](util::TimePoint t) {
+            return t <= m_in.now - m_cfg.start_budget_window || t > m_in.now;
+        });
+        if (!m_in.snapshot) {
+            if (next.storm) {
+                m_out.conditions.insert("MASS_DEATH"); // nothing learnt: kept as it was
+            }
+            m_out.storms = std::move(next);
+            return;
+        }
+        // Back, or no longer supervised (a polecat's hook done): no longer dead.
+        std::set<std::string> down;
+        for (const auto& id : supervised(m_in)) {
+            if (!healthy(id)) {
+                down.insert(id.str());
+            }
+        }
+        std::erase_if(next.dead, [&](const auto& d) { return !down.count(d.first); });
+        std::vector<std::string> found;
+        for (auto& a : m_out.actions) {
+            std::string id = a.id.str();
+            if (!ends_a_life(a) || next.dead.count(id) || !died(a)) {
+                continue;
+            }
+            next.dead[id] = death_of(a.id);
+            found.push_back(id);
+            if (!m_in.snapshot->server_running && (a.kind == ActionKind::start)) {
+                a.not_a_crash = true; // the agents did not crash: their tmux server went away
+            }
+        }
+        find_storm(next, found);
+        spread_starts(next);
+        m_out.storms = std::move(next);
+    }
+
+    /// An action that finds its agent not running.
+    static bool ends_a_life(const Action& a) {
+        switch (a.kind) {
+        case ActionKind::start:
+        case ActionKind::restart:
+        case ActionKind::blocked:
+        case ActionKind::settle:
+        case ActionKind::hold:
+        case ActionKind::unstartable:
+            return !a.request;
+        default:
+            return false;
+        }
+    }
+    /// A death, not a first start: the daemon started it before, or its session is replaced.
+    bool died(const Action& a) const {
+        const RestartRecord* r = m_in.tracker ? m_in.tracker->find(a.id.str()) : nullptr;
+        return a.kind == ActionKind::restart || (r && r->last_restart);
+    }
+    Death death_of(const Identity& id) const {
+        Death d;
+        d.at = m_in.now;
+        d.server_gone = !m_in.snapshot->server_running;
+        if (session_exists(id)) {
+            const tmux::Pane& p = m_in.snapshot->sessions.at(id.session());
+            if (p.dead && p.dead_signal > 0) {
+                d.exit = "signal " + std::to_string(p.dead_signal);
+            } else if (p.dead && p.dead_status >= 0) {
+                d.exit = "exit " + std::to_string(p.dead_status);
+            }
+            if (const ScreenState* sc = screen(id); sc && sc->condition == Condition::exited) {
+                d.screen = sc->evidence;
+            }
+        }
+        return d;
+    }
+
+    void find_storm(StormState& next, const std::vector<std::string>& found) {
+        if (next.storm && next.dead.empty()) {
+            next.storm.reset(); // every agent of it is back: over, and a new one is told again
+        }
+        if (next.storm) {
+            for (const auto& id : found) {
+                next.storm->agents.push_back(id);
+            }
+            m_out.conditions.insert("MASS_DEATH");
+            return;
+        }
+        std::vector<std::pair<util::TimePoint, std::string>> recent;
+        for (const auto& [id, d] : next.dead) {
+            if (d.at > m_in.now - m_cfg.mass_death_window) {
+                recent.emplace_back(d.at, id);
+            }
+        }
+        if (recent.size() < static_cast<std::size_t>(m_cfg.mass_death_count)) {
+            return;
+        }
+        std::sort(recent.begin(), recent.end());
+        Storm storm{m_in.now, {}, ""};
+        std::vector<const Death*> deaths;
+        for (const auto& [at, id] : recent) {
+            storm.agents.push_back(id);
+            deaths.push_back(&next.dead.at(id));
+        }
+        storm.cause = common_cause(deaths);
+        std::string names;
+        for (const auto& id : storm.agents) {
+            names += (names.empty() ? "" : ", ") + id;
+        }
+        std::string text = std::to_string(storm.agents.size()) + " agents died within " +
+                           util::format_duration(m_cfg.mass_death_window) + " (" + names + ")" +
+                           (storm.cause.empty() ? "" : "; " + storm.cause) + "; restarting them " +
+                           std::to_string(m_cfg.start_budget) + " per " +
+                           util::format_duration(m_cfg.start_budget_window);
+        town_alarm("mass_death", "MASS_DEATH", text);
+        next.storm = std::move(storm);
+    }
+
+    /// At most start_budget starts within start_budget_window: deacon and witnesses first,
+    /// polecats last; the rest wait for the budget. Only the dead wait: a first start and a
+    /// requested restart are never held back (they count towards the budget all the same).
+    void spread_starts(const StormState& next) {
+        int left = next.budget_left(m_in.now, m_cfg.start_budget, m_cfg.start_budget_window);
+        std::vector<Action*> starts;
+        for (auto& a : m_out.actions) {
+            if ((a.kind == ActionKind::start || a.kind == ActionKind::restart) && !a.request &&
+                next.dead.count(a.id.str())) {
+                starts.push_back(&a);
+            }
+        }
+        if (static_cast<int>(starts.size()) <= left) {
+            return;
+        }
+        std::stable_sort(starts.begin(), starts.end(), [](const Action* x, const Action* y) {
+            return start_priority(state::role_name(x->id.role)) <
+                   start_priority(state::role_name(y->id.role));
+        });
+        util::TimePoint oldest = m_in.now;
+        for (auto t : next.starts) {
+            oldest = std::min(oldest, t);
+        }
+        util::TimePoint until = oldest + m_cfg.start_budget_window;
+        for (std::size_t i = static_cast<std::size_t>(left); i < starts.size(); ++i) {
+            Action& a = *starts[i];
+            a.reason += "; waits for the town's start budget";
+            a.kind = ActionKind::blocked;
+            a.gate = Gate::budget;
+            a.until = until;
+        }
+        wake_at(until);
     }
 
     /// design §5.3 step 10: a hooked polecat's session must run; the witness hears when it cannot.

@@ -6,6 +6,7 @@
 #include "state/config.hpp"
 #include "state/lifecycle_request.hpp"
 #include "state/names.hpp"
+#include "storm.hpp"
 #include "tmux/tmux.hpp"
 #include "util/time.hpp"
 
@@ -57,6 +58,9 @@ struct TickInput {
     std::map<long, util::TimePoint> gone_since;
     /// Identities whose last start failed (a polecat's CRASHED_POLECAT condition).
     std::set<std::string> start_failed;
+    /// Deaths not yet recovered, the storm in progress, recent starts (design §17); none when
+    /// nullptr.
+    const StormState* storms = nullptr;
     /// Lifecycle requests claimed for this pass (design §6), not yet planned.
     std::vector<state::LifecycleRequest> requests;
     util::TimePoint now{};
@@ -135,6 +139,9 @@ struct Decision {
     /// The earliest end of a backoff that held a restart back, or a settling pane's recheck:
     /// a pass then runs without waiting for the next heartbeat (crash loops are not woken for).
     std::optional<util::TimePoint> wake_at;
+    /// The deaths, storm and starts as this pass leaves them (the starts it makes are added by
+    /// the executor as they happen).
+    StormState storms;
 };
 
 /// The identities the daemon keeps running this heartbeat: deacon, mayor (when enabled),

@@ -43,6 +43,8 @@ const char* gate_name(Gate g) {
         return "backoff";
     case Gate::crash_loop:
         return "crash_loop";
+    case Gate::budget:
+        return "budget";
     }
     return "allowed";
 }
@@ -78,6 +80,7 @@ std::optional<util::TimePoint> RestartTracker::blocked_until(const std::string& 
     case Gate::backoff:
         return *find(id)->backoff_until;
     case Gate::allowed:
+    case Gate::budget: // the town's, not the tracker's
         break;
     }
     return std::nullopt;

@@ -15,8 +15,8 @@ namespace gt::policy {
 
 using state::RestartRecord;
 
-/// Whether a restart may happen now.
-enum class Gate { allowed, backoff, crash_loop };
+/// Whether a restart may happen now (`budget`: the town's start budget is spent, design §17).
+enum class Gate { allowed, backoff, crash_loop, budget };
 const char* gate_name(Gate g);
 
 /// Per-identity backoff and crash-loop bookkeeping (design §5.4). Pure: every call takes `now`;

@@ -78,7 +78,19 @@ json daemon_state_json(const DaemonState& s) {
               {"last_heartbeat_ms", s.last_heartbeat_ms},
               {"last_heartbeat_tmux_calls", s.last_heartbeat_tmux_calls},
               {"last_heartbeat_captures", s.last_heartbeat_captures},
+              {"start_budget_left", s.start_budget_left},
+              {"start_budget", s.start_budget},
+              {"start_budget_window_ms", s.start_budget_window_ms},
               {"counters", counters_json(s.counters)}};
+    for (auto [key, value] : {std::pair{"last_clock_jump", &s.last_clock_jump},
+                              {"last_clock_jump_at", &s.last_clock_jump_at},
+                              {"clock_grace_until", &s.clock_grace_until},
+                              {"storm", &s.storm},
+                              {"storm_since", &s.storm_since}}) {
+        if (!value->empty()) {
+            j[key] = *value;
+        }
+    }
     if (!s.stopped_at.empty()) {
         j["stopped_at"] = s.stopped_at;
     }
@@ -109,6 +121,14 @@ util::Result<DaemonState> read_daemon_state(const std::string& path) {
     in.integer("last_heartbeat_ms", s.last_heartbeat_ms);
     in.integer("last_heartbeat_tmux_calls", s.last_heartbeat_tmux_calls);
     in.integer("last_heartbeat_captures", s.last_heartbeat_captures);
+    in.string("last_clock_jump", s.last_clock_jump);
+    in.string("last_clock_jump_at", s.last_clock_jump_at);
+    in.string("clock_grace_until", s.clock_grace_until);
+    in.string("storm", s.storm);
+    in.string("storm_since", s.storm_since);
+    in.integer("start_budget_left", s.start_budget_left);
+    in.integer("start_budget", s.start_budget);
+    in.integer("start_budget_window_ms", s.start_budget_window_ms);
     in.object("counters", [&](FieldReader& c) { read_counters(c, s.counters); });
     return s;
 }

@@ -50,6 +50,16 @@ struct DaemonState {
     std::int64_t last_heartbeat_ms = 0;
     std::int64_t last_heartbeat_tmux_calls = 0; ///< tmux processes the last heartbeat ran
     std::int64_t last_heartbeat_captures = 0;   ///< screens it read (design §16)
+    /// The last time the wall clock was seen set or the machine asleep (design §17), in
+    /// words (`wall clock set +1h`, `slept 1h`), when, and the grace it gave; "" when never.
+    std::string last_clock_jump;
+    std::string last_clock_jump_at;
+    std::string clock_grace_until;
+    std::string storm; ///< the storm in progress, in words; "" when none (design §17)
+    std::string storm_since;
+    std::int64_t start_budget_left = 0; ///< starts left in the town's budget
+    std::int64_t start_budget = 0;
+    std::int64_t start_budget_window_ms = 0;
     Counters counters;
 };
 

@@ -315,7 +315,9 @@ util::Result<Snapshot> TmuxClient::snapshot() const {
         return parse_snapshot(reply.out);
     }
     if (reply.error == ErrorKind::no_server) {
-        return Snapshot{};
+        Snapshot s;
+        s.server_running = false;
+        return s;
     }
     if (reply.message.find("No such file") != std::string::npos ||
         reply.message.find("cannot run tmux") != std::string::npos) {

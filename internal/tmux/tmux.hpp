@@ -42,6 +42,7 @@ struct Pane {
 /// Every session's first pane, from one `list-panes -a` call. Keyed by session name.
 struct Snapshot {
     bool tmux_available = true; ///< false: no tmux binary (degraded mode)
+    bool server_running = true; ///< false: no tmux server (so no sessions)
     std::map<std::string, Pane> sessions;
     bool has(const std::string& session) const { return sessions.count(session) != 0; }
 };

@@ -130,6 +130,8 @@ protected:
                        {"start_grace", "500ms"},
                        {"deacon_stale", "1s"},
                        {"deacon_kill", "2s"},
+                       // Many of these agents die at once by design: no storm spreading here.
+                       {"start_budget", 1000},
                        {"restart", {{"initial_backoff", "1h"}, {"max_backoff", "1h"}}},
                        {"screens", {{"quiet_after", "1s"}, {"resume_margin", "0s"}}}}}});
         // Panes as large as the captured ones (the first session sets the server's default).
