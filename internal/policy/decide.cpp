@@ -55,7 +55,8 @@ public:
     explicit Decider(const TickInput& in) : m_in(in), m_cfg(in.config->daemon) {}
 
     Decision run() {
-        auto ids = supervised(m_in);
+        const auto all = supervised(m_in);
+        auto ids = all;
         plan_requests();
         if (!m_in.snapshot) {
             add({ActionKind::degraded, Identity{}, m_in.degraded_reason});
@@ -77,7 +78,7 @@ public:
                 ensure_polecat(id);
             }
         }
-        control_storms();
+        control_storms(all);
         for (const auto& c : m_in.active_conditions) {
             // Nothing about sessions was learnt, or the agent is being replaced on request
             // this pass: keep what was already reported.
@@ -478,7 +479,7 @@ private:
 
     /// design §17: deaths counted once each, a storm told once, starts spread under the
     /// town's budget.
-    void control_storms() {
+    void control_storms(const std::vector<Identity>& all) {
         StormState next = m_in.storms ? *m_in.storms : StormState{};
         std::erase_if(next.starts, [&](util::TimePoint t) {
             return t <= m_in.now - m_cfg.start_budget_window || t > m_in.now;
@@ -492,7 +493,7 @@ private:
         }
         // Back, or no longer supervised (a polecat's hook done): no longer dead.
         std::set<std::string> down;
-        for (const auto& id : supervised(m_in)) {
+        for (const auto& id : all) {
             if (!healthy(id)) {
                 down.insert(id.str());
             }

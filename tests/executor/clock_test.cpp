@@ -24,6 +24,12 @@ void all_report(ExecutorTown& t, util::Millis printed_ago = 0ms) {
     t.show(k_sessions, t.now - printed_ago);
 }
 
+/// The deacon and the refinery report now; the witness does not.
+void others_report(ExecutorTown& t) {
+    t.report("deacon", "running", t.now);
+    t.report("r1/refinery", "running", t.now);
+}
+
 std::string status_of(const ExecutorTown& t, const std::string& id) {
     auto s = state::read_agent_state(t.dir.path() + "/" + test::ident(id).state_file());
     return s ? s->raw_state : s.error();
@@ -63,8 +69,7 @@ TEST(ClockJump, NoAgentIsExemptForeverAfterTheClockIsSetBack) {
     EXPECT_EQ(t.events_of("clock_jump"), 1u);
     // 15 min after the witness's last report, the grace long over; the others report on.
     t.now += 15min;
-    t.report("deacon", "running", t.now);
-    t.report("r1/refinery", "running", t.now);
+    others_report(t);
     t.show(k_sessions, t.now - 20min);
     t.pass();
     EXPECT_EQ(t.events_of("marked_dead"), 0u); // exactly the timeout: not older
@@ -108,8 +113,7 @@ TEST(ClockJump, AWakingMachineGivesEveryAgentItsGraceAgain) {
     t.pass();
     EXPECT_EQ(t.events_of("marked_dead"), 0u);
     // The others reported after waking; the witness has not: now it is judged.
-    t.report("deacon", "running", t.now);
-    t.report("r1/refinery", "running", t.now);
+    others_report(t);
     t.now += 1ms;
     t.pass();
     EXPECT_EQ(t.events_of("marked_dead"), 1u);
@@ -137,8 +141,7 @@ TEST(StaleReport, ABusyPaneKeepsItsAgentAndTellsTheWitnessOnce) {
     all_report(t);
     t.pass();
     t.now += 20min;
-    t.report("r1/refinery", "running", t.now);
-    t.report("deacon", "running", t.now);
+    others_report(t);
     t.show(k_sessions, t.now - 5s); // the witness still prints, but stopped reporting
     t.pass();
     t.now += 3min;
@@ -152,8 +155,7 @@ TEST(StaleReport, ABusyPaneKeepsItsAgentAndTellsTheWitnessOnce) {
         << t.events_text();
     // Its pane falls silent too: two witnesses, marked dead.
     t.now += 15min;
-    t.report("r1/refinery", "running", t.now);
-    t.report("deacon", "running", t.now);
+    others_report(t);
     t.show({"gt-deacon", "gt-r1-refinery"}, t.now - 5s);
     t.show(k_sessions, t.now - 16min);
     t.pass();
