@@ -181,6 +181,46 @@ void add_daemon_commands(CLI::App& app, Globals& g, Action& action) {
         };
     });
 
+    auto systemd = std::make_shared<bool>(false);
+    auto launchd = std::make_shared<bool>(false);
+    auto print = std::make_shared<bool>(false);
+    auto example = std::make_shared<bool>(false);
+    auto* install = daemon->add_subcommand(
+        "install", "Write a per-town systemd user unit or launchd agent that runs the daemon");
+    auto* as_systemd = install->add_flag("--systemd", *systemd, "A systemd user unit");
+    auto* as_launchd = install->add_flag("--launchd", *launchd, "A launchd agent (macOS)");
+    as_systemd->excludes(as_launchd);
+    install->add_flag("--print", *print, "Print it; write nothing");
+    install->add_flag("--example", *example, "Print it for an example town")->group("");
+    install->callback([&, systemd, launchd, print, example] {
+        action = [&g, systemd, launchd, print, example] {
+            if (*systemd == *launchd) {
+                return fail("daemon install", "say which: --systemd or --launchd", k_exit_usage);
+            }
+            auto m = *systemd ? gt::client::ServiceManager::systemd
+                              : gt::client::ServiceManager::launchd;
+            if (*example) {
+                return gt::client::print_example_unit(m);
+            }
+            return gt::client::install_service(town_or_exit(g), m, *print);
+        };
+    });
+    auto* uninstall = daemon->add_subcommand(
+        "uninstall", "Stop, disable and remove the town's unit (the agents keep running)");
+    auto* un_systemd = uninstall->add_flag("--systemd", *systemd, "Only the systemd unit");
+    un_systemd->excludes(uninstall->add_flag("--launchd", *launchd, "Only the launchd agent"));
+    uninstall->callback([&, systemd, launchd] {
+        action = [&g, systemd, launchd] {
+            std::optional<gt::client::ServiceManager> only;
+            if (*systemd) {
+                only = gt::client::ServiceManager::systemd;
+            } else if (*launchd) {
+                only = gt::client::ServiceManager::launchd;
+            }
+            return gt::client::uninstall_service(town_or_exit(g), only);
+        };
+    });
+
     auto lines = std::make_shared<int>(50);
     auto follow = std::make_shared<bool>(false);
     auto* logs = daemon->add_subcommand("logs", "Show daemon/daemon.log");

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <iostream>
 #include <poll.h>
@@ -62,6 +63,24 @@ util::Millis configured_stop_timeout(const std::string& town) {
 
 } // namespace
 
+namespace {
+
+/// Run by a service manager that waits for READY=1 (a unit whose ExecStart is `gt daemon
+/// start`), this process is the main one: it names the daemon it forked as the new main
+/// process and says it is ready, so the daemon's later messages are accepted (design §18.2).
+void hand_over_main_pid(pid_t daemon) {
+    const char* socket = std::getenv("NOTIFY_SOCKET");
+    if (!socket || !*socket) {
+        return;
+    }
+    daemon::ServiceNotifier notifier(daemon::NotifyEnv{socket, std::nullopt, ""});
+    if (auto st = notifier.send("MAINPID=" + std::to_string(daemon) + "\nREADY=1"); !st) {
+        std::cerr << "gt daemon start: " << st.error() << "\n";
+    }
+}
+
+} // namespace
+
 int start_daemon(const std::string& town) {
     state::TownPaths paths(town);
     Probe p = probe(paths);
@@ -84,6 +103,9 @@ int start_daemon(const std::string& town) {
     for (const char* const* v = daemon::k_identity_vars; *v; ++v) {
         drop.emplace_back(*v);
     }
+    // Under a service manager the daemon becomes the main process (below): a watchdog named
+    // for this process's PID would not be the daemon's.
+    drop.emplace_back("WATCHDOG_PID");
     proc::SpawnOptions so;
     so.argv = {util::self_exe(), "daemon", "run", "--town", town, "--ready-fd", "3"};
     so.env = proc::make_env(drop);
@@ -134,6 +156,7 @@ int start_daemon(const std::string& town) {
     if (message.rfind("READY ", 0) == 0) {
         // Only the lock's holder says READY: our child is the daemon (a racing stop may have
         // stopped it since, which is that stop's to report).
+        hand_over_main_pid(pid);
         std::cout << "Daemon started (PID " << pid << ")\n";
         return 0;
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "service_files.hpp"
 #include "util/time.hpp"
 
 #include <optional>
@@ -29,6 +30,17 @@ int status_daemon(const std::string& town, bool json);
 /// Sends `sig` to the town's daemon, identified by the lock it holds (never by a PID file
 /// alone). Returns its PID, or nullopt when no daemon runs.
 std::optional<pid_t> signal_daemon(const std::string& town, int sig);
+
+/// `gt daemon install --systemd|--launchd [--print]` (design §18.1): writes the town's unit (or
+/// prints it), says what to run next, warns when lingering is off. Exit 2 on a bad town.
+int install_service(const std::string& town, ServiceManager manager, bool print);
+
+/// The unit for an example town (/home/you/town), for the package's examples.
+int print_example_unit(ServiceManager manager);
+
+/// `gt daemon uninstall [--systemd|--launchd]`: stops and disables the town's unit, removes it.
+/// Exit 1 when none is installed.
+int uninstall_service(const std::string& town, std::optional<ServiceManager> only);
 
 /// `gt daemon logs [-n N] [-f]`.
 int show_logs(const std::string& town, int lines, bool follow);

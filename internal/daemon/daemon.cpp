@@ -103,8 +103,10 @@ void remove_stale_temp_files(const state::TownPaths& paths) {
 
 } // namespace
 
-int run_daemon(const DaemonOptions& o) {
+int run_daemon(const DaemonOptions& options) {
     block_daemon_signals(); // already blocked by main(); here too for other callers
+    DaemonOptions o = options;
+    o.notify = take_notify_env(::getpid()); // before anything is spawned: none inherits it
     for (const char* const* v = k_identity_vars; *v; ++v) {
         ::unsetenv(*v);
     }

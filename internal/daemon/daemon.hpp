@@ -1,5 +1,7 @@
 #pragma once
 
+#include "service_notify.hpp"
+
 #include <string>
 
 namespace gt::daemon {
@@ -14,6 +16,7 @@ struct DaemonOptions {
     int ready_fd = -1;       ///< write end of `start`'s readiness pipe, or -1
     std::string tmux_socket; ///< `-L` name from $GT_TMUX_SOCKET (validated); empty: town.json's
     bool log_to_stderr = false;
+    NotifyEnv notify; ///< the service manager's, when run as a service (design §18)
 };
 
 /// Runs the daemon in the foreground until SIGTERM/SIGINT. Returns the process exit code:

@@ -4,6 +4,7 @@
 
 #include "pid_file.hpp"
 #include "state/daemon_state.hpp"
+#include "util/file.hpp"
 
 #include <future>
 #include <spdlog/spdlog.h>
@@ -49,7 +50,10 @@ void Daemon::tick_done(const TickResult& r) {
     apply_interval();
     m_state.counters += r.summary.counters;
     m_state.heartbeat_count += 1;
-    m_state.last_heartbeat = util::format_time(util::now());
+    m_last_heartbeat_at = util::now();
+    m_state.last_heartbeat = util::format_time(m_last_heartbeat_at);
+    m_heartbeat_seconds += std::chrono::duration<double>(r.duration).count();
+    m_tmux_calls += static_cast<std::uint64_t>(std::max(r.summary.tmux_calls, 0L));
     m_state.last_heartbeat_ms = r.duration.count();
     m_state.last_heartbeat_tmux_calls = r.summary.tmux_calls;
     m_state.last_heartbeat_captures = static_cast<std::int64_t>(r.summary.screens_captured);
@@ -58,6 +62,7 @@ void Daemon::tick_done(const TickResult& r) {
         util::format_time(util::now() + m_heartbeat.interval() - r.duration);
     m_last = r.summary;
     persist_state();
+    notify("STATUS=" + status_line());
     answer_waiters();
     wake_at(r.summary.wake_at);
     if (!m_stopping) {
@@ -122,11 +127,14 @@ void Daemon::persist_state() {
     // Off the loop, in order; also puts back a PID file that is missing or names another process
     // (a command that cleaned up after a dead daemon while it was stopped for longer than our
     // wait for daemon/state.lock).
-    asio::post(m_writes, [this, paths = m_paths, s = m_state] {
+    asio::post(m_writes, [this, paths = m_paths, s = m_state, metrics = metrics()] {
         if (!m_lock.still_at(paths.lock_file())) {
             return; // daemon/ is not ours any more (watch_lock_path stops us)
         }
         if (auto st = state::write_daemon_state(paths.state_file(), s); !st) {
+            spdlog::error("{}", st.error());
+        }
+        if (auto st = util::write_file_atomic(paths.metrics_file(), metrics, 0600); !st) {
             spdlog::error("{}", st.error());
         }
         if (auto info = read_pid_file(paths.pid_file()); !info || info->pid != s.pid) {

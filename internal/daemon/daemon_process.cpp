@@ -30,7 +30,9 @@ Daemon::Daemon(const DaemonOptions& o, state::TownConfig config, DaemonLock lock
               spdlog::info("pane process {} exited: checking at once", pid);
               m_heartbeat.trigger();
           },
-          512) {
+          512),
+      m_notify(o.notify), m_notify_ready(o.ready_fd < 0) {
+    m_recovery.set_under_systemd(!o.notify.invocation_id.empty());
     m_signals.add(SIGUSR1);
     m_signals.add(SIGUSR2);
     for (int sig : ignored_signals()) {
@@ -50,7 +52,8 @@ int Daemon::run(const std::function<void(const std::string&)>& ready) {
     }
     m_state.running = true;
     m_state.pid = ::getpid();
-    m_state.started_at = util::format_time(util::now());
+    m_started_at = util::now();
+    m_state.started_at = util::format_time(m_started_at);
     m_state.version = GT_VERSION;
     m_state.town = m_paths.root();
     m_state.interval_ms = m_settings.config()->daemon.heartbeat_interval.count();
@@ -74,6 +77,10 @@ int Daemon::run(const std::function<void(const std::string&)>& ready) {
                  util::format_duration(m_settings.config()->daemon.heartbeat_interval));
     m_events.record("daemon_started", "", "", "pid " + std::to_string(m_state.pid));
     ready("READY " + std::to_string(m_state.pid));
+    if (m_notify_ready) {
+        notify("READY=1\nMAINPID=" + std::to_string(m_state.pid) + "\nSTATUS=started");
+    }
+    ping_watchdog();
     m_heartbeat.start();
     for (;;) {
         try {
@@ -97,6 +104,9 @@ int Daemon::run(const std::function<void(const std::string&)>& ready) {
     m_state.stopped_at = util::format_time(util::now());
     m_state.next_heartbeat_at.clear();
     if (auto st = state::write_daemon_state(m_paths.state_file(), m_state); !st) {
+        spdlog::error("{}", st.error());
+    }
+    if (auto st = util::write_file_atomic(m_paths.metrics_file(), metrics(), 0600); !st) {
         spdlog::error("{}", st.error());
     }
     ::unlink(m_paths.pid_file().c_str());
@@ -163,7 +173,11 @@ void Daemon::log_ignored(int sig) {
 // Stops serving: no new heartbeat, the one in flight abandoned (its tmux children killed),
 // the loop left once its handlers return.
 void Daemon::stop() {
+    if (!m_stopping) {
+        notify("STOPPING=1\nSTATUS=stopping");
+    }
     m_stopping = true;
+    m_watchdog.cancel();
     m_recovery.request_stop();
     m_runner.cancel();
     m_heartbeat.stop();

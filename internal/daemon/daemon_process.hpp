@@ -8,6 +8,7 @@
 #include "heartbeat.hpp"
 #include "lock.hpp"
 #include "pane_watch.hpp"
+#include "service_notify.hpp"
 #include "state/daemon_state.hpp"
 #include "state/town.hpp"
 #include "town_settings.hpp"
@@ -71,6 +72,12 @@ private:
     void wake_at(std::optional<util::TimePoint> at);
     void persist_state();
 
+    // The service manager (daemon_service.cpp, design §18).
+    void notify(const std::string& message);
+    void ping_watchdog();
+    std::string status_line() const;
+    std::string metrics() const;
+
     // The control socket's commands (control_commands.cpp, design §7).
     using Command = void (Daemon::*)(const nlohmann::json&, ControlServer::Reply);
     static const std::map<std::string, Command>& commands();
@@ -99,6 +106,15 @@ private:
     asio::steady_timer m_wake{m_io};
     asio::steady_timer m_guard{m_io}; ///< watch_lock_path()
     PaneWatch m_panes;
+    ServiceNotifier m_notify;
+    bool m_notify_ready; ///< this process says READY=1 (not `gt daemon start`, which forked it)
+    bool m_notify_failed = false; ///< a failed notification was logged
+    asio::steady_timer m_watchdog{m_io};
+    // What only metrics.prom shows (state.json has the rest).
+    util::TimePoint m_started_at{};
+    util::TimePoint m_last_heartbeat_at{};
+    double m_heartbeat_seconds = 0;
+    std::uint64_t m_tmux_calls = 0;
     struct Waiter {
         std::uint64_t target;
         ControlServer::Reply reply;

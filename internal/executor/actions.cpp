@@ -32,6 +32,7 @@ void Recovery::carry_out(const Action& a, const state::TownConfig& config, Heart
     FollowUp f = policy::follow_up(a, outcome, m_tracker, m_conditions, wall());
     if (outcome.done && (a.kind == ActionKind::start || a.kind == ActionKind::restart)) {
         log_start(a, f, config);
+        out.counters.crash_loops += f.recorded.entered_crash_loop ? 1 : 0;
     }
     apply(a, f, out);
 }
@@ -187,7 +188,14 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     write_starting(a.id, now, before);
     tmux::SessionSpec spec{session, workdir, session_env(m_root, a.id),
                            config.command_for(state::role_name(a.id.role)), pane_died_hook(id)};
-    auto created = tmux.new_session(spec);
+    auto created = tmux.new_session(spec, launcher(config));
+    if (!created.launcher_error.empty()) {
+        warn_once("tmux_scope",
+                  "could not give the tmux server a systemd scope of its own (" +
+                      created.launcher_error +
+                      "); it runs in the daemon's cgroup, and stopping the daemon's unit would "
+                      "stop the agents");
+    }
     if (created.error == tmux::ErrorKind::duplicate_session &&
         (a.kind == ActionKind::restart || a.kill_first)) {
         // Someone created it between our kill and our start (a slow tmux call of a daemon
@@ -205,10 +213,21 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
         m_events.record("start_failed", id, session, created.message);
         return {false, false, Failure::create};
     }
+    m_server_up = true;
     m_started[id] = now;
     m_storms.starts.push_back(now);
     ++out.counters.restarts;
     return {true};
+}
+
+std::vector<std::string> Recovery::launcher(const state::TownConfig& config) const {
+    using state::TmuxScope;
+    bool scope = config.tmux_scope == TmuxScope::systemd ||
+                 (config.tmux_scope == TmuxScope::automatic && m_under_systemd);
+    if (!scope || m_server_up) {
+        return {};
+    }
+    return tmux::systemd_scope(m_tmux_socket, m_root, wall());
 }
 
 Outcome Recovery::shutdown(const Action& a, HeartbeatSummary& out) {

@@ -25,12 +25,26 @@ std::string Recovery::pane_died_hook(const std::string& id) const {
                                  {"#{pane_pid}", true}});
 }
 
+namespace {
+
+/// Puts the agent table into `out`: as JSON text, and counted by condition.
+void put_table(const nlohmann::json& table, HeartbeatSummary& out) {
+    for (const auto& agent : table) {
+        if (agent.value("supervised", false)) {
+            ++out.conditions[agent.value("condition", "unknown")];
+        }
+    }
+    out.agents_json = table.dump();
+}
+
+} // namespace
+
 void Recovery::collect_pane_pids(const TickInput& in,
                                  const std::vector<state::Identity>& supervised,
                                  HeartbeatSummary& out) {
     if (!in.snapshot || m_stop_requested) {
-        out.agents_json =
-            agent_table(in, supervised, in.snapshot ? &*in.snapshot : nullptr, m_tracker).dump();
+        put_table(agent_table(in, supervised, in.snapshot ? &*in.snapshot : nullptr, m_tracker),
+                  out);
         return;
     }
     const tmux::Snapshot* snap = &*in.snapshot;
@@ -43,8 +57,7 @@ void Recovery::collect_pane_pids(const TickInput& in,
             snap = &*fresh;
         }
     }
-    out.agents_json =
-        agent_table(in, supervised, snap, m_tracker).dump(); // as things stand after this pass
+    put_table(agent_table(in, supervised, snap, m_tracker), out); // as things stand after the pass
     for (const auto& id : supervised) {
         auto it = snap->sessions.find(id.session());
         if (it != snap->sessions.end() && it->second.agent_alive) {

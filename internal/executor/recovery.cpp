@@ -85,7 +85,10 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     HeartbeatSummary out;
     const long runs_before = m_runner.runs();
     const util::ClockReading clocks = m_clock();
-    follow_clock(m_clock_watch.observe(clocks), clocks.wall, config);
+    auto shift = m_clock_watch.observe(clocks);
+    follow_clock(shift, clocks.wall, config);
+    out.counters.clock_jumps += shift.jumped.count() != 0 ? 1 : 0;
+    out.counters.resumes += shift.slept.count() != 0 ? 1 : 0;
     apply_posted();
     TickInput in = gather(config, rigs, rigs_loaded, clocks.wall, out);
     Decision decision = policy::decide(in);
@@ -358,6 +361,7 @@ void Recovery::take_snapshot(TickInput& in, const state::TownConfig& config) {
         in.degraded_reason = "tmux is not installed (not found on PATH)";
         return;
     }
+    m_server_up = snap->server_running;
     mark_liveness(*snap, config.process_names);
     // A pane process that ended while tmux has not reaped it yet (the pane still shows alive, or
     // dead without a status): the policy gives tmux a moment to report how it ended.

@@ -60,6 +60,9 @@ struct HeartbeatSummary {
     long tmux_calls = 0;              ///< tmux processes this pass ran
     bool degraded = false;
     std::string agents_json; ///< the agent table (a JSON array) for `status`
+    /// Supervised agents by the condition their screen shows (screen::condition_name), for the
+    /// service manager's status line and the metrics.
+    std::map<std::string, std::size_t> conditions;
     /// When the daemon should run a pass before the next heartbeat (policy::Decision::wake_at
     /// and the follow-ups' retries).
     std::optional<util::TimePoint> wake_at;
@@ -108,6 +111,9 @@ public:
 
     /// Asks a running heartbeat to abandon its remaining actions (SIGTERM, design §5.2): the
     /// action in progress finishes (bounded by tmux_timeout), the rest are dropped. Thread-safe.
+    /// The daemon runs as a systemd service: a tmux server it starts gets a scope of its own
+    /// unless `tmux.scope` says otherwise (design §18.1).
+    void set_under_systemd(bool yes) { m_under_systemd = yes; }
     void request_stop() { m_stop_requested = true; }
 
     /// The restart history as this pass left it.
@@ -179,6 +185,9 @@ private:
     void warn_once(const std::string& key, const std::string& message);
     /// True once per distinct (key, value): the executor's memory of what it already logged.
     bool changed(const std::string& key, const std::string& value);
+    /// What a new session runs under (design §18.1): `systemd-run --user --scope …` when the
+    /// server is down and the config or the service manager asks for a scope; else nothing.
+    std::vector<std::string> launcher(const state::TownConfig& config) const;
     /// The tmux client of this heartbeat (socket and timeout from the current config).
     tmux::TmuxClient client() const {
         return tmux::TmuxClient(m_runner, m_tmux_socket, m_tmux_timeout);
@@ -192,8 +201,10 @@ private:
     EventLog& m_events;
     std::string m_env_socket;
     Clock m_clock;
-    std::string m_gt_binary;   ///< for the pane-died hook
-    std::string m_tmux_socket; ///< this heartbeat's choice
+    std::string m_gt_binary;      ///< for the pane-died hook
+    std::string m_tmux_socket;    ///< this heartbeat's choice
+    bool m_under_systemd = false; ///< the daemon runs as a systemd service
+    bool m_server_up = true;      ///< the tmux server ran at the last look
     util::Millis m_tmux_timeout{5000};
     policy::RestartTracker m_tracker;
     policy::ScreenWatch m_screens;

@@ -261,6 +261,17 @@ util::Result<TownConfig> parse_town_config(const std::string& text, const std::s
         if (auto why = socket_name_problem(c.tmux_socket); !why.empty()) {
             t.fail("socket", why);
         }
+        std::string scope = "auto";
+        t.string("scope", scope);
+        if (scope == "auto") {
+            c.tmux_scope = TmuxScope::automatic;
+        } else if (scope == "systemd") {
+            c.tmux_scope = TmuxScope::systemd;
+        } else if (scope == "none") {
+            c.tmux_scope = TmuxScope::none;
+        } else {
+            t.fail("scope", "unknown value '" + scope + "' (known: auto, systemd, none)");
+        }
     });
     if (in.failed()) {
         return util::err(in.error());
@@ -334,7 +345,7 @@ std::string default_town_json(const std::string& name) {
                {{"command", "claude --dangerously-skip-permissions"},
                 {"process_names", json::array({"node", "claude"})}}},
               {"roles", {{"mayor", {{"enabled", false}}}}},
-              {"tmux", {{"socket", ""}}}};
+              {"tmux", {{"socket", ""}, {"scope", "auto"}}}};
     return j.dump(2) + "\n";
 }
 

@@ -79,6 +79,13 @@ struct RoleConfig {
     std::optional<screen::AgentKind> kind; ///< nullopt: the town's, else from the command
 };
 
+/// Where a tmux server that the daemon starts is placed (`tmux.scope`, design §18.1).
+enum class TmuxScope {
+    automatic, ///< a systemd scope of its own when the daemon runs as a systemd service
+    systemd,   ///< always a systemd scope of its own (`systemd-run --user --scope`)
+    none,      ///< wherever the daemon is
+};
+
 /// The whole of `mayor/town.json`; every field optional, defaults as in design §8.
 struct TownConfig {
     std::string name;
@@ -89,6 +96,7 @@ struct TownConfig {
     std::optional<screen::AgentKind> agent_kind; ///< `agent.kind`; nullopt: from the command
     std::map<std::string, RoleConfig> roles;     ///< keyed by role name
     std::string tmux_socket;
+    TmuxScope tmux_scope = TmuxScope::automatic;
 
     /// The command for `role` (its own, else the agent command).
     const std::vector<std::string>& command_for(const std::string& role) const;

@@ -18,6 +18,9 @@ std::span<const Counters::Field> Counters::fields() {
         {"lifecycle_rejected", &Counters::lifecycle_rejected},
         {"notifications", &Counters::notifications},
         {"bad_files", &Counters::bad_files},
+        {"crash_loops", &Counters::crash_loops},
+        {"clock_jumps", &Counters::clock_jumps},
+        {"resumes", &Counters::resumes},
     };
     return k_fields;
 }

@@ -18,6 +18,9 @@ struct Counters {
     std::uint64_t lifecycle_rejected = 0;
     std::uint64_t notifications = 0;
     std::uint64_t bad_files = 0;
+    std::uint64_t crash_loops = 0; ///< agents that entered a crash loop
+    std::uint64_t clock_jumps = 0; ///< wall-clock jumps seen (design §17.1)
+    std::uint64_t resumes = 0;     ///< suspends the machine woke from (design §17.1)
 
     /// One counter: its key in state.json and its member.
     struct Field {

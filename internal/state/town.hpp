@@ -25,6 +25,7 @@ public:
     /// writes: a starting daemon, and a command cleaning up after a dead one.
     std::string state_lock_file() const { return m_root + "/daemon/state.lock"; }
     std::string state_file() const { return m_root + "/daemon/state.json"; }
+    std::string metrics_file() const { return m_root + "/daemon/metrics.prom"; }
     std::string log_file() const { return m_root + "/daemon/daemon.log"; }
     std::string events_file() const { return m_root + "/daemon/events.jsonl"; }
     std::string restart_state_file() const { return m_root + "/daemon/restart_state.json"; }

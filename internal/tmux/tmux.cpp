@@ -97,9 +97,11 @@ Snapshot parse_snapshot(const std::string& output) {
     return snap;
 }
 
-Reply TmuxClient::run(const std::vector<std::string>& args) const {
+Reply TmuxClient::run_via(const std::vector<std::string>& launcher,
+                          const std::vector<std::string>& args) const {
     proc::RunOptions o;
-    o.argv = {"tmux"};
+    o.argv = launcher;
+    o.argv.push_back("tmux");
     if (!m_socket.empty()) {
         o.argv.push_back("-L");
         o.argv.push_back(m_socket);
@@ -175,7 +177,20 @@ std::string run_shell_hook(const std::vector<HookArg>& args) {
     return out + "\"";
 }
 
-Reply TmuxClient::new_session(const SessionSpec& spec) const {
+namespace {
+
+/// systemd-run says "Failed to connect to bus: …", "Failed to start transient scope unit: …"
+/// before it execs the command (tmux never starts a message so), or could not be run at all.
+bool launcher_failed(const Reply& r, const std::string& launcher) {
+    return !r.ok() && r.error != ErrorKind::timeout &&
+           (r.message.rfind("Failed to ", 0) == 0 ||
+            r.message.rfind("cannot run " + launcher + ":", 0) == 0);
+}
+
+} // namespace
+
+Reply TmuxClient::new_session(const SessionSpec& spec,
+                              const std::vector<std::string>& launcher) const {
     std::vector<std::string> args{"new-session", "-d", "-s",
                                   spec.name,     "-c", escape_argument(spec.cwd)};
     for (const auto& [key, value] : spec.env) {
@@ -198,7 +213,31 @@ Reply TmuxClient::new_session(const SessionSpec& spec) const {
         args.insert(args.end(), {";", "set-hook", "-t", exact_window(spec.name), "pane-died",
                                  escape_argument(spec.pane_died_hook)});
     }
+    if (!launcher.empty()) {
+        Reply r = run_via(launcher, args);
+        if (!launcher_failed(r, launcher[0])) {
+            return r;
+        }
+        Reply plain = run(args);
+        plain.launcher_error = r.message;
+        return plain;
+    }
     return run(args);
+}
+
+std::vector<std::string> systemd_scope(const std::string& socket, const std::string& town,
+                                       util::TimePoint started) {
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(started.time_since_epoch());
+    std::string unit =
+        "gt-tmux-" + (socket.empty() ? "default" : socket) + "-" + std::to_string(seconds.count());
+    return {"systemd-run",
+            "--user",
+            "--scope",
+            "--quiet",
+            "--collect",
+            "--unit=" + unit,
+            "--description=tmux server of the gt town " + town,
+            "--"};
 }
 
 Reply TmuxClient::kill_session(const std::string& session) const {

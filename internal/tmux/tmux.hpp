@@ -20,6 +20,8 @@ struct Reply {
     ErrorKind error = ErrorKind::none;
     std::string out;
     std::string message; ///< stderr or a description when it failed
+    /// Why the launcher could not run tmux (new_session()); "" when it could or there was none.
+    std::string launcher_error;
     bool ok() const { return error == ErrorKind::none; }
 };
 
@@ -89,13 +91,21 @@ public:
         : m_runner(runner), m_socket(std::move(socket)), m_timeout(timeout) {}
 
     /// Runs `tmux [-L socket] args...`.
-    Reply run(const std::vector<std::string>& args) const;
+    Reply run(const std::vector<std::string>& args) const { return run_via({}, args); }
+    /// Runs `launcher... tmux [-L socket] args...`: the launcher (systemd-run) execs tmux.
+    Reply run_via(const std::vector<std::string>& launcher,
+                  const std::vector<std::string>& args) const;
     /// One call for the state of all sessions.
     util::Result<Snapshot> snapshot() const;
     /// Creates a detached session running `spec.command` directly (no shell re-parses it) in
     /// `spec.cwd` with `spec.env`, and sets remain-on-exit in the same tmux command so a process
     /// that dies at once leaves a dead pane to read.
-    Reply new_session(const struct SessionSpec& spec) const;
+    /// `launcher` (design §18.1): what the command runs under when it may start the server, so
+    /// that the server lives where the launcher puts it (a systemd scope of its own). When the
+    /// launcher itself fails, the session is created without it and `Reply::launcher_error`
+    /// says why.
+    Reply new_session(const struct SessionSpec& spec,
+                      const std::vector<std::string>& launcher = {}) const;
     /// `kill-session -t =name`; a session that is already gone is success.
     Reply kill_session(const std::string& session) const;
     /// Types `text` literally into the session's first pane, then Enter.
@@ -125,6 +135,14 @@ private:
     std::string m_socket;
     std::chrono::milliseconds m_timeout;
 };
+
+/// The launcher that puts a tmux server about to be started into a transient systemd scope of
+/// its own (design §18.1), so that stopping or restarting the daemon's unit leaves it running:
+/// `systemd-run --user --scope --quiet --collect --unit=gt-tmux-<socket>-<seconds>
+/// --description=… --`. `socket` "" is the default server; `started` makes the unit's name
+/// unique to this server.
+std::vector<std::string> systemd_scope(const std::string& socket, const std::string& town,
+                                       util::TimePoint started);
 
 /// An exact target for a session name: `=name`.
 inline std::string exact(const std::string& session) {

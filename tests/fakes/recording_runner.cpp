@@ -9,6 +9,10 @@ std::string tmux_subcommand(const std::vector<std::string>& argv) {
         return "";
     }
     const std::string& program = argv[0];
+    if (program == "systemd-run") { // a launcher (design §18.1): what it runs after `--`
+        auto dashes = std::find(argv.begin(), argv.end(), "--");
+        return dashes == argv.end() ? "" : tmux_subcommand({dashes + 1, argv.end()});
+    }
     bool is_tmux = program == "tmux" ||
                    (program.size() > 5 && program.compare(program.size() - 5, 5, "/tmux") == 0);
     if (!is_tmux) {

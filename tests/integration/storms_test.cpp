@@ -21,27 +21,11 @@ long long ts_ms(const json& event) {
     return t ? t->time_since_epoch().count() : 0;
 }
 
-/// Adds hooked polecats p0…p(n-1) to rig r1.
-void add_polecats(const TmuxTown& t, int n) {
-    for (int i = 0; i < n; ++i) {
-        ASSERT_TRUE(
-            t.gt({"polecat", "add", "r1", "p" + std::to_string(i), "--hook", "gt-1"}).success());
-    }
-}
-
-std::size_t alive_sessions(const TmuxTown& t) {
-    std::size_t n = 0;
-    for (const auto& s : t.sessions()) {
-        n += t.pane_pid(s).has_value();
-    }
-    return n;
-}
-
 } // namespace
 
 TEST(ClockJumpLive, AnHourForwardAtRunTimeMarksKillsAndRestartsNoAgent) {
     TmuxTown t;
-    add_polecats(t, 5);
+    t.add_polecats(5);
     // The real simulated agent, reporting every 30 s as the agents do.
     t.set_all_commands({GT_BINARY, "agent", "simulate", "--report-every", "30s"});
     t.configure({{"daemon",
@@ -56,7 +40,7 @@ TEST(ClockJumpLive, AnHourForwardAtRunTimeMarksKillsAndRestartsNoAgent) {
     ASSERT_TRUE(gt::util::write_file_atomic(skew, "0"));
     // The daemon starts the tmux server, so every agent shares the daemon's wall clock.
     ASSERT_TRUE(t.gt({"daemon", "start"}, {"GT_TEST_CLOCK_SKEW_FILE=" + skew}).success());
-    ASSERT_TRUE(eventually([&] { return alive_sessions(t) == 8; }, 20s));
+    ASSERT_TRUE(eventually([&] { return t.alive_sessions() == 8; }, 20s));
     std::map<std::string, long> panes;
     for (const auto& s : t.sessions()) {
         panes[s] = *t.pane_pid(s);
@@ -87,7 +71,7 @@ TEST(ClockJumpLive, AnHourForwardAtRunTimeMarksKillsAndRestartsNoAgent) {
 
 TEST(StormLive, ATmuxServerKilledUnderTwentyAgentsIsOneStormRecoveredWithinTheBudget) {
     TmuxTown t;
-    add_polecats(t, 17); // 20 agents with deacon, witness and refinery
+    t.add_polecats(17); // 20 agents with deacon, witness and refinery
     t.set_all_commands({"sleep", "1000"});
     t.configure({{"daemon",
                   {{"heartbeat_interval", "1m"}, // the pane watch and the wake-ups do the work
@@ -95,12 +79,12 @@ TEST(StormLive, ATmuxServerKilledUnderTwentyAgentsIsOneStormRecoveredWithinTheBu
                    {"start_budget", 5},
                    {"start_budget_window", "2s"}}}});
     ASSERT_TRUE(t.gt({"daemon", "start"}).success());
-    ASSERT_TRUE(eventually([&] { return alive_sessions(t) == 20; }, 20s));
+    ASSERT_TRUE(eventually([&] { return t.alive_sessions() == 20; }, 20s));
     std::this_thread::sleep_for(2500ms); // the first starts leave the budget window
     const long long killed_at = gt::util::now().time_since_epoch().count();
     ASSERT_TRUE(t.tmux({"kill-server"}).success());
 
-    ASSERT_TRUE(eventually([&] { return alive_sessions(t) == 20; }, 60s)) << t.log();
+    ASSERT_TRUE(eventually([&] { return t.alive_sessions() == 20; }, 60s)) << t.log();
     std::this_thread::sleep_for(1s);
     ASSERT_EQ(t.events("mass_death").size(), 1u) << t.log();
     EXPECT_TRUE(has(t.events("mass_death")[0].value("detail", ""), "the tmux server is gone"))

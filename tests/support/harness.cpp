@@ -38,6 +38,20 @@ proc::RunResult run_gt(const std::vector<std::string>& args, const std::vector<s
     return *r;
 }
 
+proc::RunResult run_command(const std::vector<std::string>& argv,
+                            const std::vector<std::string>& env) {
+    proc::RealProcessRunner runner;
+    proc::RunOptions o;
+    o.argv = argv;
+    o.timeout = std::chrono::seconds(30);
+    o.env = proc::make_env({}, env);
+    auto r = runner.run(o);
+    if (!r) {
+        throw std::runtime_error("cannot run " + argv.at(0) + ": " + r.error());
+    }
+    return *r;
+}
+
 std::string default_tmux_socket() {
     return "gt-test-" + std::to_string(::getpid()) + "-default";
 }

@@ -18,6 +18,10 @@ proc::RunResult run_gt(const std::vector<std::string>& args,
                        const std::vector<std::string>& env = {},
                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+/// Runs any command to completion (30 s at most) with our environment plus `env` ("K=V").
+proc::RunResult run_command(const std::vector<std::string>& argv,
+                            const std::vector<std::string>& env = {});
+
 /// The private tmux server (`-L`) that run_gt() points gt at unless told otherwise: tests never
 /// touch the user's default server.
 std::string default_tmux_socket();

@@ -176,4 +176,21 @@ void TmuxTown::write_file(const std::string& relative, const std::string& conten
     }
 }
 
+std::size_t TmuxTown::alive_sessions() const {
+    std::size_t n = 0;
+    for (const auto& s : sessions()) {
+        n += pane_pid(s).has_value();
+    }
+    return n;
+}
+
+void TmuxTown::add_polecats(int n) const {
+    for (int i = 0; i < n; ++i) {
+        auto r = gt({"polecat", "add", "r1", "p" + std::to_string(i), "--hook", "gt-1"});
+        if (!r.success()) {
+            throw std::runtime_error("gt polecat add failed: " + r.err);
+        }
+    }
+}
+
 } // namespace gt::test

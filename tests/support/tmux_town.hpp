@@ -37,6 +37,10 @@ public:
     /// The first pane's pid of `session`, nullopt when the session is absent or its pane dead.
     std::optional<long> pane_pid(const std::string& session) const;
     std::vector<std::string> sessions() const;
+    /// How many sessions have a live pane.
+    std::size_t alive_sessions() const;
+    /// Adds hooked polecats p0…p(n-1) to rig r1 (their sessions are kept running).
+    void add_polecats(int n) const;
     /// The visible text of the session's first pane.
     std::string capture(const std::string& session) const;
 

@@ -1,0 +1,50 @@
+#pragma once
+// The service manager's notify protocol (design §18.2): one datagram per message to
+// $NOTIFY_SOCKET, as sd_notify(3) documents it. Written directly rather than linked from
+// libsystemd: it is a dozen lines, it adds no run-time dependency, and the same binary runs
+// where there is no systemd at all.
+
+#include "util/fd.hpp"
+#include "util/result.hpp"
+#include "util/time.hpp"
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+namespace gt::daemon {
+
+/// What the environment asks of a service: where to send notifications, and how often the
+/// watchdog wants a ping.
+struct NotifyEnv {
+    std::string socket;                   ///< $NOTIFY_SOCKET; "" when not run as a notify service
+    std::optional<util::Millis> watchdog; ///< $WATCHDOG_USEC, when it is meant for this process
+    /// $INVOCATION_ID: set by systemd for every service it runs, so the daemon knows it runs
+    /// as one (the tmux server then gets a scope of its own, design §18.1).
+    std::string invocation_id;
+};
+
+/// Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID (a watchdog meant for another PID is
+/// not ours, as sd_watchdog_enabled(3) says), then removes them and the other variables a
+/// service manager hands its service only (INVOCATION_ID, LISTEN_*, JOURNAL_STREAM) from the
+/// environment: the tmux server and the agents it starts must not inherit them.
+NotifyEnv take_notify_env(pid_t self);
+
+/// Sends notifications to the service manager. Does nothing when there is no socket.
+class ServiceNotifier {
+public:
+    ServiceNotifier() = default;
+    explicit ServiceNotifier(NotifyEnv env);
+
+    bool enabled() const { return !m_env.socket.empty(); }
+    /// How often to send WATCHDOG=1: half of WATCHDOG_USEC, as the protocol advises.
+    std::optional<util::Millis> watchdog_interval() const;
+    /// One datagram of `NAME=value` lines. Never blocks; a failure is returned, not thrown.
+    util::Status send(const std::string& message) const;
+
+private:
+    NotifyEnv m_env;
+    util::Fd m_fd;
+};
+
+} // namespace gt::daemon
