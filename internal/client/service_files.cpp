@@ -1,7 +1,9 @@
 #include "service_files.hpp"
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <string_view>
 
 namespace gt::client {
 
@@ -49,14 +51,17 @@ std::string no_specifiers(const std::string& v) {
     return out;
 }
 
-/// One double-quoted word of a unit file: `\` and `"` escaped, `%` doubled, and in a command
-/// line `$` doubled too (ExecStart= expands variables; Environment= does not).
-std::string quoted(const std::string& v, bool command_line) {
+/// How systemd reads a double-quoted word: `Exec=` arguments expand `$VAR` (so `$` is
+/// doubled), the program's path and `Environment=` values do not.
+enum class Word { argument, plain };
+
+/// One double-quoted word of a unit file: `\` and `"` escaped, `%` doubled, `$` as `word` says.
+std::string quoted(const std::string& v, Word word) {
     std::string out = "\"";
     for (char c : no_specifiers(v)) {
         if (c == '\\' || c == '"') {
             out += '\\';
-        } else if (c == '$' && command_line) {
+        } else if (c == '$' && word == Word::argument) {
             out += '$';
         }
         out += c;
@@ -92,6 +97,35 @@ std::string xml(const std::string& v) {
 
 } // namespace
 
+std::string town_suffix(const std::string& town_root) {
+    char hash[10];
+    std::snprintf(hash, sizeof hash, "-%08x", fnv1a(town_root));
+    return hash;
+}
+
+bool is_unit_of(const std::string& file, const std::string& suffix, ServiceManager m) {
+    const std::string prefix = m == ServiceManager::systemd ? "gt-" : "gt.gt-";
+    const std::string end = suffix + (m == ServiceManager::systemd ? ".service" : ".plist");
+    return file.size() > prefix.size() + end.size() && file.rfind(prefix, 0) == 0 &&
+           file.compare(file.size() - end.size(), end.size(), end) == 0;
+}
+
+std::string shell_word(const std::string& text) {
+    bool plain = !text.empty();
+    for (char c : text) {
+        plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||
+                          std::string_view("/._-+=:,@%").find(c) != std::string_view::npos);
+    }
+    if (plain) {
+        return text;
+    }
+    std::string out = "'";
+    for (char c : text) {
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return out + "'";
+}
+
 std::string service_name(const ServiceSpec& spec) {
     std::string name;
     for (char c : spec.town_name.substr(0, 40)) {
@@ -99,9 +133,7 @@ std::string service_name(const ServiceSpec& spec) {
                      c == '_' || c == '-';
         name += plain ? c : '-';
     }
-    char hash[9];
-    std::snprintf(hash, sizeof hash, "%08x", fnv1a(spec.town));
-    return "gt-" + (name.empty() ? std::string("town") : name) + "-" + hash;
+    return "gt-" + (name.empty() ? std::string("town") : name) + town_suffix(spec.town);
 }
 
 std::string launchd_label(const ServiceSpec& spec) {
@@ -112,9 +144,13 @@ util::Result<std::string> systemd_unit(const ServiceSpec& spec) {
     if (auto field = field_with_control(spec); !field.empty()) {
         return control_error(field);
     }
-    std::string env = quoted("PATH=" + spec.path_env, false);
+    if (spec.gt_binary.find_first_of("\"'\\") != std::string::npos) {
+        return util::err("systemd cannot run a program whose path holds a quote or a backslash: " +
+                         spec.gt_binary + "; run gt from another directory");
+    }
+    std::string env = quoted("PATH=" + spec.path_env, Word::plain);
     if (!spec.tmux_socket.empty()) {
-        env += " " + quoted("GT_TMUX_SOCKET=" + spec.tmux_socket, false);
+        env += " " + quoted("GT_TMUX_SOCKET=" + spec.tmux_socket, Word::plain);
     }
     return "# The gt daemon of the town " + spec.town +
            ",\n# written by `gt daemon install --systemd` (gt " + spec.version +
@@ -131,7 +167,7 @@ util::Result<std::string> systemd_unit(const ServiceSpec& spec) {
            "# READY=1 once the lock, the PID file and the control socket are in place.\n"
            "Type=notify\n"
            "ExecStart=" +
-           quoted(spec.gt_binary, true) + " --town " + quoted(spec.town, true) +
+           quoted(spec.gt_binary, Word::plain) + " --town " + quoted(spec.town, Word::argument) +
            " daemon run\n"
            "ExecReload=/bin/kill -HUP $MAINPID\n"
            "# Not on success: `gt daemon run` exits 0 when another daemon holds the town's lock.\n"
@@ -147,7 +183,9 @@ util::Result<std::string> systemd_unit(const ServiceSpec& spec) {
            "Environment=" +
            env +
            "\n"
-           "# Variables the agents need (API keys, ...), one NAME=value per line; optional.\n"
+           "# Optional NAME=value lines (API keys, ...) for the daemon and a tmux server it "
+           "starts,\n"
+           "# whose agents inherit them; a server that is already running keeps what it has.\n"
            "EnvironmentFile=-" +
            no_specifiers(spec.town) +
            "/mayor/service.env\n"

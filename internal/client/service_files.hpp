@@ -21,6 +21,10 @@ struct ServiceSpec {
     std::string version;     ///< of the gt that wrote it
 };
 
+/// `-<hash>`: eight hex digits of FNV-1a over the town's root, the end of every unit name of
+/// the town (what uninstall looks for, whatever the town is called now).
+std::string town_suffix(const std::string& town_root);
+
 /// `gt-<name>-<hash>`: the town's name (letters, digits, `_`, `-`; anything else becomes `-`)
 /// and eight hex digits of its root, so two towns (even two of one name) get two units.
 std::string service_name(const ServiceSpec& spec);
@@ -28,6 +32,13 @@ std::string service_name(const ServiceSpec& spec);
 /// The systemd user unit (`<service_name>.service`). An error when a path or name holds a
 /// control character, which no unit file can carry.
 util::Result<std::string> systemd_unit(const ServiceSpec& spec);
+
+/// True when `file` (a name in the unit directory) is a unit of the town whose root gives
+/// `suffix`: `gt-…<suffix>.service` for systemd, `gt.gt-…<suffix>.plist` for launchd.
+bool is_unit_of(const std::string& file, const std::string& suffix, ServiceManager m);
+
+/// `text` as one word for a POSIX shell: unchanged when plain, else single-quoted.
+std::string shell_word(const std::string& text);
 
 /// The launchd agent's label: `gt.<service_name>`.
 std::string launchd_label(const ServiceSpec& spec);

@@ -84,6 +84,20 @@ util::Result<UnitFile> unit_file(const ServiceSpec& spec, ServiceManager m) {
     return UnitFile{*dir + "/" + label + ".plist", label, *text};
 }
 
+/// The town's units in `dir`, by file name: whatever name the town had when they were written.
+std::vector<std::string> installed_units(const std::string& dir, const std::string& town,
+                                         ServiceManager m) {
+    std::vector<std::string> found;
+    if (auto entries = util::list_dir(dir)) {
+        for (const auto& e : *entries) {
+            if (is_unit_of(e.name, town_suffix(town), m)) {
+                found.push_back(e.name);
+            }
+        }
+    }
+    return found;
+}
+
 std::string user_name() {
     if (const passwd* pw = ::getpwuid(::getuid())) {
         return pw->pw_name;
@@ -151,6 +165,17 @@ int install_service(const std::string& town, ServiceManager m, bool print) {
         std::cout << unit->text;
         return 0;
     }
+    const std::string dir = util::dir_name(unit->path);
+    const std::string file = unit->path.substr(dir.size() + 1);
+    for (const auto& other : installed_units(dir, town, m)) {
+        if (other != file) {
+            // Written when the town had another name: two units would fight over one lock.
+            std::cerr << "gt daemon install: this town already has " << dir << "/" << other
+                      << " (written under its earlier name); remove it first: gt --town "
+                      << shell_word(town) << " daemon uninstall\n";
+            return 1;
+        }
+    }
     auto old = util::read_file(unit->path);
     if (auto st = util::make_dirs(util::dir_name(unit->path), 0755); !st) {
         std::cerr << "gt daemon install: " << st.error() << "\n";
@@ -174,8 +199,8 @@ int install_service(const std::string& town, ServiceManager m, bool print) {
               << unit->path << "\n";
     if (auto running = probe(state::TownPaths(town)).pid) {
         std::cout << "\nA daemon started by hand runs for this town (PID " << *running
-                  << "). Stop it first (the agents keep running):\n  gt --town '" << town
-                  << "' daemon stop\n";
+                  << "). Stop it first (the agents keep running):\n  gt --town " << shell_word(town)
+                  << " daemon stop\n";
     }
     std::cout << "\nNext:\n";
     if (m == ServiceManager::systemd) {
@@ -183,8 +208,8 @@ int install_service(const std::string& town, ServiceManager m, bool print) {
                   << unit->name << "\n  systemctl --user status " << unit->name << "\n";
         warn_about_lingering();
     } else {
-        std::cout << "  launchctl bootstrap gui/" << ::getuid() << " '" << unit->path
-                  << "'\n  launchctl print gui/" << ::getuid() << "/" << unit->name << "\n";
+        std::cout << "  launchctl bootstrap gui/" << ::getuid() << " " << shell_word(unit->path)
+                  << "\n  launchctl print gui/" << ::getuid() << "/" << unit->name << "\n";
     }
     return 0;
 }
@@ -198,57 +223,58 @@ int print_example_unit(ServiceManager m) {
 }
 
 int uninstall_service(const std::string& town, std::optional<ServiceManager> only) {
-    auto spec = spec_for(town);
-    if (!spec) {
-        std::cerr << "gt daemon uninstall: " << spec.error() << "\n";
-        return k_exit_usage;
-    }
+    // Found by the town's root alone: a renamed town or a broken town.json must not strand them.
     int removed = 0;
+    std::vector<std::string> looked;
     for (ServiceManager m : {ServiceManager::systemd, ServiceManager::launchd}) {
         if (only && *only != m) {
             continue;
         }
-        auto unit = unit_file(*spec, m);
-        if (!unit) {
-            std::cerr << "gt daemon uninstall: " << unit.error() << "\n";
+        auto dir = unit_dir(m);
+        if (!dir) {
+            std::cerr << "gt daemon uninstall: " << dir.error() << "\n";
             return k_exit_usage;
         }
-        if (!util::path_exists(unit->path)) {
-            continue;
+        looked.push_back(*dir);
+        for (const auto& file : installed_units(*dir, town, m)) {
+            const std::string path = *dir + "/" + file;
+            const bool systemd = m == ServiceManager::systemd;
+            const std::string name = systemd ? file : file.substr(0, file.size() - 6); // .plist
+            // Stopped and disabled before the file goes, or systemd keeps a dangling link to
+            // it. Stopping the daemon leaves the agents running.
+            auto stopped = systemd ? run_tool({"systemctl", "--user", "disable", "--now", name})
+                                   : run_tool({"launchctl", "bootout",
+                                               "gui/" + std::to_string(::getuid()) + "/" + name});
+            if (!stopped.success()) {
+                std::cout << "note: " << (systemd ? "systemctl" : "launchctl")
+                          << " could not stop it ("
+                          << first_line(stopped.err.empty() ? stopped.describe() : stopped.err)
+                          << "); if a daemon still runs: gt --town " << shell_word(town)
+                          << " daemon stop\n";
+            }
+            if (systemd) {
+                auto wants = *dir + "/default.target.wants/" + name;
+                ::unlink(wants.c_str()); // what `disable` removes, when it could not run
+            }
+            if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+                std::cerr << "gt daemon uninstall: cannot remove " << path << ": "
+                          << util::errno_text(errno) << "\n";
+                return 1;
+            }
+            if (systemd) {
+                run_tool({"systemctl", "--user", "daemon-reload"});
+            }
+            std::cout << "Removed " << path << "\n";
+            ++removed;
         }
-        // Stopped and disabled before the file goes, or systemd keeps a dangling link to it.
-        // Stopping the daemon leaves the agents running.
-        auto stopped = m == ServiceManager::systemd
-                           ? run_tool({"systemctl", "--user", "disable", "--now", unit->name})
-                           : run_tool({"launchctl", "bootout",
-                                       "gui/" + std::to_string(::getuid()) + "/" + unit->name});
-        if (!stopped.success()) {
-            std::cout << "note: " << (m == ServiceManager::systemd ? "systemctl" : "launchctl")
-                      << " could not stop it ("
-                      << first_line(stopped.err.empty() ? stopped.describe() : stopped.err)
-                      << "); if a daemon still runs: gt --town '" << town << "' daemon stop\n";
-        }
-        if (m == ServiceManager::systemd) {
-            auto wants = util::dir_name(unit->path) + "/default.target.wants/" + unit->name;
-            ::unlink(wants.c_str()); // what `disable` removes, when it could not run
-        }
-        if (::unlink(unit->path.c_str()) != 0 && errno != ENOENT) {
-            std::cerr << "gt daemon uninstall: cannot remove " << unit->path << ": "
-                      << util::errno_text(errno) << "\n";
-            return 1;
-        }
-        if (m == ServiceManager::systemd) {
-            run_tool({"systemctl", "--user", "daemon-reload"});
-        }
-        std::cout << "Removed " << unit->path << "\n";
-        ++removed;
     }
     if (removed == 0) {
-        std::cerr << "gt daemon uninstall: no unit of this town is installed";
-        if (auto unit = unit_file(*spec, only.value_or(ServiceManager::systemd))) {
-            std::cerr << " (looked for " << unit->path << ")";
+        std::cerr << "gt daemon uninstall: no unit of this town is installed (looked for *"
+                  << town_suffix(town) << " in";
+        for (const auto& dir : looked) {
+            std::cerr << " " << dir;
         }
-        std::cerr << "\n";
+        std::cerr << ")\n";
         return 1;
     }
     return 0;

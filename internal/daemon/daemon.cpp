@@ -149,6 +149,9 @@ int run_daemon(const DaemonOptions& options) {
         }
         std::cerr << "daemon already running (PID " << holder.value_or(0) << ")\n";
         ready.send("RUNNING " + std::to_string(holder.value_or(0)));
+        if (o.ready_fd < 0) { // else `start` speaks to the service manager
+            tell_already_running(o.notify.socket, holder.value_or(0));
+        }
         return 0;
     }
     if (!lock) {

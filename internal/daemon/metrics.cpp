@@ -95,9 +95,11 @@ std::string metrics_text(const MetricsInput& in) {
     out.sample("gt_heartbeat_duration_seconds_count", static_cast<double>(s.heartbeat_count));
     out.one("gt_last_heartbeat_duration_seconds", "gauge", "How long the last heartbeat took.",
             static_cast<double>(s.last_heartbeat_ms) / 1000.0);
-    out.one("gt_last_heartbeat_timestamp_seconds", "gauge",
-            "When the last heartbeat ended, in seconds since the epoch.",
-            seconds(in.last_heartbeat));
+    out.family("gt_last_heartbeat_timestamp_seconds", "gauge",
+               "When the last heartbeat ended, in seconds since the epoch.");
+    if (s.heartbeat_count > 0) { // none yet: no sample, rather than one from 1970
+        out.sample("gt_last_heartbeat_timestamp_seconds", seconds(in.last_heartbeat));
+    }
     out.one("gt_heartbeat_interval_seconds", "gauge", "The configured heartbeat interval.",
             static_cast<double>(s.interval_ms) / 1000.0);
     out.one("gt_tmux_processes_total", "counter", "tmux processes the heartbeats ran.",

@@ -41,7 +41,31 @@ NotifyEnv take_notify_env(pid_t self) {
         env.watchdog = util::Millis(std::max<long long>(*usec / 1000, 1));
     }
     env.invocation_id = take_env("INVOCATION_ID");
-    for (const char* name : {"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "JOURNAL_STREAM"}) {
+    // What systemd sets for the unit alone (systemd.exec(5), "Environment Variables in Spawned
+    // Processes"); an agent must not take the daemon's cgroup, credentials or sockets for its own.
+    for (const char* name : {"LISTEN_PID",
+                             "LISTEN_FDS",
+                             "LISTEN_FDNAMES",
+                             "JOURNAL_STREAM",
+                             "SYSTEMD_EXEC_PID",
+                             "MANAGERPID",
+                             "MEMORY_PRESSURE_WATCH",
+                             "MEMORY_PRESSURE_WRITE",
+                             "CREDENTIALS_DIRECTORY",
+                             "RUNTIME_DIRECTORY",
+                             "STATE_DIRECTORY",
+                             "CACHE_DIRECTORY",
+                             "LOGS_DIRECTORY",
+                             "CONFIGURATION_DIRECTORY",
+                             "TRIGGER_UNIT",
+                             "TRIGGER_PATH",
+                             "TRIGGER_TIMER_REALTIME_USEC",
+                             "TRIGGER_TIMER_MONOTONIC_USEC",
+                             "MONITOR_SERVICE_RESULT",
+                             "MONITOR_EXIT_CODE",
+                             "MONITOR_EXIT_STATUS",
+                             "MONITOR_INVOCATION_ID",
+                             "MONITOR_UNIT"}) {
         ::unsetenv(name);
     }
     return env;
@@ -85,6 +109,12 @@ util::Status ServiceNotifier::send(const std::string& message) const {
         return util::err("notify socket " + path + ": " + util::errno_text(errno));
     }
     return {};
+}
+
+void tell_already_running(const std::string& socket, long holder) {
+    ServiceNotifier notifier(NotifyEnv{socket, std::nullopt, ""});
+    [[maybe_unused]] auto sent = notifier.send("READY=1\nSTATUS=not started: another daemon (PID " +
+                                               std::to_string(holder) + ") supervises this town");
 }
 
 } // namespace gt::daemon

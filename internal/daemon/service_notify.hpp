@@ -26,8 +26,9 @@ struct NotifyEnv {
 
 /// Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID (a watchdog meant for another PID is
 /// not ours, as sd_watchdog_enabled(3) says), then removes them and the other variables a
-/// service manager hands its service only (INVOCATION_ID, LISTEN_*, JOURNAL_STREAM) from the
-/// environment: the tmux server and the agents it starts must not inherit them.
+/// service manager hands its service only (INVOCATION_ID, LISTEN_*, JOURNAL_STREAM,
+/// MEMORY_PRESSURE_*, the unit's directories…) from the environment: the tmux server and the
+/// agents it starts must not inherit them.
 NotifyEnv take_notify_env(pid_t self);
 
 /// Sends notifications to the service manager. Does nothing when there is no socket.
@@ -46,5 +47,11 @@ private:
     NotifyEnv m_env;
     util::Fd m_fd;
 };
+
+/// For a process about to exit 0 because another daemon holds the town's lock: READY=1 and a
+/// STATUS saying so. Without READY=1, systemd takes a notify service's exit before it for a
+/// failed start ("protocol") and Restart=on-failure would start it again and again.
+/// Does nothing when `socket` is empty.
+void tell_already_running(const std::string& socket, long holder);
 
 } // namespace gt::daemon

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 namespace gt::executor {
 
@@ -176,6 +177,8 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
         }
         ++out.counters.kills;
         m_events.record("killed", id, session, a.reason);
+        // tmux exits with its last session: the start below may bring a server up again.
+        m_server_up = false;
     }
     if (!util::is_dir(workdir)) {
         spdlog::error("{}: cannot start: working directory {} is missing", id, workdir);
@@ -189,19 +192,20 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     tmux::SessionSpec spec{session, workdir, session_env(m_root, a.id),
                            config.command_for(state::role_name(a.id.role)), pane_died_hook(id)};
     auto created = tmux.new_session(spec, launcher(config));
-    if (!created.launcher_error.empty()) {
-        warn_once("tmux_scope",
-                  "could not give the tmux server a systemd scope of its own (" +
-                      created.launcher_error +
-                      "); it runs in the daemon's cgroup, and stopping the daemon's unit would "
-                      "stop the agents");
+    if (!created.launcher_error.empty() && changed("tmux_scope", created.launcher_error)) {
+        std::string why = "could not give the tmux server a systemd scope of its own (" +
+                          created.launcher_error +
+                          "); it runs in the daemon's cgroup, and stopping the daemon's unit "
+                          "would stop the agents";
+        spdlog::warn("{}", why);
+        m_events.record("tmux_unscoped", "", "", why);
     }
     if (created.error == tmux::ErrorKind::duplicate_session &&
         (a.kind == ActionKind::restart || a.kill_first)) {
         // Someone created it between our kill and our start (a slow tmux call of a daemon
         // that died): we were asked for a fresh one, so replace it once more.
         tmux.kill_session(session);
-        created = tmux.new_session(spec);
+        created = tmux.new_session(spec, launcher(config));
     }
     if (!created.ok()) {
         restore_report(a.id, now, before);
@@ -220,14 +224,16 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     return {true};
 }
 
-std::vector<std::string> Recovery::launcher(const state::TownConfig& config) const {
+std::vector<std::string> Recovery::launcher(const state::TownConfig& config) {
     using state::TmuxScope;
     bool scope = config.tmux_scope == TmuxScope::systemd ||
                  (config.tmux_scope == TmuxScope::automatic && m_under_systemd);
     if (!scope || m_server_up) {
         return {};
     }
-    return tmux::systemd_scope(m_tmux_socket, m_root, wall());
+    // Unique even for two daemons (two towns on one server) in the same second.
+    return tmux::systemd_scope(m_tmux_socket, m_root, wall(),
+                               std::to_string(::getpid()) + "-" + std::to_string(++m_scopes));
 }
 
 Outcome Recovery::shutdown(const Action& a, HeartbeatSummary& out) {
@@ -255,6 +261,7 @@ Outcome Recovery::shutdown(const Action& a, HeartbeatSummary& out) {
         spdlog::error("{}: kill-session failed: {}", id, killed.message);
         return {false, m_stop_requested, Failure::other};
     }
+    m_server_up = false; // it may have been the last session
     ++out.counters.kills;
     m_events.record("killed", id, a.id.session(), a.reason);
     return {true};

@@ -187,7 +187,7 @@ private:
     bool changed(const std::string& key, const std::string& value);
     /// What a new session runs under (design §18.1): `systemd-run --user --scope …` when the
     /// server is down and the config or the service manager asks for a scope; else nothing.
-    std::vector<std::string> launcher(const state::TownConfig& config) const;
+    std::vector<std::string> launcher(const state::TownConfig& config);
     /// The tmux client of this heartbeat (socket and timeout from the current config).
     tmux::TmuxClient client() const {
         return tmux::TmuxClient(m_runner, m_tmux_socket, m_tmux_timeout);
@@ -204,7 +204,8 @@ private:
     std::string m_gt_binary;      ///< for the pane-died hook
     std::string m_tmux_socket;    ///< this heartbeat's choice
     bool m_under_systemd = false; ///< the daemon runs as a systemd service
-    bool m_server_up = true;      ///< the tmux server ran at the last look
+    bool m_server_up = true; ///< the tmux server ran at the last look, and none was killed since
+    unsigned m_scopes = 0;   ///< scopes asked for: part of their names
     util::Millis m_tmux_timeout{5000};
     policy::RestartTracker m_tracker;
     policy::ScreenWatch m_screens;

@@ -226,10 +226,10 @@ Reply TmuxClient::new_session(const SessionSpec& spec,
 }
 
 std::vector<std::string> systemd_scope(const std::string& socket, const std::string& town,
-                                       util::TimePoint started) {
+                                       util::TimePoint started, const std::string& unique) {
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(started.time_since_epoch());
-    std::string unit =
-        "gt-tmux-" + (socket.empty() ? "default" : socket) + "-" + std::to_string(seconds.count());
+    std::string unit = "gt-tmux-" + (socket.empty() ? "default" : socket) + "-" +
+                       std::to_string(seconds.count()) + "-" + unique;
     return {"systemd-run",
             "--user",
             "--scope",

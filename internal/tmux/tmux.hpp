@@ -138,11 +138,11 @@ private:
 
 /// The launcher that puts a tmux server about to be started into a transient systemd scope of
 /// its own (design §18.1), so that stopping or restarting the daemon's unit leaves it running:
-/// `systemd-run --user --scope --quiet --collect --unit=gt-tmux-<socket>-<seconds>
-/// --description=… --`. `socket` "" is the default server; `started` makes the unit's name
-/// unique to this server.
+/// `systemd-run --user --scope --quiet --collect --unit=gt-tmux-<socket>-<seconds>-<unique>
+/// --description=… --`. `socket` "" is the default server; `started` and `unique` make the
+/// unit's name unique to this server.
 std::vector<std::string> systemd_scope(const std::string& socket, const std::string& town,
-                                       util::TimePoint started);
+                                       util::TimePoint started, const std::string& unique);
 
 /// An exact target for a session name: `=name`.
 inline std::string exact(const std::string& session) {

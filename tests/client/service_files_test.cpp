@@ -32,6 +32,9 @@ TEST(ServiceFiles, TheNameComesFromTheTownsNameAndItsRootSoTwoTownsGetTwoUnits) 
 }
 
 TEST(ServiceFiles, SystemdQuotesEveryWordAndEscapesSpecifiersAndVariables) {
+    auto odd_binary = spec("/t");
+    odd_binary.gt_binary = "/opt/$x 100%/gt";
+    EXPECT_TRUE(has(*systemd_unit(odd_binary), "ExecStart=\"/opt/$x 100%%/gt\" --town \"/t\""));
     auto unit = systemd_unit(spec(R"(/home/u/my town/$(id) 100% "q" \x)"));
     ASSERT_TRUE(unit) << unit.error();
     EXPECT_TRUE(has(
@@ -69,4 +72,24 @@ TEST(ServiceFiles, AControlCharacterAnywhereIsRefusedWithWhereItWas) {
     s.path_env = "/bin\t:/usr/bin";
     ASSERT_FALSE(launchd_plist(s));
     EXPECT_TRUE(has(launchd_plist(s).error(), "PATH"));
+}
+
+TEST(ServiceFiles, UnitsOfATownAreFoundByItsRootWhateverItsName) {
+    const std::string suffix = town_suffix("/home/u/a");
+    EXPECT_EQ(service_name(spec("/home/u/a", "work")), "gt-work" + suffix);
+    EXPECT_TRUE(is_unit_of("gt-work" + suffix + ".service", suffix, ServiceManager::systemd));
+    EXPECT_TRUE(is_unit_of("gt-old" + suffix + ".service", suffix, ServiceManager::systemd));
+    EXPECT_TRUE(is_unit_of("gt.gt-old" + suffix + ".plist", suffix, ServiceManager::launchd));
+    EXPECT_FALSE(is_unit_of("gt-old" + suffix + ".plist", suffix, ServiceManager::systemd));
+    EXPECT_FALSE(is_unit_of("gt-work" + town_suffix("/home/u/b") + ".service", suffix,
+                            ServiceManager::systemd));
+    EXPECT_FALSE(is_unit_of("gt" + suffix + ".service", suffix, ServiceManager::systemd));
+    EXPECT_FALSE(is_unit_of("x-work" + suffix + ".service", suffix, ServiceManager::systemd));
+}
+
+TEST(ServiceFiles, ShellWordsArePlainOrSingleQuoted) {
+    EXPECT_EQ(shell_word("/home/u/town-1"), "/home/u/town-1");
+    EXPECT_EQ(shell_word("/home/u/my town"), "'/home/u/my town'");
+    EXPECT_EQ(shell_word("/a'b $(id)"), "'/a'\\''b $(id)'");
+    EXPECT_EQ(shell_word(""), "''");
 }

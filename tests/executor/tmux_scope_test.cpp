@@ -4,6 +4,7 @@
 #include "support/executor_town.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 using namespace gt;
 using test::ExecutorTown;
@@ -40,7 +41,8 @@ TEST(TmuxScope, UnderSystemdTheFirstStartOfADownServerRunsInAScopeOfItsOwn) {
     // Only the start that brings the server up needs the scope: the server is then in it.
     EXPECT_EQ(head(starts[0], 11),
               (std::vector<std::string>{"systemd-run", "--user", "--scope", "--quiet", "--collect",
-                                        "--unit=gt-tmux-default-" + std::to_string(secs),
+                                        "--unit=gt-tmux-default-" + std::to_string(secs) + "-" +
+                                            std::to_string(::getpid()) + "-1",
                                         "--description=tmux server of the gt town " + t.dir.path(),
                                         "--", "tmux", "new-session", "-d"}));
     EXPECT_EQ(head(starts[1], 2), (std::vector<std::string>{"tmux", "new-session"}));
@@ -89,7 +91,7 @@ TEST(TmuxScope, ScopeSystemdAsksForTheScopeWithoutAServiceManagerToo) {
               (std::vector<std::string>{"--", "tmux", "-L", "work"}));
 }
 
-TEST(TmuxScope, WhenSystemdRunFailsTheSessionIsStartedWithoutItAndTheWarningIsLoggedOnce) {
+TEST(TmuxScope, WhenSystemdRunFailsTheSessionIsStartedWithoutItAndThatIsRecordedOnce) {
     for (bool missing : {false, true}) {
         ExecutorTown t;
         no_server(t);
@@ -119,7 +121,35 @@ TEST(TmuxScope, WhenSystemdRunFailsTheSessionIsStartedWithoutItAndTheWarningIsLo
         EXPECT_EQ(t.started_sessions(),
                   (std::vector<std::string>{"gt-deacon", "gt-deacon", "gt-r1-witness",
                                             "gt-r1-refinery"}));
+        t.now += std::chrono::minutes(10);
+        t.pass(); // the server is still down: the same failure, not told again
+        EXPECT_GE(t.runner.count("new-session"), 5u);
+        EXPECT_EQ(t.events_of("tmux_unscoped"), 1u) << t.events_text();
     }
+}
+
+TEST(TmuxScope, ARestartThatKilledASessionAsksForTheScopeAgain) {
+    // tmux exits with its last session: after the kill the start may bring a server up again.
+    ExecutorTown t;
+    t.recovery.set_under_systemd(true);
+    const std::string now = std::to_string(util::SystemClock::to_time_t(t.now));
+    t.runner.on("list-panes", test::ok_reply("gt-r1-witness\t0\t" + std::to_string(::getpid()) +
+                                             "\t1\t1\t0\t" + now + "\tclaude\n"));
+    t.pass();
+    auto argvs = t.runner.argvs();
+    std::vector<std::string> steps;
+    for (const auto& argv : argvs) {
+        std::string sub = test::tmux_subcommand(argv);
+        if (sub == "kill-session" || sub == "new-session") {
+            steps.push_back(argv[0] + " " + sub);
+        }
+    }
+    // The dead witness is replaced; deacon and refinery are missing and started as well.
+    ASSERT_GE(steps.size(), 2u);
+    auto kill = std::find(steps.begin(), steps.end(), "tmux kill-session");
+    ASSERT_NE(kill, steps.end()) << ::testing::PrintToString(steps);
+    ASSERT_NE(kill + 1, steps.end());
+    EXPECT_EQ(*(kill + 1), "systemd-run new-session") << ::testing::PrintToString(steps);
 }
 
 TEST(TmuxScope, AFailureOfTmuxItselfUnderTheLauncherIsNotRetriedWithoutIt) {

@@ -65,8 +65,11 @@ TEST(Hardening, DaemonDirectoryDeletedStopsTheDaemonWithALogLine) {
     ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
     pid_t old = t.pid_from_file();
     // After the first heartbeat nothing writes into daemon/ for minutes: rm -rf cannot race.
-    ASSERT_TRUE(eventually(
-        [&] { return has(slurp(t.root() + "/daemon/state.json"), "\"heartbeat_count\": 1"); }));
+    // metrics.prom is the last file that heartbeat writes (after state.json).
+    ASSERT_TRUE(eventually([&] {
+        std::string metrics = slurp(t.root() + "/daemon/metrics.prom");
+        return has(metrics, "gt_heartbeats_total{") && has(metrics, "} 1\n# HELP gt_heartbeat_");
+    }));
     ASSERT_EQ(std::system(("rm -rf '" + t.root() + "/daemon'").c_str()), 0);
     EXPECT_TRUE(eventually([&] { return daemon_pids(t.root()).empty(); }, 5s))
         << "PID " << old << " still runs on a deleted daemon/";

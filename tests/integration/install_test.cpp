@@ -5,6 +5,7 @@
 #include "support/tmux_town.hpp"
 #include "util/file.hpp"
 
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,7 +46,10 @@ TEST(Install, TheSystemdUnitOfAHostilePathPassesSystemdAnalyzeVerify) {
     std::string path = written(r.out);
     ASSERT_EQ(path.rfind(home.units() + "/gt-tmuxtown-", 0), 0u) << r.out;
     EXPECT_TRUE(has(r.out, "systemctl --user enable --now gt-tmuxtown-")) << r.out;
-    EXPECT_TRUE(has(r.out, "loginctl enable-linger")) << r.out; // no logind here: cannot tell
+    // The warning unless lingering is on (CI has no logind: it cannot tell, and says so).
+    auto linger = gt::test::run_command(
+        {"sh", "-c", "loginctl show-user \"$(id -un)\" --property=Linger --value"});
+    EXPECT_EQ(has(r.out, "loginctl enable-linger"), linger.out != "yes\n") << r.out;
 
     // systemd's verifier, as a user manager would load it; any warning is a failure.
     gt::test::TempDir runtime("gt-runtime");
@@ -68,6 +72,43 @@ TEST(Install, TheSystemdUnitOfAHostilePathPassesSystemdAnalyzeVerify) {
     ASSERT_EQ(second.exit_code, 0) << second.err;
     EXPECT_NE(written(second.out), path);
     EXPECT_TRUE(gt::util::path_exists(written(second.out)));
+}
+
+TEST(Install, AGtBinaryAtAHostilePathIsFoundBySystemdAsWritten) {
+    // systemd-analyze verify checks that ExecStart's program exists: here, only once its
+    // quoting is undone exactly.
+    TmuxTown t;
+    Home home;
+    gt::test::TempDir bin("gt-bin");
+    const std::string dir = bin.path() + "/b 100% $x;(y)&|*";
+    ASSERT_TRUE(gt::util::make_dirs(dir, 0755));
+    std::filesystem::copy_file(GT_BINARY, dir + "/gt");
+    auto r = gt::test::run_command(
+        {dir + "/gt", "--town", t.root(), "daemon", "install", "--systemd"}, home.env());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string path = written(r.out);
+    gt::test::TempDir runtime("gt-runtime");
+    ::chmod(runtime.path().c_str(), 0700);
+    auto verify = gt::test::run_command({"systemd-analyze", "--user", "verify", path},
+                                        {"XDG_RUNTIME_DIR=" + runtime.path()});
+    EXPECT_EQ(verify.exit_code, 0) << verify.err;
+    EXPECT_EQ(verify.err, "") << gt::test::slurp(path);
+    // And it really is that path that is checked: a missing one fails.
+    std::filesystem::remove(dir + "/gt");
+    auto missing = gt::test::run_command({"systemd-analyze", "--user", "verify", path},
+                                         {"XDG_RUNTIME_DIR=" + runtime.path()});
+    EXPECT_TRUE(has(missing.err, "b 100% $x;(y)&|*/gt is not executable")) << missing.err;
+
+    // Quotes and backslashes systemd refuses in a program's path: said at once, exit 2.
+    const std::string quoted = bin.path() + "/q\"'";
+    ASSERT_TRUE(gt::util::make_dirs(quoted, 0755));
+    std::filesystem::copy_file(GT_BINARY, quoted + "/gt");
+    auto refused = gt::test::run_command(
+        {quoted + "/gt", "--town", t.root(), "daemon", "install", "--systemd", "--print"},
+        home.env());
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_TRUE(has(refused.err, "systemd cannot run a program whose path holds a quote"))
+        << refused.err;
 }
 
 TEST(Install, TheLaunchdPlistParsesWithTheExpectedKeysAndTheExactArguments) {
@@ -136,4 +177,23 @@ TEST(Install, BadUseExitsTwoAndWritesNothing) {
     EXPECT_EQ(bad_socket.exit_code, 2);
     EXPECT_TRUE(has(bad_socket.err, "GT_TMUX_SOCKET")) << bad_socket.err;
     EXPECT_FALSE(gt::util::path_exists(home.units()));
+}
+
+TEST(Install, ARenamedTownKeepsOneUnitAndUninstallNeedsNoTownJson) {
+    TmuxTown t;
+    Home home;
+    auto first = t.gt({"daemon", "install", "--systemd"}, home.env());
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    std::string path = written(first.out);
+    t.configure({{"name", "renamed"}});
+    auto second = t.gt({"daemon", "install", "--systemd"}, home.env());
+    EXPECT_EQ(second.exit_code, 1);
+    EXPECT_TRUE(has(second.err, "this town already has " + path)) << second.err;
+    EXPECT_TRUE(has(second.err, "daemon uninstall")) << second.err;
+
+    // A town.json that no longer parses does not strand the unit.
+    t.write_file("mayor/town.json", "{ not json");
+    auto un = t.gt({"daemon", "uninstall"}, home.env());
+    EXPECT_EQ(un.exit_code, 0) << un.err;
+    EXPECT_FALSE(gt::util::path_exists(path));
 }

@@ -85,9 +85,10 @@ pid_t run_daemon(const TmuxTown& t, const std::vector<std::string>& env) {
     so.argv = {GT_BINARY, "--town", t.root(), "daemon", "run"};
     std::vector<std::string> add = env;
     add.push_back("GT_TMUX_SOCKET=" + t.socket());
-    so.env = gt::proc::make_env(
-        {"GT_TOWN_ROOT", "TMUX", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "INVOCATION_ID"},
-        add);
+    so.env = gt::proc::make_env({"GT_TOWN_ROOT", "TMUX", "NOTIFY_SOCKET", "WATCHDOG_USEC",
+                                 "WATCHDOG_PID", "INVOCATION_ID", "MEMORY_PRESSURE_WATCH",
+                                 "SYSTEMD_EXEC_PID", "JOURNAL_STREAM"},
+                                add);
     auto pid = gt::proc::spawn(so);
     EXPECT_TRUE(pid.ok()) << (pid.ok() ? "" : pid.error());
     return pid.ok() ? *pid : -1;
@@ -117,7 +118,9 @@ TEST(NotifyProtocol, ReadyThenWatchdogPingsThatAStoppedLoopStopsThenStoppingOnSi
     t.configure({{"daemon", {{"heartbeat_interval", "300ms"}}}});
     NotifySocket manager;
     pid_t pid = run_daemon(t, {"NOTIFY_SOCKET=" + manager.path(), "WATCHDOG_USEC=200000",
-                               "INVOCATION_ID=0123456789abcdef0123456789abcdef"});
+                               "INVOCATION_ID=0123456789abcdef0123456789abcdef",
+                               "MEMORY_PRESSURE_WATCH=/sys/fs/cgroup/gt.service/memory.pressure",
+                               "SYSTEMD_EXEC_PID=1", "JOURNAL_STREAM=8:1"});
     ASSERT_GT(pid, 0);
 
     std::string ready = manager.wait_for("READY=1", 10s);
@@ -150,7 +153,10 @@ TEST(NotifyProtocol, ReadyThenWatchdogPingsThatAStoppedLoopStopsThenStoppingOnSi
     std::string env = environ_of(*agent);
     EXPECT_FALSE(has(env, "NOTIFY_SOCKET=")) << env;
     EXPECT_FALSE(has(env, "WATCHDOG_USEC=")) << env;
-    EXPECT_FALSE(has(env, "INVOCATION_ID=")) << env;
+    for (const char* name :
+         {"INVOCATION_ID=", "MEMORY_PRESSURE_WATCH=", "SYSTEMD_EXEC_PID=", "JOURNAL_STREAM="}) {
+        EXPECT_FALSE(has(env, name)) << name << " in " << env;
+    }
 
     // A stopped daemon pings no more; a continued one pings again.
     ASSERT_EQ(::kill(pid, SIGSTOP), 0);
@@ -291,4 +297,22 @@ TEST(ServiceRestart, StopLeavesEveryAgentAliveAndStartAdoptsThemWithoutARestart)
                     kind != "marked_dead" && kind != "start_failed")
             << events[i].dump();
     }
+}
+
+TEST(NotifyProtocol, ASecondDaemonThatFindsTheLockHeldSaysReadyAndWhySoItIsNotRestarted) {
+    TmuxTown t;
+    t.set_all_commands({"sleep", "1000"});
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    pid_t holder = t.pid_from_state();
+    NotifySocket manager;
+    pid_t pid = run_daemon(t, {"NOTIFY_SOCKET=" + manager.path()});
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(wait_exit(pid, 10s), 0);
+    // Exit 0 before READY=1 is a failed start to systemd ("protocol"): it must come first.
+    EXPECT_EQ(manager.next(2s), "READY=1\nSTATUS=not started: another daemon (PID " +
+                                    std::to_string(holder) + ") supervises this town");
+    // `start` says the same when it finds one running.
+    auto start = t.gt({"daemon", "start"}, {"NOTIFY_SOCKET=" + manager.path()});
+    EXPECT_TRUE(start.success());
+    EXPECT_TRUE(has(manager.next(2s), "READY=1\nSTATUS=not started: another daemon"));
 }
