@@ -13,6 +13,8 @@
 #include "util/time.hpp"
 
 #include "cli.hpp"
+#include "completion.hpp"
+#include "version.hpp"
 #include <iostream>
 #include <optional>
 #include <string>
@@ -242,7 +244,7 @@ int main(int argc, char** argv) {
     gt::daemon::block_daemon_signals();
     gt::util::init_stderr_logging();
     CLI::App app{"gt: the town recovery daemon and its tools"};
-    app.set_version_flag("--version", GT_VERSION);
+    app.set_version_flag("--version", gt::cli::version_line());
     app.require_subcommand(1);
     app.fallthrough();
     gt::cli::Globals g;
@@ -253,6 +255,7 @@ int main(int argc, char** argv) {
     gt::cli::add_town_commands(app, g, action);
     gt::cli::add_daemon_commands(app, g, action);
     gt::cli::add_agent_commands(app, g, action);
+    gt::cli::add_completion_command(app, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
