@@ -198,9 +198,10 @@ int install_service(const std::string& town, ServiceManager m, bool print) {
                                        : "Updated ")
               << unit->path << "\n";
     if (auto running = probe(state::TownPaths(town)).pid) {
-        std::cout << "\nA daemon started by hand runs for this town (PID " << *running
-                  << "). Stop it first (the agents keep running):\n  gt --town " << shell_word(town)
-                  << " daemon stop\n";
+        std::cout << "\nA daemon runs for this town (PID " << *running
+                  << "). If you started it by hand, stop it before you enable the unit (the "
+                     "agents keep running):\n  gt --town "
+                  << shell_word(town) << " daemon stop\n";
     }
     std::cout << "\nNext:\n";
     if (m == ServiceManager::systemd) {

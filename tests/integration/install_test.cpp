@@ -143,8 +143,14 @@ TEST(Install, TheLaunchdPlistParsesWithTheExpectedKeysAndTheExactArguments) {
 TEST(Install, UninstallRemovesTheUnitAndItsLinkAndSaysSoOnceThenExitsOne) {
     TmuxTown t;
     Home home;
+    t.set_all_commands({"sleep", "1000"});
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
     auto r = t.gt({"daemon", "install", "--systemd"}, home.env());
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    // The unit's daemon would find the lock held: install says so.
+    EXPECT_TRUE(
+        has(r.out, "A daemon runs for this town (PID " + std::to_string(t.pid_from_state()) + ")"))
+        << r.out;
     std::string path = written(r.out);
     std::string name = path.substr(path.rfind('/') + 1);
     // What `systemctl --user enable` makes.
