@@ -10,6 +10,7 @@
 #include "state/simulated_agent.hpp"
 #include "state/town.hpp"
 #include "util/file.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -22,19 +23,14 @@ namespace gt::cli {
 
 namespace {
 
-std::string env_or_empty(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? v : "";
-}
-
 /// The identity text from the session environment the daemon sets (design §5.4): BD_ACTOR, else
 /// GT_ROLE completed with GT_RIG and GT_POLECAT / GT_CREW.
 std::string identity_from_env() {
-    if (std::string actor = env_or_empty("BD_ACTOR"); !actor.empty()) {
+    if (std::string actor = util::env_or("BD_ACTOR"); !actor.empty()) {
         return actor;
     }
-    std::string role = env_or_empty("GT_ROLE");
-    std::string rig = env_or_empty("GT_RIG");
+    std::string role = util::env_or("GT_ROLE");
+    std::string rig = util::env_or("GT_RIG");
     if (rig.empty()) {
         return role;
     }
@@ -42,10 +38,10 @@ std::string identity_from_env() {
         return rig + "/" + role;
     }
     if (role == "polecat") {
-        return rig + "/polecats/" + env_or_empty("GT_POLECAT");
+        return rig + "/polecats/" + util::env_or("GT_POLECAT");
     }
     if (role == "crew") {
-        return rig + "/crew/" + env_or_empty("GT_CREW");
+        return rig + "/crew/" + util::env_or("GT_CREW");
     }
     return role;
 }

@@ -1,5 +1,7 @@
 #include "completion.hpp"
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <iostream>
 #include <vector>
@@ -93,14 +95,6 @@ void collect(const CLI::App& app, const std::string& path, std::vector<CommandTa
     }
 }
 
-std::string single_quoted(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    return out + "'";
-}
-
 std::string joined(const std::vector<std::string>& words) {
     std::string out;
     for (const auto& w : words) {
@@ -116,7 +110,7 @@ std::string bash_table(const std::string& name, const std::vector<CommandTable>&
     std::string out = "    local -A " + name + "=(\n";
     for (const auto& c : commands) {
         if (std::string words = field(c); !words.empty()) {
-            out += "        [" + single_quoted(c.path) + "]=" + single_quoted(words) + "\n";
+            out += "        [" + util::shell_word(c.path) + "]=" + util::shell_word(words) + "\n";
         }
     }
     return out + "    )\n";

@@ -9,6 +9,7 @@
 #include "state/config.hpp"
 #include "state/town.hpp"
 #include "util/file.hpp"
+#include "util/text.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -68,14 +69,9 @@ namespace {
 /// Run by a service manager that waits for READY=1 (a unit whose ExecStart is `gt daemon
 /// start`), this process is the main one: it names the daemon it forked as the new main
 /// process and says it is ready, so the daemon's later messages are accepted (design §18.2).
-std::string env_or_empty(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? v : "";
-}
-
 void hand_over_main_pid(pid_t daemon) {
     daemon::ServiceNotifier notifier(
-        daemon::NotifyEnv{env_or_empty("NOTIFY_SOCKET"), std::nullopt, ""});
+        daemon::NotifyEnv{util::env_or("NOTIFY_SOCKET"), std::nullopt, ""});
     if (auto st = notifier.send("MAINPID=" + std::to_string(daemon) + "\nREADY=1"); !st) {
         std::cerr << "gt daemon start: " << st.error() << "\n";
     }
@@ -89,7 +85,7 @@ int start_daemon(const std::string& town) {
     report_stale(p);
     if (p.pid) {
         std::cout << "Daemon already running (PID " << *p.pid << ")\n";
-        daemon::tell_already_running(env_or_empty("NOTIFY_SOCKET"), *p.pid);
+        daemon::tell_already_running(util::env_or("NOTIFY_SOCKET"), *p.pid);
         return 0;
     }
     if (auto config = state::load_town_config(town); !config) {
@@ -171,7 +167,7 @@ int start_daemon(const std::string& town) {
         std::cout << "Daemon already running ("
                   << (holder == "0" ? std::string("its PID cannot be read") : "PID " + holder)
                   << ")\n";
-        daemon::tell_already_running(env_or_empty("NOTIFY_SOCKET"), std::atol(holder.c_str()));
+        daemon::tell_already_running(util::env_or("NOTIFY_SOCKET"), std::atol(holder.c_str()));
         return 0;
     }
     if (message.rfind("ERROR ", 0) == 0) {
@@ -186,7 +182,7 @@ int start_daemon(const std::string& town) {
     // It died without a word (a crash): a racing winner may still be running.
     if (auto holder = daemon::lock_holder(paths.lock_file()); holder && *holder != pid) {
         std::cout << "Daemon already running (PID " << *holder << ")\n";
-        daemon::tell_already_running(env_or_empty("NOTIFY_SOCKET"), *holder);
+        daemon::tell_already_running(util::env_or("NOTIFY_SOCKET"), *holder);
         return 0;
     }
     std::cerr << "gt daemon start: the daemon exited before it was ready ("

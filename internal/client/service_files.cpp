@@ -1,9 +1,7 @@
 #include "service_files.hpp"
 
-#include <cctype>
 #include <cstdint>
 #include <cstdio>
-#include <string_view>
 
 namespace gt::client {
 
@@ -108,22 +106,6 @@ bool is_unit_of(const std::string& file, const std::string& suffix, ServiceManag
     const std::string end = suffix + (m == ServiceManager::systemd ? ".service" : ".plist");
     return file.size() > prefix.size() + end.size() && file.rfind(prefix, 0) == 0 &&
            file.compare(file.size() - end.size(), end.size(), end) == 0;
-}
-
-std::string shell_word(const std::string& text) {
-    bool plain = !text.empty();
-    for (char c : text) {
-        plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||
-                          std::string_view("/._-+=:,@%").find(c) != std::string_view::npos);
-    }
-    if (plain) {
-        return text;
-    }
-    std::string out = "'";
-    for (char c : text) {
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    return out + "'";
 }
 
 std::string service_name(const ServiceSpec& spec) {

@@ -37,9 +37,6 @@ util::Result<std::string> systemd_unit(const ServiceSpec& spec);
 /// `suffix`: `gt-…<suffix>.service` for systemd, `gt.gt-…<suffix>.plist` for launchd.
 bool is_unit_of(const std::string& file, const std::string& suffix, ServiceManager m);
 
-/// `text` as one word for a POSIX shell: unchanged when plain, else single-quoted.
-std::string shell_word(const std::string& text);
-
 /// The launchd agent's label: `gt.<service_name>`.
 std::string launchd_label(const ServiceSpec& spec);
 

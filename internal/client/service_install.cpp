@@ -7,6 +7,7 @@
 #include "state/config.hpp"
 #include "state/town.hpp"
 #include "util/file.hpp"
+#include "util/text.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -20,16 +21,11 @@ namespace {
 
 constexpr int k_exit_usage = 2;
 
-std::string env_or(const char* name, const std::string& fallback = "") {
-    const char* v = std::getenv(name);
-    return v && *v ? v : fallback;
-}
-
 /// Where the unit goes: systemd's user unit directory, or launchd's LaunchAgents.
 util::Result<std::string> unit_dir(ServiceManager m) {
-    std::string home = env_or("HOME");
+    std::string home = util::env_or("HOME");
     if (m == ServiceManager::systemd) {
-        std::string config = env_or("XDG_CONFIG_HOME");
+        std::string config = util::env_or("XDG_CONFIG_HOME");
         if (config.empty() || config[0] != '/') {
             if (home.empty()) {
                 return util::err("neither XDG_CONFIG_HOME nor HOME is set: no place for the unit");
@@ -53,8 +49,9 @@ util::Result<ServiceSpec> spec_for(const std::string& town) {
     if (!socket) {
         return util::err(socket.error());
     }
-    return ServiceSpec{town,    config->name, util::self_exe(), env_or("PATH", "/usr/bin:/bin"),
-                       *socket, GT_VERSION};
+    return ServiceSpec{
+        town,    config->name, util::self_exe(), util::env_or("PATH", "/usr/bin:/bin"),
+        *socket, GT_VERSION};
 }
 
 struct UnitFile {
@@ -172,7 +169,7 @@ int install_service(const std::string& town, ServiceManager m, bool print) {
             // Written when the town had another name: two units would fight over one lock.
             std::cerr << "gt daemon install: this town already has " << dir << "/" << other
                       << " (written under its earlier name); remove it first: gt --town "
-                      << shell_word(town) << " daemon uninstall\n";
+                      << util::shell_word(town) << " daemon uninstall\n";
             return 1;
         }
     }
@@ -201,7 +198,7 @@ int install_service(const std::string& town, ServiceManager m, bool print) {
         std::cout << "\nA daemon runs for this town (PID " << *running
                   << "). If you started it by hand, stop it before you enable the unit (the "
                      "agents keep running):\n  gt --town "
-                  << shell_word(town) << " daemon stop\n";
+                  << util::shell_word(town) << " daemon stop\n";
     }
     std::cout << "\nNext:\n";
     if (m == ServiceManager::systemd) {
@@ -209,8 +206,9 @@ int install_service(const std::string& town, ServiceManager m, bool print) {
                   << unit->name << "\n  systemctl --user status " << unit->name << "\n";
         warn_about_lingering();
     } else {
-        std::cout << "  launchctl bootstrap gui/" << ::getuid() << " " << shell_word(unit->path)
-                  << "\n  launchctl print gui/" << ::getuid() << "/" << unit->name << "\n";
+        std::cout << "  launchctl bootstrap gui/" << ::getuid() << " "
+                  << util::shell_word(unit->path) << "\n  launchctl print gui/" << ::getuid() << "/"
+                  << unit->name << "\n";
     }
     return 0;
 }
@@ -250,7 +248,7 @@ int uninstall_service(const std::string& town, std::optional<ServiceManager> onl
                 std::cout << "note: " << (systemd ? "systemctl" : "launchctl")
                           << " could not stop it ("
                           << first_line(stopped.err.empty() ? stopped.describe() : stopped.err)
-                          << "); if a daemon still runs: gt --town " << shell_word(town)
+                          << "); if a daemon still runs: gt --town " << util::shell_word(town)
                           << " daemon stop\n";
             }
             if (systemd) {

@@ -86,10 +86,3 @@ TEST(ServiceFiles, UnitsOfATownAreFoundByItsRootWhateverItsName) {
     EXPECT_FALSE(is_unit_of("gt" + suffix + ".service", suffix, ServiceManager::systemd));
     EXPECT_FALSE(is_unit_of("x-work" + suffix + ".service", suffix, ServiceManager::systemd));
 }
-
-TEST(ServiceFiles, ShellWordsArePlainOrSingleQuoted) {
-    EXPECT_EQ(shell_word("/home/u/town-1"), "/home/u/town-1");
-    EXPECT_EQ(shell_word("/home/u/my town"), "'/home/u/my town'");
-    EXPECT_EQ(shell_word("/a'b $(id)"), "'/a'\\''b $(id)'");
-    EXPECT_EQ(shell_word(""), "''");
-}
