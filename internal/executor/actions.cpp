@@ -168,7 +168,7 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     tmux::TmuxClient tmux = client();
     record_exit(a);
     if (a.kind == ActionKind::restart || a.kill_first) {
-        auto killed = tmux.kill_session(session);
+        auto killed = kill_session(session);
         if (!killed.ok()) {
             if (!m_stop_requested) {
                 spdlog::error("{}: kill-session {} failed: {}", id, session, killed.message);
@@ -177,8 +177,6 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
         }
         ++out.counters.kills;
         m_events.record("killed", id, session, a.reason);
-        // tmux exits with its last session: the start below may bring a server up again.
-        m_server_up = false;
     }
     if (!util::is_dir(workdir)) {
         spdlog::error("{}: cannot start: working directory {} is missing", id, workdir);
@@ -204,7 +202,7 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
         (a.kind == ActionKind::restart || a.kill_first)) {
         // Someone created it between our kill and our start (a slow tmux call of a daemon
         // that died): we were asked for a fresh one, so replace it once more.
-        tmux.kill_session(session);
+        kill_session(session);
         created = tmux.new_session(spec, launcher(config));
     }
     if (!created.ok()) {
@@ -222,6 +220,14 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     m_storms.starts.push_back(now);
     ++out.counters.restarts;
     return {true};
+}
+
+tmux::Reply Recovery::kill_session(const std::string& session) {
+    auto killed = client().kill_session(session);
+    if (killed.ok()) {
+        m_server_up = false; // tmux exits with its last session: the next start may start it
+    }
+    return killed;
 }
 
 std::vector<std::string> Recovery::launcher(const state::TownConfig& config) {
@@ -256,12 +262,11 @@ Outcome Recovery::shutdown(const Action& a, HeartbeatSummary& out) {
         spdlog::error("{}: cannot record the shutdown: {}", id, written.error());
         return {false, false, Failure::other};
     }
-    auto killed = client().kill_session(a.id.session());
+    auto killed = kill_session(a.id.session());
     if (!killed.ok()) {
         spdlog::error("{}: kill-session failed: {}", id, killed.message);
         return {false, m_stop_requested, Failure::other};
     }
-    m_server_up = false; // it may have been the last session
     ++out.counters.kills;
     m_events.record("killed", id, a.id.session(), a.reason);
     return {true};

@@ -188,6 +188,8 @@ private:
     /// What a new session runs under (design §18.1): `systemd-run --user --scope …` when the
     /// server is down and the config or the service manager asks for a scope; else nothing.
     std::vector<std::string> launcher(const state::TownConfig& config);
+    /// Every kill-session of the daemon: the server may have gone with that session.
+    tmux::Reply kill_session(const std::string& session);
     /// The tmux client of this heartbeat (socket and timeout from the current config).
     tmux::TmuxClient client() const {
         return tmux::TmuxClient(m_runner, m_tmux_socket, m_tmux_timeout);
