@@ -70,9 +70,9 @@ namespace {
 /// start`), this process is the main one: it names the daemon it forked as the new main
 /// process and says it is ready, so the daemon's later messages are accepted (design §18.2).
 void hand_over_main_pid(pid_t daemon) {
-    daemon::ServiceNotifier notifier(
-        daemon::NotifyEnv{util::env_or("NOTIFY_SOCKET"), std::nullopt, ""});
-    if (auto st = notifier.send("MAINPID=" + std::to_string(daemon) + "\nREADY=1"); !st) {
+    if (auto st = daemon::notify_once(util::env_or("NOTIFY_SOCKET"),
+                                      "MAINPID=" + std::to_string(daemon) + "\nREADY=1");
+        !st) {
         std::cerr << "gt daemon start: " << st.error() << "\n";
     }
 }

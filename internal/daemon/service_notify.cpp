@@ -111,10 +111,15 @@ util::Status ServiceNotifier::send(const std::string& message) const {
     return {};
 }
 
+util::Status notify_once(const std::string& socket, const std::string& message) {
+    return ServiceNotifier(NotifyEnv{socket, std::nullopt, ""}).send(message);
+}
+
 void tell_already_running(const std::string& socket, long holder) {
-    ServiceNotifier notifier(NotifyEnv{socket, std::nullopt, ""});
-    [[maybe_unused]] auto sent = notifier.send("READY=1\nSTATUS=not started: another daemon (PID " +
-                                               std::to_string(holder) + ") supervises this town");
+    // Best effort: the exit that follows is right either way.
+    [[maybe_unused]] auto sent =
+        notify_once(socket, "READY=1\nSTATUS=not started: another daemon (PID " +
+                                std::to_string(holder) + ") supervises this town");
 }
 
 } // namespace gt::daemon

@@ -48,6 +48,10 @@ private:
     util::Fd m_fd;
 };
 
+/// One message to `socket` from a process that sends no other (`start`, a daemon that does not
+/// start). Nothing to do when `socket` is empty.
+util::Status notify_once(const std::string& socket, const std::string& message);
+
 /// For a process about to exit 0 because another daemon holds the town's lock: READY=1 and a
 /// STATUS saying so. Without READY=1, systemd takes a notify service's exit before it for a
 /// failed start ("protocol") and Restart=on-failure would start it again and again.
