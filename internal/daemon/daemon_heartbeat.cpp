@@ -50,8 +50,7 @@ void Daemon::tick_done(const TickResult& r) {
     apply_interval();
     m_state.counters += r.summary.counters;
     m_state.heartbeat_count += 1;
-    m_last_heartbeat_at = util::now();
-    m_state.last_heartbeat = util::format_time(m_last_heartbeat_at);
+    m_state.last_heartbeat = util::format_time(util::now());
     m_heartbeat_seconds += std::chrono::duration<double>(r.duration).count();
     m_tmux_calls += static_cast<std::uint64_t>(std::max(r.summary.tmux_calls, 0L));
     m_state.last_heartbeat_ms = r.duration.count();

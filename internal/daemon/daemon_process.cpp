@@ -52,8 +52,7 @@ int Daemon::run(const std::function<void(const std::string&)>& ready) {
     }
     m_state.running = true;
     m_state.pid = ::getpid();
-    m_started_at = util::now();
-    m_state.started_at = util::format_time(m_started_at);
+    m_state.started_at = util::format_time(util::now());
     m_state.version = GT_VERSION;
     m_state.town = m_paths.root();
     m_state.interval_ms = m_settings.config()->daemon.heartbeat_interval.count();

@@ -111,8 +111,6 @@ private:
     bool m_notify_failed = false; ///< a failed notification was logged
     asio::steady_timer m_watchdog{m_io};
     // What only metrics.prom shows (state.json has the rest).
-    util::TimePoint m_started_at{};
-    util::TimePoint m_last_heartbeat_at{};
     double m_heartbeat_seconds = 0;
     std::uint64_t m_tmux_calls = 0;
     struct Waiter {

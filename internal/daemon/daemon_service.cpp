@@ -52,8 +52,6 @@ std::string Daemon::status_line() const {
 std::string Daemon::metrics() const {
     MetricsInput in;
     in.state = &m_state;
-    in.started = m_started_at;
-    in.last_heartbeat = m_last_heartbeat_at;
     in.heartbeat_seconds_sum = m_heartbeat_seconds;
     in.tmux_calls = m_tmux_calls;
     in.supervised = m_last.supervised;

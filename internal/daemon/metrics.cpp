@@ -1,9 +1,11 @@
 #include "metrics.hpp"
 
 #include "screen/screen.hpp"
+#include "util/time.hpp"
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 namespace gt::daemon {
 
@@ -31,8 +33,13 @@ std::string number(double v) {
     return buf;
 }
 
-double seconds(util::TimePoint t) {
-    return std::chrono::duration<double>(t.time_since_epoch()).count();
+/// An RFC 3339 time of state.json in seconds since the epoch; nullopt when empty or unreadable.
+std::optional<double> seconds(const std::string& time) {
+    auto t = util::parse_time(time);
+    if (!t) {
+        return std::nullopt;
+    }
+    return std::chrono::duration<double>(t->time_since_epoch()).count();
 }
 
 /// Writes one metric family at a time.
@@ -87,7 +94,8 @@ std::string metrics_text(const MetricsInput& in) {
     out.one("gt_daemon_running", "gauge", "1 while the daemon runs; 0 once it stopped cleanly.",
             s.running ? 1 : 0);
     out.one("gt_daemon_start_time_seconds", "gauge",
-            "When the daemon started, in seconds since the epoch.", seconds(in.started));
+            "When the daemon started, in seconds since the epoch.",
+            seconds(s.started_at).value_or(0));
     out.one("gt_heartbeats_total", "counter", "Heartbeats run since the daemon started.",
             static_cast<double>(s.heartbeat_count));
     out.family("gt_heartbeat_duration_seconds", "summary", "How long heartbeats took.");
@@ -97,8 +105,8 @@ std::string metrics_text(const MetricsInput& in) {
             static_cast<double>(s.last_heartbeat_ms) / 1000.0);
     out.family("gt_last_heartbeat_timestamp_seconds", "gauge",
                "When the last heartbeat ended, in seconds since the epoch.");
-    if (s.heartbeat_count > 0) { // none yet: no sample, rather than one from 1970
-        out.sample("gt_last_heartbeat_timestamp_seconds", seconds(in.last_heartbeat));
+    if (auto last = seconds(s.last_heartbeat)) { // none yet: no sample, rather than 1970
+        out.sample("gt_last_heartbeat_timestamp_seconds", *last);
     }
     out.one("gt_heartbeat_interval_seconds", "gauge", "The configured heartbeat interval.",
             static_cast<double>(s.interval_ms) / 1000.0);

@@ -3,7 +3,6 @@
 // node_exporter's textfile collector or any scraper that reads a file.
 
 #include "state/daemon_state.hpp"
-#include "util/time.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -15,8 +14,6 @@ namespace gt::daemon {
 /// What the metrics are made of: state.json's figures and what only the daemon's memory holds.
 struct MetricsInput {
     const state::DaemonState* state = nullptr;
-    util::TimePoint started{};
-    util::TimePoint last_heartbeat{};
     double heartbeat_seconds_sum = 0; ///< every heartbeat's duration, added up
     std::uint64_t tmux_calls = 0;     ///< tmux processes run by every heartbeat, added up
     std::size_t supervised = 0;

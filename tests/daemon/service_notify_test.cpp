@@ -123,7 +123,7 @@ TEST(Metrics, EveryCounterIsACounterFamilyAndLabelsAreEscaped) {
     EXPECT_NE(text.find("gt_clock_jumps_total{" + town + "} 7\n"), std::string::npos);
     EXPECT_EQ(text.find("gt_last_heartbeat_timestamp_seconds{"), std::string::npos); // none yet
     s.heartbeat_count = 1;
-    in.last_heartbeat = util::TimePoint(std::chrono::seconds(1796000000));
+    s.last_heartbeat = util::format_time(util::TimePoint(std::chrono::seconds(1796000000)));
     EXPECT_NE(daemon::metrics_text(in).find("gt_last_heartbeat_timestamp_seconds{" + town +
                                             "} 1796000000\n"),
               std::string::npos);
