@@ -145,8 +145,8 @@ void Recovery::resume(const std::vector<Action>& actions, const state::TownConfi
 void Recovery::log_blocked(const Action& a) {
     const std::string id = a.id.str();
     std::string when = a.until ? util::format_time(*a.until) : "now";
+    record_exit(a); // how it ended is known now, whatever holds its start back (once per pane)
     if (a.gate == policy::Gate::budget) {
-        record_exit(a); // how it ended is known now, its start comes later
         // Spreading a storm's starts is routine: logged, not an event per agent and pass.
         if (changed("budget:" + id, when)) {
             spdlog::info("{}: {} ({})", id, a.reason, when);
