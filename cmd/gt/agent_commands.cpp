@@ -97,7 +97,8 @@ void add_report(CLI::App* agent, Globals& g, Action& action) {
                 town, *id, status, hook_opt->count() ? std::optional(*hook) : std::nullopt,
                 note_opt->count() ? std::optional(*note) : std::nullopt);
             if (!written) {
-                return fail("agent report", written.error(), 1);
+                return fail("agent report", written.error(),
+                            client::failure_exit_code(written.error_code()));
             }
             std::cout << "Reported " << written->identity << ": " << status_name(status)
                       << (written->hook.empty() ? "" : " (hook: " + written->hook + ")") << "\n";
@@ -185,7 +186,8 @@ void add_deacon(CLI::App& app, Globals& g, Action& action) {
         action = [&g, what] {
             auto b = state::beat_deacon(town_or_exit(g), *what);
             if (!b) {
-                return fail("deacon heartbeat", b.error(), 1);
+                return fail("deacon heartbeat", b.error(),
+                            client::failure_exit_code(b.error_code()));
             }
             std::cout << "Deacon heartbeat: cycle " << b->cycle << " (" << b->healthy_agents
                       << " healthy, " << b->unhealthy_agents << " unhealthy agents)\n";
@@ -203,7 +205,7 @@ int check_polecat_input(const std::string& town, const std::string& rig, const s
     }
     auto rigs = state::load_rigs(town);
     if (!rigs) {
-        return fail("polecat add", rigs.error(), 1);
+        return fail("polecat add", rigs.error(), client::failure_exit_code(rigs.error_code()));
     }
     if (std::none_of(rigs->begin(), rigs->end(), [&](const auto& r) { return r.name == rig; })) {
         return fail("polecat add", "no rig named '" + rig + "' (see 'gt rig list')", k_exit_usage);
@@ -228,7 +230,7 @@ void add_polecat(CLI::App& app, Globals& g, Action& action) {
                 return rc;
             }
             if (auto st = state::add_polecat(town, *rig, *name, *hook); !st) {
-                return fail("polecat add", st.error(), 1);
+                return fail("polecat add", st.error(), client::failure_exit_code(st.error_code()));
             }
             std::cout << "Added polecat " << *rig << "/polecats/" << *name
                       << (hook->empty() ? "" : " (hook: " + *hook + ")") << "\n";

@@ -56,7 +56,7 @@ void add_town_commands(CLI::App& app, Globals& g, Action& action) {
                 return fail("rig add", st.error(), k_exit_usage);
             }
             if (auto st = gt::state::add_rig(town, *rig_name); !st) {
-                return fail("rig add", st.error(), 1);
+                return fail("rig add", st.error(), gt::client::failure_exit_code(st.error_code()));
             }
             std::cout << "Added rig " << *rig_name << "\n";
             return 0;
@@ -72,7 +72,8 @@ void add_town_commands(CLI::App& app, Globals& g, Action& action) {
                 return fail("rig remove", st.error(), k_exit_usage);
             }
             if (auto st = gt::state::remove_rig(town, *rig_name); !st) {
-                return fail("rig remove", st.error(), 1);
+                return fail("rig remove", st.error(),
+                            gt::client::failure_exit_code(st.error_code()));
             }
             std::cout << "Removed rig " << *rig_name << " (its directories are kept)\n";
             return 0;
@@ -83,7 +84,8 @@ void add_town_commands(CLI::App& app, Globals& g, Action& action) {
         action = [&g] {
             auto rigs = gt::state::load_rigs(town_or_exit(g));
             if (!rigs) {
-                return fail("rig list", rigs.error(), 1);
+                return fail("rig list", rigs.error(),
+                            gt::client::failure_exit_code(rigs.error_code()));
             }
             for (const auto& r : *rigs) {
                 std::cout << r.name << (r.added_at.empty() ? "" : "\tadded " + r.added_at) << "\n";

@@ -1,5 +1,6 @@
 #include "agent_list.hpp"
 
+#include "commands.hpp"
 #include "executor/agent_table.hpp"
 #include "executor/recovery.hpp"
 #include "executor/screen_memory.hpp"
@@ -125,7 +126,7 @@ int list_agents(const std::string& town, bool as_json) {
     auto config = state::load_town_config(town);
     if (!config) {
         std::cerr << "gt agent list: " << config.error() << "\n";
-        return 1;
+        return failure_exit_code(config.error_code());
     }
     policy::TickInput in;
     in.config = &*config;
@@ -136,14 +137,20 @@ int list_agents(const std::string& town, bool as_json) {
     } else {
         std::cerr << "warning: " << rigs.error() << "\n";
     }
-    for (const auto& f : state::list_agent_files(town)) {
+    // Every agent is listed, whatever is wrong with one file: the bad ones are named.
+    std::vector<std::string> not_files;
+    for (const auto& f : state::list_agent_files(town, nullptr, &not_files)) {
         policy::AgentFacts& facts = in.agents[f.id.str()];
         facts.id = f.id;
         if (auto report = state::read_agent_state(f.path)) {
             facts.report = *report;
         } else {
             facts.report_error = report.error();
+            std::cerr << "warning: " << report.error() << "\n";
         }
+    }
+    for (const auto& bad : not_files) {
+        std::cerr << "warning: " << bad << "\n";
     }
     const auto supervised = policy::supervised(in);
     for (const auto& id : supervised) {
@@ -164,6 +171,8 @@ int list_agents(const std::string& town, bool as_json) {
     RestartTracker tracker(config->daemon.restart);
     if (auto records = state::RestartStateFile(state::TownPaths(town)).load()) {
         tracker.replace(std::move(*records));
+    } else {
+        std::cerr << "warning: " << records.error() << "; restarts and backoffs unknown\n";
     }
     in.now = util::now();
     if (tmux_known) {

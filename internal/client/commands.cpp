@@ -79,6 +79,10 @@ void hand_over_main_pid(pid_t daemon) {
 
 } // namespace
 
+int failure_exit_code(int error_code) {
+    return error_code == util::k_not_regular ? 2 : 1;
+}
+
 int start_daemon(const std::string& town) {
     state::TownPaths paths(town);
     Probe p = probe(paths);
@@ -90,7 +94,7 @@ int start_daemon(const std::string& town) {
     }
     if (auto config = state::load_town_config(town); !config) {
         std::cerr << "gt daemon start: " << config.error() << "\n";
-        return 1;
+        return failure_exit_code(config.error_code());
     }
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {

@@ -14,6 +14,10 @@ inline constexpr int k_status_running = 0;
 inline constexpr int k_status_not_running = 3;
 inline constexpr int k_status_hung = 4;
 
+/// The exit code of a command that failed with `error_code`: 2 (bad input, design §3) when a
+/// file it reads is not a regular file (util::k_not_regular), else 1.
+int failure_exit_code(int error_code);
+
 /// `gt daemon start`: spawns `gt daemon run` detached and waits (≤ 5 s) for it to report ready.
 /// Returns the exit code; prints `Daemon started (PID N)` or `Daemon already running (PID M)`.
 int start_daemon(const std::string& town);

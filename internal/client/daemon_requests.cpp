@@ -55,7 +55,7 @@ int clear_backoff(const std::string& town, const std::string& text) {
     state::RestartStateFile file{state::TownPaths(town)};
     if (auto st = file.clear(id->str(), util::now()); !st) {
         std::cerr << "gt daemon clear-backoff: " << st.error() << "\n";
-        return 1;
+        return failure_exit_code(st.error_code());
     }
     if (auto pid = signal_daemon(town, SIGUSR2)) {
         std::cout << "Cleared the backoff of " << id->str() << "; daemon (PID " << *pid
@@ -110,7 +110,7 @@ int notify_daemon(const std::string& town, const std::string& agent, const std::
     auto rigs = state::load_rigs(town);
     if (!config || !rigs) {
         std::cerr << "gt daemon notify: " << (config ? rigs.error() : config.error()) << "\n";
-        return 1;
+        return failure_exit_code(config ? rigs.error_code() : config.error_code());
     }
     std::vector<std::string> rig_names;
     for (const auto& r : *rigs) {

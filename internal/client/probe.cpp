@@ -37,9 +37,12 @@ Probe probe(const state::TownPaths& paths) {
         p.stale = info->pid;
     } else if (util::path_exists(paths.pid_file())) {
         p.stale = 0;
+        p.stale_problem = info.error();
     }
+    // An empty directory in its place goes too: a starting daemon could not write its own.
     if (p.stale) {
-        ::unlink(paths.pid_file().c_str());
+        p.stale_kept =
+            ::unlink(paths.pid_file().c_str()) != 0 && ::rmdir(paths.pid_file().c_str()) != 0;
     }
     if (auto s = state::read_daemon_state(paths.state_file()); s && s->running) {
         s->running = false;
@@ -51,8 +54,12 @@ Probe probe(const state::TownPaths& paths) {
 
 void report_stale(const Probe& p) {
     if (p.stale) {
-        std::cerr << "warning: removed stale PID file (PID " << *p.stale
-                  << " does not hold the daemon lock)\n";
+        std::cerr << "warning: " << (p.stale_kept ? "cannot remove" : "removed")
+                  << " stale PID file ("
+                  << (p.stale_problem.empty()
+                          ? "PID " + std::to_string(*p.stale) + " does not hold the daemon lock"
+                          : p.stale_problem)
+                  << ")\n";
     }
 }
 

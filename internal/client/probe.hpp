@@ -4,6 +4,7 @@
 #include "state/town.hpp"
 
 #include <optional>
+#include <string>
 #include <sys/types.h>
 
 namespace gt::client {
@@ -11,7 +12,9 @@ namespace gt::client {
 /// What is known about the town's daemon without talking to it.
 struct Probe {
     std::optional<pid_t> pid;   ///< the lock holder when one runs
-    std::optional<pid_t> stale; ///< PID of a stale PID file that was removed
+    std::optional<pid_t> stale; ///< PID of a stale PID file that was removed (0: unreadable)
+    std::string stale_problem;  ///< why an unreadable PID file could not be read
+    bool stale_kept = false;    ///< the stale PID file could not be removed
 };
 
 /// Decides "running" by the lock alone: only `gt daemon run` ever takes it. When nobody holds it,

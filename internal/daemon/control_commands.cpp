@@ -2,8 +2,8 @@
 // the loop; the work they ask for is posted to the next heartbeat pass.
 #include "daemon_process.hpp"
 
+#include "control_request.hpp"
 #include "state/names.hpp"
-#include "state/notify.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -22,7 +22,7 @@ const std::map<std::string, Daemon::Command>& Daemon::commands() {
 }
 
 void Daemon::handle(const json& req, ControlServer::Reply reply) {
-    std::string cmd = req.contains("cmd") && req["cmd"].is_string() ? req["cmd"] : "";
+    std::string cmd = control_command(req);
     auto it = commands().find(cmd);
     if (it == commands().end()) {
         reply({{"ok", false}, {"error", "unknown command '" + cmd + "'"}});
@@ -35,9 +35,7 @@ namespace {
 
 /// The request's identity; when it has none or a bad one, replies with the error.
 std::optional<state::Identity> identity_of(const json& req, const ControlServer::Reply& reply) {
-    auto id = req.contains("identity") && req["identity"].is_string()
-                  ? state::parse_identity(req["identity"].get<std::string>())
-                  : util::Result<state::Identity>(util::err("identity: missing"));
+    auto id = control_identity(req);
     if (!id) {
         reply({{"ok", false}, {"error", id.error()}});
         return std::nullopt;
@@ -74,21 +72,12 @@ void Daemon::cmd_notify(const json& req, ControlServer::Reply reply) {
         reply({{"ok", false}, {"error", id->str() + " is not an agent of this town: " + why}});
         return;
     }
-    // Each number is optional (tmux prints nothing for what it does not know), and refused
-    // when present but not an integer in its range.
-    std::optional<long> numbers[state::k_notify_numbers.size()];
-    for (std::size_t i = 0; i < state::k_notify_numbers.size(); ++i) {
-        const auto& field = state::k_notify_numbers[i];
-        if (!req.contains(field.key)) {
-            continue;
-        }
-        const auto& v = req[field.key];
-        if (!v.is_number_integer() || !field.contains(v.get<long long>())) {
-            reply({{"ok", false}, {"error", std::string(field.key) + ": " + field.expected()}});
-            return;
-        }
-        numbers[i] = static_cast<long>(v.get<long long>());
+    auto read = notify_numbers(req);
+    if (!read) {
+        reply({{"ok", false}, {"error", read.error()}});
+        return;
     }
+    const NotifyNumbers& numbers = *read;
     std::optional<int> code;
     if (numbers[0]) {
         code = static_cast<int>(*numbers[0]);

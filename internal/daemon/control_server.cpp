@@ -1,5 +1,6 @@
 #include "control_server.hpp"
 
+#include "control_request.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"
 
@@ -68,15 +69,15 @@ private:
         }
         std::string line = m_buffer.substr(0, n - 1);
         m_buffer.erase(0, n);
-        auto request = json::parse(line, nullptr, false);
-        if (request.is_discarded() || !request.is_object()) {
-            respond({{"ok", false}, {"error", "not a JSON object"}});
+        auto request = parse_control_line(line);
+        if (!request) {
+            respond({{"ok", false}, {"error", request.error()}});
             return;
         }
         m_deadline.cancel(); // a deferred answer (a heartbeat) is not idleness
         auto self = shared_from_this();
         try {
-            m_server.m_handler(request, [self](const json& reply) { self->respond(reply); });
+            m_server.m_handler(*request, [self](const json& reply) { self->respond(reply); });
         } catch (const std::exception& e) {
             respond({{"ok", false}, {"error", std::string("internal error: ") + e.what()}});
         }

@@ -93,7 +93,9 @@ void remove_stale_temp_files(const state::TownPaths& paths) {
                                      {paths.mail_dir(), 3},
                                      {paths.deacon_dir(), 0},
                                      {paths.mayor_dir(), 0}}) {
-        auto some = util::remove_stale_temp_files(dir, now, min_age, depth);
+        auto some = util::remove_stale_temp_files(dir, now, min_age, depth, [](pid_t writer) {
+            return !proc::process_alive(writer); // a zombie writes nothing any more
+        });
         removed.insert(removed.end(), some.begin(), some.end());
     }
     for (const auto& path : removed) {

@@ -43,6 +43,7 @@ void Daemon::tick_done(const TickResult& r) {
     if (r.problems.config) {
         spdlog::error("keeping the last good configuration: {}", *r.problems.config);
     }
+    m_state.counters.bad_files += r.problems.config_bad ? 1 : 0;
     if (r.problems.rigs) {
         ++m_state.counters.bad_files;
         spdlog::warn("{}", *r.problems.rigs);
@@ -130,17 +131,39 @@ void Daemon::persist_state() {
         if (!m_lock.still_at(paths.lock_file())) {
             return; // daemon/ is not ours any more (watch_lock_path stops us)
         }
-        if (auto st = state::write_daemon_state(paths.state_file(), s); !st) {
-            spdlog::error("{}", st.error());
-        }
-        if (auto st = util::write_file_atomic(paths.metrics_file(), metrics, 0600); !st) {
-            spdlog::error("{}", st.error());
-        }
+        note_write(paths.state_file(), state::write_daemon_state(paths.state_file(), s));
+        note_write(paths.metrics_file(), util::write_file_atomic(paths.metrics_file(), metrics));
         if (auto info = read_pid_file(paths.pid_file()); !info || info->pid != s.pid) {
-            spdlog::warn("{} was missing or named another process: rewritten", paths.pid_file());
-            write_pid_file(paths.pid_file());
+            auto written = write_pid_file(paths.pid_file());
+            if (written) {
+                spdlog::warn("{}: rewritten",
+                             info ? paths.pid_file() + " named another process" : info.error());
+            }
+            note_write(paths.pid_file(), written);
         }
     });
+}
+
+void Daemon::note_write(const std::string& path, const util::Status& written) {
+    // A full disk or a read-only daemon/ fails every heartbeat: said once per reason. The
+    // atomic write left the previous file as it was.
+    auto it = m_write_failures.find(path);
+    if (written) {
+        if (it != m_write_failures.end()) {
+            spdlog::info("{} written again after {} failed writes (the last: {})", path,
+                         it->second.count, it->second.error);
+            m_write_failures.erase(it);
+        }
+        return;
+    }
+    WriteFailure& failure = m_write_failures[path];
+    ++failure.count;
+    if (failure.error != written.error()) {
+        failure.error = written.error();
+        spdlog::error("{} (the previous file is kept; written again when it can be)",
+                      written.error());
+        m_events.record("write_failed", "", "", written.error());
+    }
 }
 
 } // namespace gt::daemon

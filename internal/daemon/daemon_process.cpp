@@ -61,11 +61,13 @@ int Daemon::run(const std::function<void(const std::string&)>& ready) {
     if (auto st = m_control.open(); !st) {
         spdlog::error("{}", st.error());
         ready("ERROR " + st.error());
+        ::unlink(m_paths.pid_file().c_str()); // never started: no PID file left to go stale
         return 1;
     }
     if (auto st = state::write_daemon_state(m_paths.state_file(), m_state); !st) {
         spdlog::error("{}", st.error());
         ready("ERROR " + st.error());
+        ::unlink(m_paths.pid_file().c_str());
         return 1;
     }
     wait_signal();

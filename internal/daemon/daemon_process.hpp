@@ -71,6 +71,9 @@ private:
     void note_clock_and_storms(const executor::HeartbeatSummary& summary);
     void wake_at(std::optional<util::TimePoint> at);
     void persist_state();
+    /// On the write strand: logs a failed write of `path` once per reason (with a
+    /// `write_failed` event), and the first write that works again.
+    void note_write(const std::string& path, const util::Status& written);
 
     // The service manager (daemon_service.cpp, design §18).
     void notify(const std::string& message);
@@ -119,6 +122,11 @@ private:
     };
     std::vector<Waiter> m_waiters;     ///< `heartbeat` and `clear-backoff` requests in wait
     executor::HeartbeatSummary m_last; ///< what the last heartbeat found
+    struct WriteFailure {
+        std::string error;       ///< the last reason logged
+        std::uint64_t count = 0; ///< writes failed since the last that worked
+    };
+    std::map<std::string, WriteFailure> m_write_failures; ///< note_write(), by path (strand)
     state::DaemonState m_state;
     struct Ignored {
         std::chrono::steady_clock::time_point logged{};

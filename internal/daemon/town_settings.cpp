@@ -23,9 +23,12 @@ TownSettings::Problems TownSettings::reload() {
     if (config) {
         m_config = std::make_shared<const state::TownConfig>(std::move(*config));
         m_config_error.clear();
-    } else if (config.error() != m_config_error) {
-        m_config_error = config.error();
-        problems.config = config.error();
+    } else {
+        problems.config_bad = true;
+        if (config.error() != m_config_error) {
+            m_config_error = config.error();
+            problems.config = config.error();
+        }
     }
     if (rigs) {
         m_rigs.clear();

@@ -22,6 +22,8 @@ public:
         /// town.json is bad (the last good one is kept); set only when the problem differs
         /// from the last one reported, so that it is logged once.
         std::optional<std::string> config;
+        /// town.json is bad this time (counted in bad_files at every reload, logged once).
+        bool config_bad = false;
         /// rigs.json is bad this time (the last good list is kept).
         std::optional<std::string> rigs;
     };

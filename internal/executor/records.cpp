@@ -168,6 +168,7 @@ void Recovery::save_restart_state() {
 void Recovery::reload_restart_state() {
     auto records = m_restart_file.load();
     if (!records) {
+        ++m_unread_files;
         warn_once("restart_state", records.error() + " (starting with an empty restart history)");
         return;
     }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
+#include <utility>
 
 namespace gt::executor {
 
@@ -67,6 +68,7 @@ Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog&
     std::vector<std::string> skipped;
     auto restored = restore_screens(state::TownPaths(m_root).screens_file(), m_screens, &skipped);
     if (!restored) {
+        ++m_unread_files;
         spdlog::warn("{}; what was known of the agents' screens is read afresh", restored.error());
     }
     for (const auto& what : skipped) {
@@ -83,6 +85,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         reload_restart_state(); // not every pass: saving merges clears from the file anyway
     }
     HeartbeatSummary out;
+    out.counters.bad_files += std::exchange(m_unread_files, 0);
     const long runs_before = m_runner.runs();
     const util::ClockReading clocks = m_clock();
     auto shift = m_clock_watch.observe(clocks);
@@ -91,6 +94,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     out.counters.resumes += shift.slept.count() != 0 ? 1 : 0;
     apply_posted();
     TickInput in = gather(config, rigs, rigs_loaded, clocks.wall, out);
+    in.degraded_passes = m_degraded_passes;
     Decision decision = policy::decide(in);
 
     out.degraded = !in.snapshot;
@@ -122,6 +126,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         spdlog::info("tmux is usable again: supervision resumes");
     }
     m_was_degraded = out.degraded;
+    m_degraded_passes = out.degraded ? m_degraded_passes + 1 : 0;
     out.tmux_calls = m_runner.runs() - runs_before;
     out.clock = m_last_shift;
     out.storm = m_storms.storm;
@@ -270,7 +275,8 @@ void Recovery::claim_requests(TickInput& in, const state::TownConfig& config,
 
 void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
     std::vector<std::string> skipped;
-    for (auto& file : state::list_agent_files(m_root, &skipped)) {
+    std::vector<std::string> not_files;
+    for (auto& file : state::list_agent_files(m_root, &skipped, &not_files)) {
         policy::AgentFacts f;
         f.id = file.id;
         auto report = state::read_agent_state(file.path);
@@ -299,6 +305,11 @@ void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
     }
     for (const auto& s : skipped) {
         warn_once("skip:" + s, "skipping " + s + ": not an agent identity");
+    }
+    for (const auto& s : not_files) {
+        // No trustworthy report, as for a corrupt file: tmux decides (design §4).
+        ++out.counters.bad_files;
+        warn_once("skip:" + s, "untrusted agent state: " + s);
     }
     for (const auto& id : supervised(in)) {
         in.agents.try_emplace(id.str(), policy::AgentFacts{id, std::nullopt, true});

@@ -229,7 +229,10 @@ private:
     std::map<long, util::TimePoint> m_gone_since;  ///< pane processes gone, tmux not caught up
     std::map<std::string, int> m_request_attempts; ///< claimed requests that failed, by file
     std::map<std::string, std::string> m_logged;   ///< warn_once() and changed() memory
+    /// Bad files read outside a pass (restart_state.json, screens.json): counted by the next.
+    std::uint64_t m_unread_files = 0;
     bool m_was_degraded = false;
+    int m_degraded_passes = 0; ///< in a row (policy::TickInput::degraded_passes)
     std::atomic<bool> m_stop_requested{false};
     std::atomic<bool> m_reload_requested{false};
     /// Work posted from the loop (notify, clear-backoff), taken at the start of a pass.

@@ -60,6 +60,10 @@ public:
         plan_requests();
         if (!m_in.snapshot) {
             add({ActionKind::degraded, Identity{}, m_in.degraded_reason});
+            // tmux may be back in a moment (a server restarting, a hung call): look again soon
+            // rather than at the next heartbeat, and less often the longer it stays unusable.
+            const int doublings = std::min(m_in.degraded_passes, 7);
+            wake_at(m_in.now + std::min(util::Millis(1000L << doublings), k_degraded_recheck_max));
         }
         std::erase_if(ids, [&](const Identity& id) { return requested(id); });
         for (const auto& id : ids) {

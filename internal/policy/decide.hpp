@@ -38,6 +38,9 @@ struct TickInput {
     /// nullopt: tmux is unusable this heartbeat (degraded mode); `degraded_reason` says why.
     std::optional<tmux::Snapshot> snapshot;
     std::string degraded_reason;
+    /// Degraded passes in a row before this one: a degraded pass asks for the next one 1 s
+    /// after, doubling with each to at most k_degraded_recheck_max (design §5.5).
+    int degraded_passes = 0;
     std::map<std::string, AgentFacts> agents; ///< keyed by canonical identity
     /// How old `deacon/heartbeat.json` is (StampAges); nullopt when there is none.
     std::optional<util::Millis> deacon_heartbeat_age;
@@ -70,6 +73,8 @@ struct TickInput {
 inline constexpr util::Millis k_settle_window{5000};
 /// How soon a settling pane is looked at again.
 inline constexpr util::Millis k_settle_recheck{250};
+/// The longest wait between degraded passes (the heartbeat's, when that is shorter).
+inline constexpr util::Millis k_degraded_recheck_max{128'000};
 /// How often a lifecycle request that failed (tmux timed out, a lock was held) is tried in all.
 inline constexpr int k_request_attempts = 3;
 /// How soon a failed lifecycle request is tried again.

@@ -116,7 +116,9 @@ struct Cursor {
         std::size_t n = 0;
         int v = 0;
         while (is_digit(peek(n)) && n <= max) {
-            v = v * 10 + (peek(n) - '0');
+            if (n < max) { // a digit past `max` only tells that the number is too long
+                v = v * 10 + (peek(n) - '0');
+            }
             ++n;
         }
         if (n < min || n > max) {

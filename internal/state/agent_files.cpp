@@ -15,8 +15,9 @@ using Type = util::DirEntry::Type;
 /// Collects what one walk finds and what it skips.
 class AgentWalk {
 public:
-    AgentWalk(std::vector<AgentFile>& found, std::vector<std::string>* skipped)
-        : m_found(found), m_skipped(skipped) {}
+    AgentWalk(std::vector<AgentFile>& found, std::vector<std::string>* skipped,
+              std::vector<std::string>* not_files)
+        : m_found(found), m_skipped(skipped), m_not_files(not_files ? not_files : skipped) {}
 
     void top(const std::string& dir);
 
@@ -34,11 +35,20 @@ private:
             m_skipped->push_back(path + ": " + why);
         }
     }
-    void add(const std::string& path, Identity id) { m_found.push_back({std::move(id), path}); }
+    /// An identity's state file: found when it is a regular file, else named as a bad file.
+    void add(const util::DirEntry& e, const std::string& path, Identity id) {
+        if (e.type == Type::file) {
+            m_found.push_back({std::move(id), path});
+        } else if (m_not_files) {
+            m_not_files->push_back(path + ": not a regular file (" +
+                                   util::describe_file_type(path) + ")");
+        }
+    }
     std::optional<std::vector<util::DirEntry>> entries(const std::string& dir);
 
     std::vector<AgentFile>& m_found;
     std::vector<std::string>* m_skipped;
+    std::vector<std::string>* m_not_files;
 };
 
 std::optional<std::vector<util::DirEntry>> AgentWalk::entries(const std::string& dir) {
@@ -59,8 +69,8 @@ void AgentWalk::top(const std::string& dir) {
         if (ignored(e)) {
             continue;
         }
-        if (e.type == Type::file && (e.name == "deacon.json" || e.name == "mayor.json")) {
-            add(path, Identity{e.name == "deacon.json" ? Role::deacon : Role::mayor, "", ""});
+        if (e.name == "deacon.json" || e.name == "mayor.json") {
+            add(e, path, Identity{e.name == "deacon.json" ? Role::deacon : Role::mayor, "", ""});
         } else if (e.type != Type::dir) {
             skip(path, e.type == Type::symlink ? "a symlink" : "not an agent state file");
         } else if (auto st = validate_name("rig", e.name); !st) {
@@ -78,8 +88,8 @@ void AgentWalk::rig(const std::string& dir, const std::string& rig_name) {
         if (ignored(e)) {
             continue;
         }
-        if (e.type == Type::file && (e.name == "witness.json" || e.name == "refinery.json")) {
-            add(path,
+        if (e.name == "witness.json" || e.name == "refinery.json") {
+            add(e, path,
                 Identity{e.name == "witness.json" ? Role::witness : Role::refinery, rig_name, ""});
         } else if (e.type == Type::dir && (e.name == "polecats" || e.name == "crew")) {
             members(path, rig_name, e.name == "crew" ? Role::crew : Role::polecat);
@@ -99,7 +109,7 @@ void AgentWalk::members(const std::string& dir, const std::string& rig_name, Rol
         }
         constexpr std::string_view ext = ".json";
         bool json = e.name.size() > ext.size() && e.name.ends_with(ext);
-        if (e.type != Type::file || !json) {
+        if (!json) {
             skip(path, e.type == Type::symlink ? "a symlink" : "not an agent state file");
             continue;
         }
@@ -108,16 +118,17 @@ void AgentWalk::members(const std::string& dir, const std::string& rig_name, Rol
             skip(path, st.error());
             continue;
         }
-        add(path, Identity{role, rig_name, name});
+        add(e, path, Identity{role, rig_name, name});
     }
 }
 
 } // namespace
 
 std::vector<AgentFile> list_agent_files(const std::string& town_root,
-                                        std::vector<std::string>* skipped) {
+                                        std::vector<std::string>* skipped,
+                                        std::vector<std::string>* not_files) {
     std::vector<AgentFile> found;
-    AgentWalk(found, skipped).top(TownPaths(town_root).agents_dir());
+    AgentWalk(found, skipped, not_files).top(TownPaths(town_root).agents_dir());
     return found;
 }
 

@@ -135,6 +135,10 @@ util::Result<std::optional<AgentState>> update_agent_state(
     std::optional<AgentState> current;
     if (auto read = read_agent_state(path); read) {
         current = std::move(*read);
+    } else if (read.error_code() == util::k_not_regular) {
+        // A corrupt report is replaced below; a FIFO, device, directory or symlink is not
+        // something an agent wrote, so it is named and left for a human (design §4).
+        return util::Error{read.error(), read.error_code()};
     } else if (read.error_code() != ENOENT) {
         spdlog::warn("{} (replacing it)", read.error());
     }
@@ -144,7 +148,7 @@ util::Result<std::optional<AgentState>> update_agent_state(
     }
     next->identity = id.str();
     if (auto st = util::write_file_atomic(path, agent_state_json(*next), 0600); !st) {
-        return util::Error{st.error()};
+        return util::Error{st.error(), st.error_code()};
     }
     return next;
 }

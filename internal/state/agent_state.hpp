@@ -84,9 +84,13 @@ struct AgentFile {
 /// valid identities are skipped (the caller gets them in `skipped` to log, as
 /// `<path>: <reason>`); lock files (`*.json.lock`, and the `agents/.lock` of older versions) and
 /// in-flight temp files are passed over silently. Never follows symlinks (a symlinked directory
-/// or file is skipped). Files are not read here.
+/// or file is skipped). An identity's path that holds something other than a regular file (a
+/// FIFO, a symlink, a directory) is skipped too, and named in `not_files` when given (else in
+/// `skipped`) as `<path>: not a regular file (a FIFO)`: a bad file, not a stray name. Files are
+/// not read here.
 std::vector<AgentFile> list_agent_files(const std::string& town_root,
-                                        std::vector<std::string>* skipped = nullptr);
+                                        std::vector<std::string>* skipped = nullptr,
+                                        std::vector<std::string>* not_files = nullptr);
 
 /// `deacon/heartbeat.json`.
 struct DeaconHeartbeat {

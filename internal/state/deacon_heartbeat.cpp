@@ -18,7 +18,8 @@ namespace {
 
 /// Counts the agents by their reported state: see beat_deacon.
 void count_agents(const std::string& town_root, DeaconHeartbeat& beat) {
-    for (const auto& f : list_agent_files(town_root)) {
+    std::vector<std::string> not_files; // unreadable: unhealthy
+    for (const auto& f : list_agent_files(town_root, nullptr, &not_files)) {
         auto s = read_agent_state(f.path);
         AgentStatus status = s ? s->status : AgentStatus::unknown;
         switch (status) {
@@ -34,6 +35,7 @@ void count_agents(const std::string& town_root, DeaconHeartbeat& beat) {
             ++beat.unhealthy_agents;
         }
     }
+    beat.unhealthy_agents += static_cast<long>(not_files.size());
 }
 
 } // namespace
@@ -72,6 +74,8 @@ util::Result<DeaconHeartbeat> beat_deacon(const std::string& town_root, const st
     DeaconHeartbeat beat;
     if (auto prev = read_deacon_heartbeat(town_root); prev) {
         beat.cycle = prev->cycle;
+    } else if (prev.error_code() == util::k_not_regular) {
+        return util::Error{prev.error(), prev.error_code()}; // not a bad beat: no file at all
     }
     beat.cycle += 1;
     beat.timestamp = util::now();
@@ -83,7 +87,7 @@ util::Result<DeaconHeartbeat> beat_deacon(const std::string& town_root, const st
               {"healthy_agents", beat.healthy_agents},
               {"unhealthy_agents", beat.unhealthy_agents}};
     if (auto st = write_json(p.deacon_heartbeat(), j); !st) {
-        return util::Error{st.error()};
+        return util::Error{st.error(), st.error_code()};
     }
     return beat;
 }

@@ -81,20 +81,26 @@ util::Result<nlohmann::json> parse_json(const std::string& text, const std::stri
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
         return util::err(where + ": empty file");
     }
-    if (duplicates == DuplicateKeys::last_wins) {
-        auto value = json::parse(text, nullptr, false);
-        if (value.is_discarded()) {
-            return util::err(where + ": not valid JSON");
-        }
-        return value;
-    }
+    // Deeper text is refused before it is built: pretty-printed again (rigs.json), 300,000
+    // levels made tens of gigabytes, and dump() recurses once per level.
+    bool too_deep = false;
     DuplicateKeyFinder finder;
     auto value = json::parse(
         text,
         [&](int depth, json::parse_event_t event, json& parsed) {
-            return finder(depth, event, parsed);
+            bool opens = event == json::parse_event_t::object_start ||
+                         event == json::parse_event_t::array_start;
+            if (too_deep || (opens && depth >= k_max_json_depth)) {
+                too_deep = true;
+                return false;
+            }
+            return duplicates == DuplicateKeys::last_wins || finder(depth, event, parsed);
         },
         false);
+    if (too_deep) {
+        return util::err(where + ": nested deeper than " + std::to_string(k_max_json_depth) +
+                         " levels");
+    }
     if (value.is_discarded()) {
         return util::err(where + ": not valid JSON");
     }

@@ -22,8 +22,12 @@ enum class DuplicateKeys {
     reject,    ///< an error naming the key's path (configuration files: no silent choice)
 };
 
+/// How deep JSON may nest in a file gt reads (design §2); gt's own files nest five levels.
+inline constexpr int k_max_json_depth = 32;
+
 /// Parses JSON text without exceptions; the error names `where`. With DuplicateKeys::reject a
-/// repeated key is an error such as `<where>: duplicate key 'daemon.heartbeat_interval'`.
+/// repeated key is an error such as `<where>: duplicate key 'daemon.heartbeat_interval'`. Text
+/// nested deeper than k_max_json_depth is an error.
 util::Result<nlohmann::json> parse_json(const std::string& text, const std::string& where,
                                         DuplicateKeys duplicates = DuplicateKeys::last_wins);
 

@@ -20,9 +20,9 @@ bool is_temp_file(const std::string& name) {
     return name.find(".json.tmp.") != std::string::npos;
 }
 
-std::string not_a_file(Type type) {
+std::string not_a_file(const std::string& path, Type type) {
     return type == Type::dir ? "a directory, not a request file (never entered)"
-                             : "not a regular file (a symlink or special file)";
+                             : "not a regular file (" + util::describe_file_type(path) + ")";
 }
 
 } // namespace
@@ -84,7 +84,12 @@ util::Result<LifecycleRequest> parse_request(const std::string& text) {
     }
     r.timestamp = *t;
     if (id) {
-        r.id = id->substr(0, 128);
+        // At most 128 bytes, cut between UTF-8 characters: the id goes into JSON (events).
+        std::size_t n = std::min<std::size_t>(id->size(), 128);
+        while (n > 0 && n < id->size() && (static_cast<unsigned char>((*id)[n]) & 0xc0) == 0x80) {
+            --n;
+        }
+        r.id = id->substr(0, n);
     }
     return r;
 }
@@ -126,7 +131,7 @@ LifecycleInbox::claim(util::TimePoint now, util::Millis max_age,
                 continue;
             }
             if (e.type != Type::file) {
-                reject(path, e.name, not_a_file(e.type), batch);
+                reject(path, e.name, not_a_file(path, e.type), batch);
             } else if (!e.name.ends_with(".json")) {
                 reject(path, e.name, "not a request file name (expected <id>.json)", batch);
             } else {
@@ -142,7 +147,7 @@ LifecycleInbox::claim(util::TimePoint now, util::Millis max_age,
     for (const auto& e : *claimed) {
         std::string path = m_dir + "/claimed/" + e.name;
         if (e.type != Type::file) {
-            reject(path, e.name, not_a_file(e.type), batch);
+            reject(path, e.name, not_a_file(path, e.type), batch);
             continue;
         }
         auto text = util::read_file(path, k_max_request_size, false);

@@ -137,8 +137,8 @@ util::Result<std::vector<Mail>> list_mail(const std::string& town_root, const Id
     std::vector<Mail> out;
     for (const auto& e : *entries) {
         bool is_mail = e.name.ends_with(".json") && e.name.find(".tmp.") == std::string::npos;
-        if (e.type == util::DirEntry::Type::dir || !is_mail) {
-            continue; // sub-mailboxes (gastown/polecats/…) and temp files
+        if (!is_mail) {
+            continue; // sub-mailboxes (gastown/polecats/…: no '.' in names) and temp files
         }
         auto m = read_mail(dir + "/" + e.name);
         if (!m) {

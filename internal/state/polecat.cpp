@@ -17,7 +17,7 @@ namespace {
 util::Status check_rig_listed(const std::string& town_root, const std::string& rig) {
     auto rigs = load_rigs(town_root);
     if (!rigs) {
-        return util::Error{rigs.error()};
+        return util::Error{rigs.error(), rigs.error_code()};
     }
     bool listed =
         std::any_of(rigs->begin(), rigs->end(), [&](const RigEntry& r) { return r.name == rig; });
@@ -39,7 +39,7 @@ util::Status write_initial_state(const std::string& town_root, const Identity& i
         return std::optional<AgentState>(std::move(s));
     });
     if (!written) {
-        return util::Error{written.error()};
+        return util::Error{written.error(), written.error_code()};
     }
     return {};
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "util/file.hpp"
 #include "util/file_lock.hpp"
 #include "util/result.hpp"
 #include "util/time.hpp"
@@ -48,14 +49,18 @@ public:
     /// Reads the file (missing → empty). A bad file is an error naming it and the reason.
     util::Result<RestartRecords> load() const;
     /// Under the lock (waiting at most `wait`): reads the file (a bad one reads as empty), lets
-    /// `merge` turn it into the records to write, and writes them.
+    /// `merge` turn it into the records to write, and writes them. Something that is not a
+    /// regular file there is an error (util::k_not_regular), never replaced.
     template <typename Merge>
     util::Status update(Merge merge, util::Millis wait) const {
         auto lock = util::FileLock::acquire(m_lock_path, 0600, wait);
         if (!lock) {
-            return util::err(lock.error());
+            return util::err(lock.error(), lock.error_code());
         }
         auto on_disk = load();
+        if (!on_disk && on_disk.error_code() == util::k_not_regular) {
+            return util::err(on_disk.error(), on_disk.error_code());
+        }
         return write(merge(on_disk ? std::move(*on_disk) : RestartRecords{}));
     }
     /// Under the lock: marks `id` cleared in the file (what `gt daemon clear-backoff` does).

@@ -141,7 +141,7 @@ util::Result<std::vector<RigEntry>> load_rigs(const std::string& town_root) {
     TownPaths p(town_root);
     auto doc = read_rigs_doc(p);
     if (!doc) {
-        return util::Error{doc.error()};
+        return util::Error{doc.error(), doc.error_code()};
     }
     std::vector<RigEntry> rigs;
     for (const auto& [name, value] : (*doc)["rigs"].items()) {
@@ -167,7 +167,7 @@ util::Status add_rig(const std::string& town_root, const std::string& name) {
     TownPaths p(town_root);
     auto doc = read_rigs_doc(p);
     if (!doc) {
-        return util::Error{doc.error()};
+        return util::Error{doc.error(), doc.error_code()};
     }
     if ((*doc)["rigs"].contains(name)) {
         return util::err("rig '" + name + "' already exists");
@@ -190,7 +190,7 @@ util::Status remove_rig(const std::string& town_root, const std::string& name) {
     TownPaths p(town_root);
     auto doc = read_rigs_doc(p);
     if (!doc) {
-        return util::Error{doc.error()};
+        return util::Error{doc.error(), doc.error_code()};
     }
     if (!(*doc)["rigs"].contains(name)) {
         return util::err("no rig named '" + name + "'");

@@ -1,6 +1,8 @@
 #include "tmux.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -24,6 +26,24 @@ std::vector<std::string> split_tabs(const std::string& line) {
         }
         start = tab + 1;
     }
+}
+
+/// The latest `window_activity` that is a time: 9999-12-31T23:59:59Z, the last second RFC 3339
+/// shows. A larger count of seconds could overflow as milliseconds.
+constexpr long k_max_activity = 253'402'300'799;
+
+/// What one batched command may take in arguments. tmux sends a command to its server in one
+/// message of at most 16 KiB (MAX_IMSGSIZE) and refuses a longer one ("command too long");
+/// 12 KiB leaves room for the socket flags and tmux's own framing.
+constexpr std::size_t k_batch_bytes = 12 * 1024;
+
+/// The bytes `args` take in that message: each argument and its terminating NUL.
+std::size_t argument_bytes(const std::vector<std::string>& args) {
+    std::size_t n = 0;
+    for (const auto& a : args) {
+        n += a.size() + 1;
+    }
+    return n;
 }
 
 /// Parses a number; an empty field (tmux prints nothing for "not known") gives `empty`.
@@ -75,7 +95,8 @@ Snapshot parse_snapshot(const std::string& output) {
         p.session = f[0];
         long index, pid, dead, status, signal, activity;
         if (!to_long(f[1], index) || !to_long(f[2], pid) || !to_long(f[3], dead) ||
-            !to_long(f[4], status, -1) || !to_long(f[5], signal) || !to_long(f[6], activity)) {
+            !to_long(f[4], status, -1) || !to_long(f[5], signal) || !to_long(f[6], activity) ||
+            activity < 0 || activity > k_max_activity) {
             continue;
         }
         p.activity = util::TimePoint(std::chrono::seconds(activity));
@@ -267,19 +288,31 @@ std::vector<std::string> TmuxClient::type_into(const std::vector<std::string>& s
         if (step > 0) {
             std::this_thread::sleep_for(pause);
         }
-        std::vector<std::string> args;
-        for (const auto& s : left) {
-            if (!args.empty()) {
-                args.push_back(";");
+        std::vector<std::string> took;
+        for (std::size_t first = 0; first < left.size();) {
+            std::vector<std::string> args;
+            std::size_t end = first;
+            for (; end < left.size(); ++end) {
+                auto k = keys(left[end], step);
+                if (end > first && argument_bytes(args) + argument_bytes(k) + 2 > k_batch_bytes) {
+                    break; // the rest in another call: tmux refuses a longer command
+                }
+                if (end > first) {
+                    args.push_back(";");
+                }
+                args.insert(args.end(), k.begin(), k.end());
             }
-            auto k = keys(s, step);
-            args.insert(args.end(), k.begin(), k.end());
+            if (run(args).ok()) {
+                took.insert(took.end(), left.begin() + first, left.begin() + end);
+            } else {
+                // tmux stops at a session that is gone: each one on its own, keeping those
+                // that took it.
+                std::copy_if(left.begin() + first, left.begin() + end, std::back_inserter(took),
+                             [&](const std::string& s) { return run(keys(s, step)).ok(); });
+            }
+            first = end;
         }
-        if (run(args).ok()) {
-            continue;
-        }
-        // tmux stops at a session that is gone: each one on its own, keeping those that took it.
-        std::erase_if(left, [&](const std::string& s) { return !run(keys(s, step)).ok(); });
+        left = std::move(took);
     }
     return left;
 }
@@ -307,15 +340,19 @@ TmuxClient::capture(const std::vector<std::string>& sessions,
     while (next < sessions.size()) {
         std::vector<std::string> args;
         for (std::size_t i = next; i < sessions.size(); ++i) {
+            std::vector<std::string> one{"capture-pane", "-p", "-J"};
+            if (dead.count(sessions[i])) {
+                one.insert(one.end(), {"-S", "-1"});
+            }
+            one.insert(one.end(), {"-t", exact_window(sessions[i]), ";", "display-message", "-p",
+                                   capture_marker(nonce, i)});
+            if (i > next && argument_bytes(args) + argument_bytes(one) + 2 > k_batch_bytes) {
+                break; // the rest in another call: tmux refuses a longer command
+            }
             if (i > next) {
                 args.push_back(";");
             }
-            args.insert(args.end(), {"capture-pane", "-p", "-J"});
-            if (dead.count(sessions[i])) {
-                args.insert(args.end(), {"-S", "-1"});
-            }
-            args.insert(args.end(), {"-t", exact_window(sessions[i]), ";", "display-message", "-p",
-                                     capture_marker(nonce, i)});
+            args.insert(args.end(), one.begin(), one.end());
         }
         Reply reply = run(args);
         std::size_t pos = 0;
@@ -343,7 +380,8 @@ TmuxClient::capture(const std::vector<std::string>& sessions,
             // is over the output cap): that one is skipped.
             ++next;
         }
-        // Else the output was cut at its cap: the rest in another call.
+        // Else the batch ended there, or the output was cut at its cap: the rest in another
+        // call.
     }
     return screens;
 }

@@ -112,16 +112,18 @@ public:
     Reply send_line(const std::string& session, const std::string& text) const;
     /// Into each session's current pane: Escape (closes a menu such as "Stop and wait for limit
     /// to reset", so Enter cannot pick an option), `text` literally, then Enter, each step one
-    /// tmux call for all sessions with `pause` between them (Codex takes text and Enter arriving
-    /// together as a paste and does not submit it). A session that vanished is dropped (the
-    /// step is then retried one session at a time). Returns the sessions that got all three.
+    /// tmux call for all sessions (one per 12 KiB of arguments) with `pause` between them (Codex
+    /// takes text and Enter arriving together as a paste and does not submit it). A session that
+    /// vanished is dropped (the step is then retried one session at a time). Returns the sessions
+    /// that got all three.
     std::vector<std::string>
     type_into(const std::vector<std::string>& sessions, const std::string& text,
               std::chrono::milliseconds pause = std::chrono::milliseconds(500)) const;
     /// The visible screen of each session's current pane (`capture-pane -p -J`: wrapped lines
-    /// joined), all in one tmux call; keyed by session. The sessions in `dead` are captured with
-    /// the history line above the screen: to write "Pane is dead" tmux scrolls a dead pane up a
-    /// line, and the top line is often the only one a failed start printed. A session that
+    /// joined), keyed by session: all in one tmux call, or one per 12 KiB of arguments (about a
+    /// hundred sessions), since tmux refuses a longer command. The sessions in `dead` are captured
+    /// with the history line above the screen: to write "Pane is dead" tmux scrolls a dead pane up
+    /// a line, and the top line is often the only one a failed start printed. A session that
     /// vanished meanwhile is left out and the ones after it are captured in another call, as is
     /// the rest of an output cut at the runner's cap. An error only when tmux failed as a whole
     /// (no server, timeout).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -66,11 +67,15 @@ Result<Fd> open_regular(const std::string& path, int flags, mode_t mode, bool fo
     Fd fd = open_cloexec(path, all, mode);
     if (!fd) {
         int e = errno;
-        // ENXIO: a FIFO without a reader; ELOOP: a symlink; EISDIR: a directory; name it.
+        // ENXIO: a FIFO without a reader; ELOOP: a symlink, or a loop of them; EISDIR: a
+        // directory; name it.
         std::string what = describe_file_type(path);
         if ((e == ENXIO || e == ELOOP || e == EISDIR || e == EWOULDBLOCK) &&
             what != "a regular file" && what != "nothing") {
-            return err(path + ": not a regular file (" + what + ")", e);
+            if (e == ELOOP && follow_symlinks) {
+                what = "a symlink loop";
+            }
+            return err(path + ": not a regular file (" + what + ")", k_not_regular);
         }
         return err(path + ": " + errno_text(e), e);
     }
@@ -80,7 +85,7 @@ Result<Fd> open_regular(const std::string& path, int flags, mode_t mode, bool fo
         return err(path + ": " + errno_text(e), e);
     }
     if (!S_ISREG(st.st_mode)) {
-        return err(path + ": not a regular file (" + type_name(st.st_mode) + ")", EINVAL);
+        return err(path + ": not a regular file (" + type_name(st.st_mode) + ")", k_not_regular);
     }
     int fl = ::fcntl(fd.get(), F_GETFL);
     if (fl >= 0) {
@@ -92,9 +97,6 @@ Result<Fd> open_regular(const std::string& path, int flags, mode_t mode, bool fo
 Result<std::string> read_file(const std::string& path, std::size_t cap, bool follow_symlinks) {
     auto opened = open_regular(path, O_RDONLY, 0, follow_symlinks);
     if (!opened) {
-        if (opened.error_code() == ELOOP) {
-            return err(path + ": is a symlink", ELOOP);
-        }
         return err(opened.error(), opened.error_code());
     }
     Fd fd = std::move(*opened);
@@ -188,6 +190,11 @@ Status write_file_atomic(const std::string& path, const std::string& content, mo
     }
     fd.reset();
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        if (errno == EISDIR) {
+            ::unlink(tmp.c_str());
+            return err("cannot write " + path + ": not a regular file (a directory)",
+                       k_not_regular);
+        }
         return fail("cannot rename to " + path + ":");
     }
     sync_dir(dir_name(path));
@@ -318,8 +325,21 @@ bool is_atomic_temp_name(const std::string& name) {
     return dot != std::string::npos && digits(rest.substr(0, dot)) && digits(rest.substr(dot + 1));
 }
 
+namespace {
+
+/// The writer's PID in a temp file's name (`<name>.tmp.<pid>.<n>`), 0 when there is none.
+pid_t temp_writer(const std::string& name) {
+    auto at = name.rfind(".tmp.");
+    return at == std::string::npos
+               ? 0
+               : static_cast<pid_t>(std::strtol(name.c_str() + at + 5, nullptr, 10));
+}
+
+} // namespace
+
 std::vector<std::string> remove_stale_temp_files(const std::string& dir, TimePoint now,
-                                                 Millis min_age, int depth) {
+                                                 Millis min_age, int depth,
+                                                 const std::function<bool(pid_t)>& writer_gone) {
     std::vector<std::string> removed;
     auto entries = list_dir(dir);
     if (!entries) {
@@ -328,7 +348,7 @@ std::vector<std::string> remove_stale_temp_files(const std::string& dir, TimePoi
     for (const auto& e : *entries) {
         std::string path = dir + "/" + e.name;
         if (e.type == DirEntry::Type::dir && depth > 0) {
-            auto deeper = remove_stale_temp_files(path, now, min_age, depth - 1);
+            auto deeper = remove_stale_temp_files(path, now, min_age, depth - 1, writer_gone);
             removed.insert(removed.end(), deeper.begin(), deeper.end());
             continue;
         }
@@ -337,10 +357,13 @@ std::vector<std::string> remove_stale_temp_files(const std::string& dir, TimePoi
             ::lstat(path.c_str(), &st) != 0) {
             continue;
         }
-        // A writer that is alive finishes within milliseconds: only an old one is abandoned.
+        // A writer that is alive finishes within milliseconds: only an old one is abandoned,
+        // or one whose writer is gone (a daemon killed mid-write, restarted a moment later).
         TimePoint modified(Millis(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 +
                                   st.st_mtim.tv_nsec / 1'000'000));
-        if (now - modified >= min_age && ::unlink(path.c_str()) == 0) {
+        bool abandoned =
+            now - modified >= min_age || (writer_gone && writer_gone(temp_writer(e.name)));
+        if (abandoned && ::unlink(path.c_str()) == 0) {
             removed.push_back(path);
         }
     }

@@ -43,13 +43,16 @@ private:
 /// A Result with no value: success or an error message.
 struct Status {
     Status() = default;
-    Status(Error e) : m_error(std::move(e.message)), m_failed(true) {}
+    Status(Error e) : m_error(std::move(e.message)), m_code(e.code), m_failed(true) {}
     bool ok() const { return !m_failed; }
     explicit operator bool() const { return ok(); }
     const std::string& error() const { return m_error; }
+    /// Precondition: !ok(). The errno behind the failure, or 0.
+    int error_code() const { return m_code; }
 
 private:
     std::string m_error;
+    int m_code = 0;
     bool m_failed = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 namespace gt::util {
 
@@ -135,6 +136,14 @@ Result<TimePoint> parse_time(std::string_view s) {
     std::int64_t secs = static_cast<std::int64_t>(days_from_civil(year, mon, day)) * 86400 +
                         hour * 3600 + min * 60 + sec;
     std::int64_t total = (static_cast<std::int64_t>(secs) - offset_min * 60) * 1000 + millis;
+    // An offset must not carry the time out of the years format_time() can write: gt writes
+    // back what it reads (an agent's file, restart_state.json), and must read it again.
+    constexpr std::int64_t k_day_ms = 86'400'000;
+    if (total < days_from_civil(0, 1, 1) * k_day_ms ||
+        total >= days_from_civil(10000, 1, 1) * k_day_ms) {
+        return err("not an RFC 3339 time (outside the years 0000-9999): '" +
+                   std::string(s.substr(0, 64)) + "'");
+    }
     return TimePoint(Millis(total));
 }
 
@@ -256,6 +265,9 @@ Result<std::uint64_t> parse_size(std::string_view s) {
     } else {
         return err("unknown size unit in '" + std::string(s.substr(0, 64)) +
                    "' (use B, KiB, MiB, GiB)");
+    }
+    if (n > std::numeric_limits<std::uint64_t>::max() / scale) {
+        return err("size too large: '" + std::string(s.substr(0, 64)) + "'");
     }
     return n * scale;
 }

@@ -35,16 +35,19 @@ TimePoint now();
 std::string format_time(TimePoint t);
 
 /// Parses RFC 3339 times as written by gt and by Go: any number of fractional digits (truncated
-/// to milliseconds), `Z` or a numeric offset (`+02:00`).
+/// to milliseconds), `Z` or a numeric offset (`+02:00`). In UTC the time must fall in the years
+/// 0000-9999, the ones format_time() writes.
 Result<TimePoint> parse_time(std::string_view text);
 
 /// Parses a duration such as `300ms`, `10s`, `1m30s`, `1.5h`, `0`. Units: ms, s, m, h.
 Result<Millis> parse_duration(std::string_view text);
 
 /// Formats a duration compactly for humans and for round trips: `3m`, `1m30s`, `250ms`, `1h5m`.
+/// parse_duration() reads it back exactly below an hour; from an hour on, without milliseconds.
 std::string format_duration(Millis d);
 
-/// Parses a byte size such as `10MiB`, `512KiB`, `1GiB`, `4096` (plain bytes), `10MB`.
+/// Parses a byte size such as `10MiB`, `512KiB`, `1GiB`, `4096` (plain bytes), `10MB`; one
+/// that does not fit in 64 bits is an error.
 Result<std::uint64_t> parse_size(std::string_view text);
 
 } // namespace gt::util

@@ -67,7 +67,8 @@ std::string write_agent_script(const std::string& dir) {
                       "[ -f \"$dir/$name.txt\" ] && set -- \"$@\" --screen \"$dir/$name.txt\"\n"
                       "[ -f \"$dir/$name.exit\" ] && "
                       "set -- \"$@\" --exit-after 1s --exit-code \"$(cat \"$dir/$name.exit\")\"\n"
-                      "exec '" GT_BINARY "' \"$@\"\n");
+                      "exec '" +
+                      std::string(GT_BINARY) + "' \"$@\"\n");
     return script;
 }
 

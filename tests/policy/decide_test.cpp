@@ -234,6 +234,22 @@ TEST(Supervisor, DegradedModeStartsAndKillsNothingButChecksStateFiles) {
     EXPECT_EQ(d.conditions.count("CRASHED_POLECAT:gastown/polecats/x"), 1u);
 }
 
+TEST(Supervisor, ADegradedPassAsksForTheNextSoonAndLessOftenTheLongerItLasts) {
+    Town t;
+    t.in.snapshot.reset();
+    t.in.degraded_reason = "tmux list-panes: server exited unexpectedly";
+    // Without this, a tmux server that died mid-pass would be looked at again only at the next
+    // heartbeat, minutes away, and its sessions would stay gone that long.
+    const std::pair<int, std::chrono::milliseconds> waits[] = {
+        {0, 1s}, {1, 2s}, {3, 8s}, {7, 128s}, {30, 128s}};
+    for (auto [passes, wait] : waits) {
+        t.in.degraded_passes = passes;
+        auto d = decide(t.in);
+        ASSERT_TRUE(d.wake_at) << passes;
+        EXPECT_EQ(*d.wake_at, t.in.now + wait) << passes;
+    }
+}
+
 TEST(Supervisor, NotifyAddresses) {
     EXPECT_EQ(notify_address(ident("gastown/polecats/nux")), "gastown/witness");
     EXPECT_EQ(notify_address(ident("gastown/refinery")), "gastown/witness");

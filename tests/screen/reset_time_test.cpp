@@ -287,6 +287,14 @@ TEST(ResetTime, NoTimeStated) {
     }
 }
 
+// Found by fuzz/screen_fuzz.cpp: a tenth digit was added up before the number was found too
+// long, and overflowed an int.
+TEST(ResetTime, NumbersTooLongForAnAmountAreNoTime) {
+    EXPECT_EQ(reset("try again in 5555555555555 days"), std::nullopt);
+    EXPECT_EQ(reset("try again in 2147483648 seconds"), std::nullopt);
+    EXPECT_EQ(reset("try again in 000000090 seconds"), ctx_at().now + 90s);
+}
+
 TEST(ResetTime, FirstStatedTimeWins) {
     EXPECT_EQ(reset("Limit reached. Try again later. Resets at 21:15, or retry in 5 minutes."),
               utc_at(2026, 11, 23, 21, 15));

@@ -2,6 +2,7 @@
 
 // Helpers of the screen-reading tests: the fixtures, a built-in matcher, checks on readings.
 #include "screen/screen.hpp"
+#include "support/paths.hpp"
 
 #include <gtest/gtest.h>
 

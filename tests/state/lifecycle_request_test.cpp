@@ -56,6 +56,22 @@ TEST(LifecycleRequest, ParsesBothIdentityFormsAndRefusesGarbage) {
         parse_request(R"({"from":7,"action":"restart","timestamp":"2026-11-22T10:00:00Z"})"));
 }
 
+// Found by fuzz/lifecycle_request_fuzz.cpp: the id was cut at 128 bytes inside a UTF-8
+// character.
+TEST(LifecycleRequest, LongIdsAreCutBetweenCharacters) {
+    std::string id = std::string(127, 'a') + "\u00e9\u00e9"; // 127 bytes, then two of 2 bytes
+    auto r = parse_request(
+        R"({"id":")" + id +
+        R"(","from":"deacon","action":"restart","timestamp":"2026-11-22T10:00:00Z"})");
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->id, std::string(127, 'a'));
+    r = parse_request(
+        R"({"id":")" + std::string(200, 'b') +
+        R"(","from":"deacon","action":"restart","timestamp":"2026-11-22T10:00:00Z"})");
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->id, std::string(128, 'b'));
+}
+
 TEST(LifecycleInbox, ClaimsValidRejectsHostileDropsExpiredAndAdoptsLeftovers) {
     test::TempDir dir("gt-inbox");
     std::string in = dir.path() + "/requests";

@@ -91,6 +91,30 @@ TEST(Town, RigsFileWithHostileKeysSkipsThemAndBadShapeIsAnError) {
     EXPECT_FALSE(load_rigs(root).ok());
 }
 
+// Found with fuzz/rigs_json_fuzz.cpp and fuzz/town_json_fuzz.cpp: a file nested 300,000 deep
+// took gigabytes to read (town.json) or to write back pretty-printed (rigs.json, `gt rig add`).
+TEST(Town, DeeplyNestedFilesAreRefused) {
+    gt::test::TempDir dir;
+    std::string root = dir.path() + "/t";
+    ASSERT_TRUE(init_town(root, "t").ok());
+    TownPaths p(root);
+    std::string deep = std::string(300'000, '[') + std::string(300'000, ']');
+    std::ofstream(p.rigs_json()) << R"({"version":1,"rigs":{"a":{}},"x":)" << deep << "}";
+    auto rigs = load_rigs(root);
+    ASSERT_FALSE(rigs.ok());
+    EXPECT_EQ(rigs.error(), p.rigs_json() + ": nested deeper than 32 levels");
+    EXPECT_FALSE(add_rig(root, "b").ok());
+    std::ofstream(p.town_json()) << R"({"daemon":)" << deep << "}";
+    auto config = load_town_config(root);
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.error(), p.town_json() + ": nested deeper than 32 levels");
+    // 32 levels are read, and written back: three objects and 29 arrays.
+    std::string nested = std::string(29, '[') + std::string(29, ']');
+    std::ofstream(p.rigs_json()) << R"({"version":1,"rigs":{"a":{"x":)" << nested << "}}}";
+    ASSERT_TRUE(load_rigs(root).ok()) << load_rigs(root).error();
+    EXPECT_TRUE(add_rig(root, "b").ok());
+}
+
 TEST(Town, DuplicateKeysInTownAndRigsFilesAreErrors) {
     gt::test::TempDir dir;
     std::string root = dir.path() + "/t";

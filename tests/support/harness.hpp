@@ -1,6 +1,7 @@
 #pragma once
 
 #include "proc/process.hpp"
+#include "support/paths.hpp"
 #include "support/temp_dir.hpp"
 
 #include <chrono>

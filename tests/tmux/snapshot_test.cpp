@@ -27,6 +27,15 @@ TEST(Snapshot, ParsesFirstPaneOfEachSession) {
     EXPECT_EQ(s.sessions["gt-x-witness"].activity, gt::util::TimePoint{}); // not said: the epoch
 }
 
+// Found by fuzz/tmux_snapshot_fuzz.cpp: seconds this large overflowed as milliseconds.
+TEST(Snapshot, SkipsActivityThatIsNoTime) {
+    auto s = parse_snapshot("huge\t0\t1\t0\t\t\t9999999999999999\tsh\n"
+                            "negative\t0\t1\t0\t\t\t-1\tsh\n"
+                            "last\t0\t1\t0\t\t\t253402300799\tsh\n");
+    ASSERT_EQ(s.sessions.size(), 1u);
+    EXPECT_EQ(s.sessions["last"].activity, gt::util::TimePoint(std::chrono::seconds(253402300799)));
+}
+
 TEST(Snapshot, ClassifiesErrors) {
     EXPECT_EQ(classify("no server running on /tmp/tmux-0/x"), ErrorKind::no_server);
     EXPECT_EQ(classify("error connecting to /tmp/tmux-0/x (No such file or directory)"),

@@ -543,3 +543,51 @@ TEST(TmuxClient, SnapshotWithoutServerIsEmptyAndWithoutTmuxIsUnavailable) {
     ASSERT_FALSE(slow.ok());
     EXPECT_EQ(slow.error(), "tmux list-panes: tmux timed out");
 }
+
+/// The bytes of a command's arguments after `tmux -L s`, as tmux sends them to its server.
+static std::size_t command_bytes(const std::vector<std::string>& argv) {
+    std::size_t n = 0;
+    for (std::size_t i = 3; i < argv.size(); ++i) {
+        n += argv[i].size() + 1;
+    }
+    return n;
+}
+
+TEST(TmuxClient, ACaptureOfManySessionsIsSplitUnderTmuxsCommandSizeLimit) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    runner.on_call("capture-pane", capture_until(""));
+    std::vector<std::string> sessions;
+    for (int i = 0; i < 1000; ++i) {
+        sessions.push_back("gt-rig-with-a-long-name-" + std::to_string(i) + "-witness");
+    }
+    auto screens = client.capture(sessions);
+    ASSERT_TRUE(screens.ok()) << screens.error();
+    EXPECT_EQ(screens->size(), sessions.size());
+    auto calls = runner.calls_of("capture-pane");
+    // tmux refuses a command over 16 KiB: ~120 bytes a session makes ~100 a call.
+    EXPECT_GE(calls.size(), 8u);
+    EXPECT_LE(calls.size(), 12u);
+    for (const auto& c : calls) {
+        EXPECT_LE(command_bytes(c.argv), 12u * 1024);
+    }
+}
+
+TEST(TmuxClient, TypingIntoManySessionsIsSplitUnderTmuxsCommandSizeLimit) {
+    RecordingRunner runner;
+    TmuxClient client(runner, "s", 1s);
+    std::vector<std::string> sessions;
+    for (int i = 0; i < 500; ++i) {
+        sessions.push_back("gt-rig-with-a-long-name-" + std::to_string(i) + "-witness");
+    }
+    auto typed = client.type_into(sessions, std::string(200, 'x'), 0ms);
+    EXPECT_EQ(typed, sessions);
+    auto calls = runner.calls_of("send-keys");
+    EXPECT_GT(calls.size(), 3u);
+    std::size_t targets = 0;
+    for (const auto& c : calls) {
+        EXPECT_LE(command_bytes(c.argv), 12u * 1024);
+        targets += std::count(c.argv.begin(), c.argv.end(), "-t");
+    }
+    EXPECT_EQ(targets, 3 * sessions.size()); // Escape, text and Enter, each session once
+}

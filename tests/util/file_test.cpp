@@ -74,7 +74,38 @@ TEST(ReadFile, RefusesSymlinkWhenAsked) {
     EXPECT_TRUE(read_file(link).ok());
     auto r = read_file(link, k_max_file_size, false);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error_code(), ELOOP);
+    EXPECT_EQ(r.error_code(), k_not_regular);
+}
+
+// Whatever is there instead of a file, the refusal carries one code (commands exit 2 on it)
+// and names it; a loop of symlinks is named as one, not as "a symlink".
+TEST(ReadFile, NamesWhatIsThereInsteadOfAFileWithOneCode) {
+    gt::test::TempDir dir;
+    std::string d = dir.path();
+    ASSERT_EQ(::mkfifo((d + "/fifo").c_str(), 0600), 0);
+    ASSERT_EQ(::symlink("/dev/zero", (d + "/zero").c_str()), 0);
+    ASSERT_EQ(::mkdir((d + "/dir").c_str(), 0700), 0);
+    ASSERT_EQ(::symlink((d + "/b").c_str(), (d + "/a").c_str()), 0);
+    ASSERT_EQ(::symlink((d + "/a").c_str(), (d + "/b").c_str()), 0);
+    for (const auto& [name, what] : {std::pair{"fifo", "(a FIFO)"},
+                                     {"zero", "(a device)"},
+                                     {"dir", "(a directory)"},
+                                     {"a", "(a symlink loop)"}}) {
+        auto r = read_file(d + "/" + name);
+        ASSERT_FALSE(r.ok()) << name;
+        EXPECT_EQ(r.error_code(), k_not_regular) << name << ": " << r.error();
+        EXPECT_NE(r.error().find(d + "/" + name + ": not a regular file " + what),
+                  std::string::npos)
+            << r.error();
+    }
+    auto st = write_file_atomic(d + "/dir", "{}");
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error_code(), k_not_regular);
+    EXPECT_NE(st.error().find(d + "/dir: not a regular file (a directory)"), std::string::npos)
+        << st.error();
+    auto left = list_dir(d);
+    ASSERT_TRUE(left.ok());
+    EXPECT_EQ(left->size(), 5u) << "the temp file was left behind";
 }
 
 TEST(MakeDirs, EnforcesMode) {
@@ -179,6 +210,20 @@ TEST(RotatingFile, RefusesAFifoInsteadOfBlocking) {
     auto st = f.open();
     ASSERT_FALSE(st.ok());
     EXPECT_NE(st.error().find("a FIFO"), std::string::npos) << st.error();
+}
+
+// A daemon SIGKILLed mid-write and started again a moment later: its temp file is fresh, but
+// its writer is gone, so it goes at once; a live writer's stays.
+TEST(StaleTempFiles, RemovesAFreshTempFileWhoseWriterIsGone) {
+    gt::test::TempDir dir;
+    std::string d = dir.path();
+    for (const char* name : {"state.json.tmp.123.456", "metrics.prom.tmp.77.1"}) {
+        std::ofstream(d + "/" + name) << "x";
+    }
+    auto removed = remove_stale_temp_files(d, gt::util::now(), std::chrono::minutes(1), 0,
+                                           [](pid_t writer) { return writer == 123; });
+    EXPECT_EQ(removed, std::vector<std::string>{d + "/state.json.tmp.123.456"});
+    EXPECT_TRUE(path_exists(d + "/metrics.prom.tmp.77.1"));
 }
 
 TEST(StaleTempFiles, RemovesOnlyOldTempFilesOfAtomicWrites) {

@@ -55,12 +55,33 @@ TEST(Time, RejectsMalformed) {
     }
 }
 
+// Found by fuzz/time_fuzz.cpp: an offset carried the time out of the four-digit years, and
+// format_time() wrote "-001-12-31T23:30:00.000Z", which no longer parsed.
+TEST(Time, OnlyYearsThatFormatBackAreAccepted) {
+    for (const char* bad : {"0000-01-01T00:30:00+01:00", "9999-12-31T23:59:59-01:00"}) {
+        EXPECT_FALSE(parse_time(bad).ok()) << bad;
+    }
+    for (const char* good : {"0000-01-01T00:00:00Z", "0000-01-01T00:30:00-01:00",
+                             "9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59+01:00"}) {
+        auto t = parse_time(good);
+        ASSERT_TRUE(t.ok()) << good;
+        EXPECT_EQ(*parse_time(format_time(*t)), *t) << good;
+    }
+}
+
 TEST(Size, ParsesUnits) {
     EXPECT_EQ(*parse_size("10MiB"), 10u * 1024 * 1024);
     EXPECT_EQ(*parse_size("512KiB"), 512u * 1024);
     EXPECT_EQ(*parse_size("4096"), 4096u);
     EXPECT_FALSE(parse_size("lots").ok());
     EXPECT_FALSE(parse_size("10 parsecs").ok());
+}
+
+// Found by fuzz/duration_fuzz.cpp: 15 digits times a GiB wrapped around 64 bits.
+TEST(Size, TooLargeForSixtyFourBitsIsAnError) {
+    EXPECT_FALSE(parse_size("999999999999999GiB").ok());
+    EXPECT_FALSE(parse_size("17179869184GiB").ok()); // 2^64 exactly: wrapped to 0
+    EXPECT_EQ(*parse_size("17179869183GiB"), 17179869183ull << 30);
 }
 
 TEST(Duration, AbsurdlyLargeDurationsAreRefused) {
