@@ -6,13 +6,13 @@
 #include "state/town.hpp"
 #include "support/harness.hpp"
 #include "util/file.hpp"
+#include "util/text.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <dirent.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -80,14 +80,6 @@ state::Identity identity_of(const std::string& session) {
     return *state::parse_identity(rest.substr(0, dash) + "/" + rest.substr(dash + 1));
 }
 
-std::string single_quoted(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    return out + "'";
-}
-
 } // namespace
 
 void start_agents_in_bulk(const test::TmuxTown& town, const std::vector<std::string>& sessions) {
@@ -116,7 +108,7 @@ void start_agents_in_bulk(const test::TmuxTown& town, const std::vector<std::str
         std::ofstream out(file, std::ios::trunc);
         for (std::size_t i = first; i < std::min(first + batch, sessions.size()); ++i) {
             out << "new-session -d -s " << sessions[i] << " -c "
-                << single_quoted(workdir(sessions[i])) << " sleep 1000000\n";
+                << util::shell_word(workdir(sessions[i])) << " sleep 1000000\n";
         }
         out.close();
         r = town.tmux({"source-file", file});
@@ -234,77 +226,6 @@ std::vector<std::string> CountingTmux::last(long n) const {
         lines.erase(lines.begin(), lines.end() - n);
     }
     return lines;
-}
-
-long ProcSample::switches() const {
-    long sum = 0;
-    for (const auto& [tid, t] : threads) {
-        sum += t.voluntary + t.nonvoluntary;
-    }
-    return sum;
-}
-
-namespace {
-
-/// The number after `key` in a /proc status text, or 0.
-long status_field(const std::string& text, const std::string& key) {
-    auto at = text.find("\n" + key + ":");
-    if (at == std::string::npos) {
-        return 0;
-    }
-    return std::strtol(text.c_str() + at + key.size() + 2, nullptr, 10);
-}
-
-double cpu_ms(pid_t pid) {
-    std::string stat = test::slurp("/proc/" + std::to_string(pid) + "/stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) {
-        return 0;
-    }
-    // After the command: state is field 3, utime field 14, stime field 15.
-    std::istringstream in(stat.substr(close + 2));
-    std::string field;
-    double ticks = 0;
-    for (int i = 3; i <= 15 && in >> field; ++i) {
-        if (i >= 14) {
-            ticks += std::strtod(field.c_str(), nullptr);
-        }
-    }
-    return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-} // namespace
-
-ProcSample sample_process(pid_t pid) {
-    ProcSample s;
-    const std::string base = "/proc/" + std::to_string(pid);
-    std::string status = "\n" + test::slurp(base + "/status");
-    s.vm_rss_kb = status_field(status, "VmRSS");
-    s.vm_hwm_kb = status_field(status, "VmHWM");
-    s.cpu_ms = cpu_ms(pid);
-    DIR* d = ::opendir((base + "/task").c_str());
-    if (!d) {
-        return s;
-    }
-    while (dirent* e = ::readdir(d)) {
-        char* end = nullptr;
-        long tid = std::strtol(e->d_name, &end, 10);
-        if (*end != '\0' || tid <= 0) {
-            continue;
-        }
-        const std::string task = base + "/task/" + e->d_name;
-        std::string text = "\n" + test::slurp(task + "/status");
-        ProcSample::Thread t;
-        t.comm = test::slurp(task + "/comm");
-        if (!t.comm.empty() && t.comm.back() == '\n') {
-            t.comm.pop_back();
-        }
-        t.voluntary = status_field(text, "voluntary_ctxt_switches");
-        t.nonvoluntary = status_field(text, "nonvoluntary_ctxt_switches");
-        s.threads[tid] = t;
-    }
-    ::closedir(d);
-    return s;
 }
 
 } // namespace gt::bench

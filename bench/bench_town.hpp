@@ -3,6 +3,7 @@
 // What the process-level benchmarks share: towns of N agents on a private tmux server, a tmux
 // that counts its invocations, clocks, and what /proc says about a process.
 
+#include "support/proc_sample.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tmux_town.hpp"
 
@@ -75,21 +76,7 @@ private:
     std::string m_log;
 };
 
-/// What /proc says about one process: memory, CPU time and, per thread, context switches
-/// (every switch of a sleeping thread is one wake-up).
-struct ProcSample {
-    long vm_rss_kb = 0;
-    long vm_hwm_kb = 0;
-    double cpu_ms = 0; ///< utime + stime
-    struct Thread {
-        std::string comm;
-        long voluntary = 0;
-        long nonvoluntary = 0;
-    };
-    std::map<long, Thread> threads; ///< by tid
-    long switches() const;
-};
-
-ProcSample sample_process(pid_t pid);
+using test::ProcSample;
+using test::sample_process;
 
 } // namespace gt::bench

@@ -14,7 +14,6 @@
 #include "util/time.hpp"
 
 #include <benchmark/benchmark.h>
-#include <dirent.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -133,18 +132,13 @@ BENCHMARK(BM_Decide)->Arg(0)->Arg(10)->Unit(benchmark::kMillisecond);
 /// The captured screens of tests/fixtures/agent-screens whose name starts with `prefix`.
 std::vector<std::string> screens(const std::string& prefix) {
     const std::string dir = std::string(GT_BENCH_FIXTURES) + "/agent-screens";
-    std::vector<std::string> names;
-    if (DIR* d = ::opendir(dir.c_str())) {
-        while (dirent* e = ::readdir(d)) {
-            std::string name = e->d_name;
-            if (name.size() > 4 && name.rfind(prefix, 0) == 0 &&
-                name.compare(name.size() - 4, 4, ".txt") == 0) {
-                names.push_back(name);
-            }
+    std::vector<std::string> names; // list_dir sorts them
+    auto entries = util::list_dir(dir);
+    for (const auto& e : entries ? *entries : std::vector<util::DirEntry>{}) {
+        if (e.name.starts_with(prefix) && e.name.ends_with(".txt")) {
+            names.push_back(e.name);
         }
-        ::closedir(d);
     }
-    std::sort(names.begin(), names.end());
     std::vector<std::string> out;
     for (const auto& n : names) {
         out.push_back(test::slurp(dir + "/" + n));

@@ -2,6 +2,7 @@
 // tmux server, with lifecycle requests, control-socket clients and pane deaths mixed in. What a
 // week of unattended running would show slowly shows here at once: a descriptor or memory leak
 // per heartbeat, a request lost under load, an error the daemon logs and carries on past.
+#include "support/proc_sample.hpp"
 #include "support/tmux_town.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"
@@ -32,21 +33,6 @@ struct Sample {
     long fds = 0;
     long rss_kb = 0;
 };
-
-long count_fds(pid_t pid) {
-    auto entries = gt::util::list_dir("/proc/" + std::to_string(pid) + "/fd");
-    return entries ? static_cast<long>(entries->size()) : -1;
-}
-
-long rss_kb(pid_t pid) {
-    std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/status"));
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind("VmRSS:", 0) == 0) {
-            return std::atol(line.c_str() + 6);
-        }
-    }
-    return -1;
-}
 
 /// The least value of one field over `samples`: what the daemon holds between heartbeats, without
 /// the pipes of a tmux call or a client's connection that a sample may catch.
@@ -156,7 +142,8 @@ TEST(Soak, TenThousandHeartbeatsWithRequestsClientsAndDeathsStayFlat) {
     // Samples of the daemon's descriptors and memory, once a second.
     workers.emplace_back([&] {
         while (!done) {
-            Sample s{t.heartbeats(), count_fds(daemon), rss_kb(daemon)};
+            ProcSample p = sample_process(daemon);
+            Sample s{t.heartbeats(), p.fds, p.vm_rss_kb};
             {
                 std::lock_guard lock(samples_mutex);
                 samples.push_back(s);
