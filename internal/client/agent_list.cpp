@@ -90,7 +90,7 @@ std::string age_text(long long age_ms) {
         std::chrono::duration_cast<std::chrono::seconds>(util::Millis(age_ms)));
 }
 
-/// The human form of the agent table (executor::agent_table()).
+/// The human form of the agent table (executor::agent_table_json()).
 void print_table(const json& rows) {
     std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8s %-10s %s\n", "IDENTITY", "ROLE",
                 "SESSION", "ALIVE", "STATE", "AGE", "HOOK", "RESTARTS", "BACKOFF", "CONDITION");
@@ -190,7 +190,8 @@ int list_agents(const std::string& town, bool as_json) {
             std::cerr << "warning: screens unknown: " << look.error << "\n";
         }
     }
-    json rows = executor::agent_table(in, supervised, tmux_known ? &*snap : nullptr, tracker);
+    json rows = executor::agent_table_json(
+        executor::agent_rows(in, supervised, tmux_known ? &*snap : nullptr, tracker));
     if (as_json) {
         std::cout << rows.dump(2) << "\n";
     } else {

@@ -101,8 +101,7 @@ json Daemon::status_json() const {
     j["supervised"] = m_last.supervised;
     j["healthy"] = m_last.healthy;
     j["degraded"] = m_last.degraded;
-    auto agents = json::parse(m_last.agents_json, nullptr, false);
-    j["agents"] = agents.is_discarded() ? json::array() : agents;
+    j["agents"] = executor::agent_table_json(m_last.agents);
     return j;
 }
 

@@ -1,5 +1,6 @@
 #include "daemon_process.hpp"
 
+#include "proc/exit_watch.hpp"
 #include "proc/process.hpp"
 #include "signals.hpp"
 #include "socket_path.hpp"
@@ -30,7 +31,7 @@ Daemon::Daemon(const DaemonOptions& o, state::TownConfig config, DaemonLock lock
               spdlog::info("pane process {} exited: checking at once", pid);
               m_heartbeat.trigger();
           },
-          512),
+          proc::pidfd_budget(4096)),
       m_notify(o.notify), m_notify_ready(o.ready_fd < 0) {
     m_recovery.set_under_systemd(!o.notify.invocation_id.empty());
     m_signals.add(SIGUSR1);

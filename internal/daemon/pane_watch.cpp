@@ -1,26 +1,13 @@
 #include "pane_watch.hpp"
 
+#include "proc/exit_watch.hpp"
+
 #include <cerrno>
 #include <set>
 #include <spdlog/spdlog.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace gt::daemon {
-
-namespace {
-
-/// A pidfd (always close-on-exec) for `pid`, or -1.
-int open_pidfd(long pid) {
-#ifdef SYS_pidfd_open
-    return static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
-#else
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
-} // namespace
 
 PaneWatch::PaneWatch(asio::io_context& io, std::function<void(long)> on_exit, std::size_t limit)
     : m_io(io), m_on_exit(std::move(on_exit)), m_limit(limit) {}
@@ -55,7 +42,7 @@ void PaneWatch::set(const std::vector<long>& pids) {
         if (pid <= 0 || m_watched.count(pid)) {
             continue;
         }
-        int fd = open_pidfd(pid);
+        int fd = proc::open_pidfd(static_cast<pid_t>(pid)).release();
         if (fd < 0) {
             if (errno == ESRCH) {
                 asio::post(m_io, [this, pid] { m_on_exit(pid); }); // gone already

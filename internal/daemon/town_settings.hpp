@@ -1,6 +1,8 @@
 #pragma once
 
 #include "state/config.hpp"
+#include "state/town.hpp"
+#include "util/stamped_cache.hpp"
 
 #include <memory>
 #include <mutex>
@@ -27,7 +29,8 @@ public:
         /// rigs.json is bad this time (the last good list is kept).
         std::optional<std::string> rigs;
     };
-    /// Re-reads town.json and rigs.json.
+    /// Re-reads town.json and rigs.json (a file whose stamp has not changed since it was last
+    /// read is not read again).
     Problems reload();
 
     std::shared_ptr<const state::TownConfig> config() const;
@@ -37,6 +40,9 @@ public:
 
 private:
     std::string m_root;
+    std::mutex m_reload_mutex; ///< one reload at a time (the caches below)
+    util::StampedCache<util::Result<state::TownConfig>> m_config_reads;
+    util::StampedCache<util::Result<std::vector<state::RigEntry>>> m_rigs_reads;
     mutable std::mutex m_mutex;
     std::shared_ptr<const state::TownConfig> m_config;
     std::vector<std::string> m_rigs;

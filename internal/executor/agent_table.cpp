@@ -2,6 +2,9 @@
 
 #include "util/time.hpp"
 
+#include <nlohmann/json.hpp>
+#include <set>
+
 namespace gt::executor {
 
 using nlohmann::json;
@@ -10,84 +13,124 @@ using screen::Condition;
 
 namespace {
 
-/// `condition`, `condition_since`, `evidence`, `resets_at`; for an exit also `cause`,
-/// `exit_status`, `exit_signal` (design §16). Without a read screen: `unknown`.
-void put_condition(json& j, const policy::AgentFacts& f, const tmux::Snapshot* snap,
-                   const policy::RestartTracker& tracker) {
-    // A pane replaced or killed during the pass has not been read yet.
-    bool current = f.screen && snap && snap->has(f.id.session()) &&
-                   snap->sessions.at(f.id.session()).pid == f.screen->pane_pid;
-    if (current) {
-        const policy::ScreenState& s = *f.screen;
-        j["condition"] = screen::condition_name(s.condition);
-        j["condition_since"] = util::format_time(s.since);
-        j["evidence"] = s.evidence;
-        j["resets_at"] = s.resets_at ? json(util::format_time(*s.resets_at)) : json(nullptr);
-        if (s.condition == Condition::exited) {
-            j["cause"] = screen::condition_name(s.cause);
-            // tmux may not have collected the status yet; the daemon's record may have.
-            const tmux::Pane& p = snap->sessions.at(f.id.session());
-            const state::RestartRecord* r = tracker.find(f.id.str());
-            bool known = p.dead_status >= 0 || p.dead_signal > 0;
-            int status = known ? p.dead_status : r ? r->last_exit_status.value_or(-1) : -1;
-            int signal = known ? p.dead_signal : r ? r->last_signal.value_or(0) : 0;
-            j["exit_status"] = status >= 0 ? json(status) : json(nullptr);
-            j["exit_signal"] = signal;
-        }
+/// What the agent's screen shows, when the screen read is of the pane that runs now (one
+/// replaced or killed during the pass has not been read yet).
+void put_condition(AgentRow& row, const policy::AgentFacts& f, const tmux::Snapshot* snap,
+                   const state::RestartRecord* record) {
+    if (!f.screen || !snap) {
         return;
     }
-    j["condition"] = screen::condition_name(Condition::unknown);
-    j["condition_since"] = nullptr;
-    j["evidence"] = "";
-    j["resets_at"] = nullptr;
+    auto pane = snap->sessions.find(f.id.session());
+    if (pane == snap->sessions.end() || pane->second.pid != f.screen->pane_pid) {
+        return;
+    }
+    const policy::ScreenState& s = *f.screen;
+    row.condition = s.condition;
+    row.condition_since = s.since;
+    row.evidence = s.evidence;
+    row.resets_at = s.resets_at;
+    if (s.condition == Condition::exited) {
+        row.cause = s.cause;
+        // tmux may not have collected the status yet; the daemon's record may have.
+        const tmux::Pane& p = pane->second;
+        bool known = p.dead_status >= 0 || p.dead_signal > 0;
+        int status = known ? p.dead_status : record ? record->last_exit_status.value_or(-1) : -1;
+        row.exit_status = status >= 0 ? std::optional<int>(status) : std::nullopt;
+        row.exit_signal = known ? p.dead_signal : record ? record->last_signal.value_or(0) : 0;
+    }
+}
+
+json time_or_null(const std::optional<util::TimePoint>& t) {
+    return t ? json(util::format_time(*t)) : json(nullptr);
 }
 
 } // namespace
 
-nlohmann::json agent_table(const policy::TickInput& in,
-                           const std::vector<state::Identity>& supervised_ids,
-                           const tmux::Snapshot* snap, const policy::RestartTracker& tracker) {
+std::vector<AgentRow> agent_rows(const policy::TickInput& in,
+                                 const std::vector<state::Identity>& supervised_ids,
+                                 const tmux::Snapshot* snap,
+                                 const policy::RestartTracker& tracker) {
     std::set<std::string> supervised;
     for (const auto& id : supervised_ids) {
         supervised.insert(id.str());
     }
-    json rows = json::array();
+    std::vector<AgentRow> rows;
+    rows.reserve(in.agents.size());
     for (const auto& [key, f] : in.agents) {
-        json j = {{"identity", key},
-                  {"role", state::role_name(f.id.role)},
-                  {"rig", f.id.rig},
-                  {"session", f.id.session()},
-                  {"supervised", supervised.count(key) != 0}};
-        bool exists = snap && snap->has(f.id.session());
-        bool alive = exists && snap->sessions.at(f.id.session()).agent_alive;
-        j["session_exists"] = snap ? json(exists) : json(nullptr);
-        j["alive"] = snap ? json(alive) : json(nullptr);
+        AgentRow& row = rows.emplace_back();
+        row.id = f.id;
+        row.supervised = supervised.count(key) != 0;
+        if (snap) {
+            auto pane = snap->sessions.find(f.id.session());
+            row.session_exists = pane != snap->sessions.end();
+            row.alive = pane != snap->sessions.end() && pane->second.agent_alive;
+        }
         if (f.report) {
-            j["state"] = f.report->raw_state;
-            j["updated_at"] = util::format_time(f.report->updated_at);
-            j["age_ms"] = (in.now - f.report->updated_at).count();
+            row.reported = true;
+            row.state = f.report->raw_state;
+            row.updated_at = f.report->updated_at;
+            row.age = in.now - f.report->updated_at;
+            row.hook = f.report->hook;
         } else {
-            j["state"] = nullptr;
-            j["report_error"] = f.report_error;
+            row.report_error = f.report_error;
         }
-        j["hook"] = f.report ? f.report->hook : "";
         const state::RestartRecord* r = tracker.find(key);
-        j["restarts"] = r ? r->restart_count : 0;
-        Gate gate = tracker.shown_gate(key, in.now, alive);
-        j["gate"] = policy::gate_name(gate);
-        if (auto until = tracker.blocked_until(key, in.now); until && gate != Gate::allowed) {
-            j["blocked_until"] = util::format_time(*until);
+        row.restarts = r ? r->restart_count : 0;
+        row.gate = tracker.shown_gate(key, in.now, row.alive.value_or(false));
+        if (auto until = tracker.blocked_until(key, in.now); until && row.gate != Gate::allowed) {
+            row.blocked_until = until;
         }
-        if (r && r->last_exit_status) {
-            j["last_exit_status"] = *r->last_exit_status;
+        if (r) {
+            row.last_exit_status = r->last_exit_status;
+            row.last_exit_reason = r->last_exit_reason;
         }
-        if (r && !r->last_exit_reason.empty()) {
-            j["last_exit_reason"] = r->last_exit_reason;
-        }
-        put_condition(j, f, snap, tracker);
-        rows.push_back(std::move(j));
+        put_condition(row, f, snap, r);
     }
     return rows;
+}
+
+json agent_table_json(const std::vector<AgentRow>& rows) {
+    json table = json::array();
+    for (const AgentRow& row : rows) {
+        json j = {{"identity", row.id.str()},
+                  {"role", state::role_name(row.id.role)},
+                  {"rig", row.id.rig},
+                  {"session", row.id.session()},
+                  {"supervised", row.supervised}};
+        j["session_exists"] = row.session_exists ? json(*row.session_exists) : json(nullptr);
+        j["alive"] = row.alive ? json(*row.alive) : json(nullptr);
+        if (row.reported) {
+            j["state"] = row.state;
+            j["updated_at"] = util::format_time(row.updated_at);
+            j["age_ms"] = row.age.count();
+        } else {
+            j["state"] = nullptr;
+            j["report_error"] = row.report_error;
+        }
+        j["hook"] = row.hook;
+        j["restarts"] = row.restarts;
+        j["gate"] = policy::gate_name(row.gate);
+        if (row.blocked_until) {
+            j["blocked_until"] = util::format_time(*row.blocked_until);
+        }
+        if (row.last_exit_status) {
+            j["last_exit_status"] = *row.last_exit_status;
+        }
+        if (!row.last_exit_reason.empty()) {
+            j["last_exit_reason"] = row.last_exit_reason;
+        }
+        j["condition"] = screen::condition_name(row.condition);
+        j["condition_since"] = time_or_null(row.condition_since);
+        j["evidence"] = row.evidence;
+        j["resets_at"] = time_or_null(row.resets_at);
+        if (row.condition == Condition::exited) {
+            j["cause"] = screen::condition_name(row.cause);
+            j["exit_status"] = row.exit_status ? json(*row.exit_status) : json(nullptr);
+            j["exit_signal"] = row.exit_signal;
+        }
+        table.push_back(std::move(j));
+    }
+    return table;
 }
 
 } // namespace gt::executor

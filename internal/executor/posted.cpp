@@ -27,14 +27,14 @@ std::string Recovery::pane_died_hook(const std::string& id) const {
 
 namespace {
 
-/// Puts the agent table into `out`: as JSON text, and counted by condition.
-void put_table(const nlohmann::json& table, HeartbeatSummary& out) {
-    for (const auto& agent : table) {
-        if (agent.value("supervised", false)) {
-            ++out.conditions[agent.value("condition", "unknown")];
+/// Puts the agent table into `out`, counted by condition.
+void put_table(std::vector<AgentRow> rows, HeartbeatSummary& out) {
+    for (const auto& row : rows) {
+        if (row.supervised) {
+            ++out.conditions[screen::condition_name(row.condition)];
         }
     }
-    out.agents_json = table.dump();
+    out.agents = std::move(rows);
 }
 
 } // namespace
@@ -43,7 +43,7 @@ void Recovery::collect_pane_pids(const TickInput& in,
                                  const std::vector<state::Identity>& supervised,
                                  HeartbeatSummary& out) {
     if (!in.snapshot || m_stop_requested) {
-        put_table(agent_table(in, supervised, in.snapshot ? &*in.snapshot : nullptr, m_tracker),
+        put_table(agent_rows(in, supervised, in.snapshot ? &*in.snapshot : nullptr, m_tracker),
                   out);
         return;
     }
@@ -53,11 +53,11 @@ void Recovery::collect_pane_pids(const TickInput& in,
         // Sessions changed during this pass: one more look for the new pane processes.
         if (auto again = client().snapshot(); again && again->tmux_available) {
             fresh = std::move(*again);
-            mark_liveness(*fresh, in.config->process_names);
+            mark_liveness(*fresh, in.config->process_names, &m_exits);
             snap = &*fresh;
         }
     }
-    put_table(agent_table(in, supervised, snap, m_tracker), out); // as things stand after the pass
+    put_table(agent_rows(in, supervised, snap, m_tracker), out); // as things stand after the pass
     for (const auto& id : supervised) {
         auto it = snap->sessions.find(id.session());
         if (it != snap->sessions.end() && it->second.agent_alive) {

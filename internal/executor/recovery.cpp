@@ -1,5 +1,6 @@
 #include "recovery.hpp"
 
+#include "proc/exit_watch.hpp"
 #include "proc/process.hpp"
 #include "proc/process_table.hpp"
 #include "screen_memory.hpp"
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <future>
 #include <optional>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -21,10 +23,26 @@ using state::AgentStatus;
 using state::Identity;
 using state::Role;
 
-void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names) {
+void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names,
+                   proc::ExitWatch* exits) {
+    std::vector<pid_t> live;
+    for (const auto& [name, pane] : snap.sessions) {
+        if (!pane.dead) {
+            live.push_back(static_cast<pid_t>(pane.pid));
+        }
+    }
+    std::vector<bool> ended;
+    if (exits) {
+        ended = exits->ended(live);
+    } else {
+        for (pid_t pid : live) {
+            ended.push_back(proc::process_gone(pid));
+        }
+    }
     std::optional<proc::ProcessTable> table;
+    std::size_t next = 0;
     for (auto& [name, pane] : snap.sessions) {
-        pane.process_gone = !pane.dead && proc::process_gone(static_cast<pid_t>(pane.pid));
+        pane.process_gone = !pane.dead && ended[next++];
         if (pane.dead || pane.process_gone) {
             // tmux can be slow to notice a death: a vanished pane process is dead too.
             pane.agent_alive = false;
@@ -182,13 +200,29 @@ TickInput Recovery::gather(const state::TownConfig& config, const std::vector<st
     in.start_failed = m_start_failed;
     in.started = m_started;
     in.storms = &m_storms;
-    if (rigs_loaded) {
-        claim_requests(in, config, rigs, out);
-    } else {
-        warn_once("lifecycle_rigs", "rigs.json has not been read yet: lifecycle requests wait");
+    // The files are read on a thread of their own while tmux answers on this one: the heartbeat
+    // costs the longer of the two, not their sum (design §15). tmux, the longer, starts first.
+    // Until the join neither side touches what the other does (the file side: `in`, `out`, the
+    // report and listing caches, the log memory; this side: the runner and m_exits).
+    auto read_files = [this, &in, &out, &config, &rigs, rigs_loaded] {
+        if (rigs_loaded) {
+            claim_requests(in, config, rigs, out);
+        } else {
+            warn_once("lifecycle_rigs", "rigs.json has not been read yet: lifecycle requests wait");
+        }
+        read_agents(in, out);
+    };
+    std::future<void> files;
+    try {
+        files = std::async(std::launch::async, read_files);
+    } catch (const std::system_error& e) {
+        warn_once("file_thread",
+                  std::string("no thread to read the files beside tmux: ") + e.what());
+        files = std::async(std::launch::deferred, read_files); // one after the other
     }
-    read_agents(in, out);
-    take_snapshot(in, config);
+    auto snap = look_at_tmux(config);
+    files.get();
+    take_snapshot(in, std::move(snap));
     if (!in.snapshot && !in.requests.empty()) {
         // Degraded: the requests stay claimed and run once tmux is back (never lost).
         warn_once("lifecycle_tmux", "tmux is unusable (" + in.degraded_reason +
@@ -276,10 +310,13 @@ void Recovery::claim_requests(TickInput& in, const state::TownConfig& config,
 void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
     std::vector<std::string> skipped;
     std::vector<std::string> not_files;
-    for (auto& file : state::list_agent_files(m_root, &skipped, &not_files)) {
+    // Files and directories whose stamps have not changed are not read again (design §15).
+    const auto real_now =
+        std::chrono::time_point_cast<util::Millis>(std::chrono::system_clock::now());
+    for (auto& file : state::list_agent_files(m_root, &skipped, &not_files, &m_listings)) {
         policy::AgentFacts f;
         f.id = file.id;
-        auto report = state::read_agent_state(file.path);
+        auto report = m_reports.get(file.path, false, real_now, state::read_agent_state);
         if (report) {
             f.report = std::move(*report);
             f.report_age = m_ages.age("report:" + f.id.str(), f.report->updated_at, in.now);
@@ -303,6 +340,7 @@ void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
         }
         in.agents[f.id.str()] = std::move(f);
     }
+    m_reports.sweep();
     for (const auto& s : skipped) {
         warn_once("skip:" + s, "skipping " + s + ": not an agent identity");
     }
@@ -315,6 +353,7 @@ void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
         in.agents.try_emplace(id.str(), policy::AgentFacts{id, std::nullopt, true});
     }
     for (auto& [key, f] : in.agents) {
+        // Healthy agents too: a restart asked for, or a report of death, starts one.
         f.workdir_exists = util::is_dir(state::workdir_for(m_root, f.id));
     }
 }
@@ -361,9 +400,15 @@ void Recovery::note_output(TickInput& in) {
     in.last_output = std::move(output);
 }
 
-void Recovery::take_snapshot(TickInput& in, const state::TownConfig& config) {
-    tmux::TmuxClient tmux = client();
-    auto snap = tmux.snapshot();
+util::Result<tmux::Snapshot> Recovery::look_at_tmux(const state::TownConfig& config) {
+    auto snap = client().snapshot();
+    if (snap && snap->tmux_available) {
+        mark_liveness(*snap, config.process_names, &m_exits);
+    }
+    return snap;
+}
+
+void Recovery::take_snapshot(TickInput& in, util::Result<tmux::Snapshot> snap) {
     if (!snap) {
         in.degraded_reason = snap.error();
         return;
@@ -373,7 +418,6 @@ void Recovery::take_snapshot(TickInput& in, const state::TownConfig& config) {
         return;
     }
     m_server_up = snap->server_running;
-    mark_liveness(*snap, config.process_names);
     // A pane process that ended while tmux has not reaped it yet (the pane still shows alive, or
     // dead without a status): the policy gives tmux a moment to report how it ended.
     std::map<long, util::TimePoint> gone;

@@ -1,11 +1,13 @@
 #pragma once
 
+#include "agent_table.hpp"
 #include "event_log.hpp"
 #include "policy/clock_watch.hpp"
 #include "policy/decide.hpp"
 #include "policy/follow_up.hpp"
 #include "policy/restart_tracker.hpp"
 #include "policy/screen_watch.hpp"
+#include "proc/exit_watch.hpp"
 #include "screen/screen.hpp"
 #include "state/config.hpp"
 #include "state/daemon_state.hpp"
@@ -37,8 +39,10 @@ using policy::Outcome;
 using policy::TickInput;
 
 /// Sets `agent_alive` on every pane (design §5.5): not dead, and not an idle shell unless one of
-/// `process_names` runs in the pane's process tree.
-void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names);
+/// `process_names` runs in the pane's process tree. Whether a pane's process has ended is asked
+/// of `exits` when given (one poll for all panes), else of /proc pane by pane.
+void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process_names,
+                   proc::ExitWatch* exits = nullptr);
 
 /// The environment of an agent's session (design §5.4).
 std::vector<std::pair<std::string, std::string>> session_env(const std::string& town_root,
@@ -59,7 +63,7 @@ struct HeartbeatSummary {
     std::size_t screens_captured = 0; ///< screens read this pass (in at most one tmux call)
     long tmux_calls = 0;              ///< tmux processes this pass ran
     bool degraded = false;
-    std::string agents_json; ///< the agent table (a JSON array) for `status`
+    std::vector<AgentRow> agents; ///< the agent table for `status`
     /// Supervised agents by the condition their screen shows (screen::condition_name), for the
     /// service manager's status line and the metrics.
     std::map<std::string, std::size_t> conditions;
@@ -131,7 +135,10 @@ private:
     void follow_clock(const policy::TimeShift& shift, util::TimePoint now,
                       const state::TownConfig& config);
     void read_agents(TickInput& in, HeartbeatSummary& out);
-    void take_snapshot(TickInput& in, const state::TownConfig& config);
+    /// One `list-panes -a` and whether each pane's process lives. Touches nothing of the pass
+    /// but the runner and m_exits: gather() reads the files on another thread meanwhile.
+    util::Result<tmux::Snapshot> look_at_tmux(const state::TownConfig& config);
+    void take_snapshot(TickInput& in, util::Result<tmux::Snapshot> snap);
     /// Each agent's last output that was not the echo of the daemon's typing (design §17).
     void note_output(TickInput& in);
     void claim_requests(TickInput& in, const state::TownConfig& config,
@@ -226,7 +233,11 @@ private:
     std::set<std::string> m_start_failed;
     /// Pane processes whose end is recorded (the hook and the heartbeat may both see it).
     std::deque<long> m_exits_recorded;
-    std::map<long, util::TimePoint> m_gone_since;  ///< pane processes gone, tmux not caught up
+    std::map<long, util::TimePoint> m_gone_since; ///< pane processes gone, tmux not caught up
+    util::StampedCache<util::Result<state::AgentState>> m_reports; ///< read_agents()
+    state::DirListings m_listings;                                 ///< read_agents()
+    /// Pidfds of the live panes' processes (look_at_tmux(), then collect_pane_pids()).
+    proc::ExitWatch m_exits{proc::pidfd_budget(4096)};
     std::map<std::string, int> m_request_attempts; ///< claimed requests that failed, by file
     std::map<std::string, std::string> m_logged;   ///< warn_once() and changed() memory
     /// Bad files read outside a pass (restart_state.json, screens.json): counted by the next.

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <string_view>
 
 namespace gt::policy {
 
@@ -664,18 +666,20 @@ std::vector<Identity> supervised(const TickInput& in) {
     if (cfg.role_enabled("mayor")) {
         out.push_back({Role::mayor, "", ""});
     }
+    const bool witness = cfg.role_enabled("witness"), refinery = cfg.role_enabled("refinery");
     for (const auto& rig : in.rigs) {
-        if (cfg.role_enabled("witness")) {
+        if (witness) {
             out.push_back({Role::witness, rig, ""});
         }
-        if (cfg.role_enabled("refinery")) {
+        if (refinery) {
             out.push_back({Role::refinery, rig, ""});
         }
     }
     if (cfg.role_enabled("polecat")) {
+        const std::set<std::string_view> rigs(in.rigs.begin(), in.rigs.end());
         for (const auto& [key, f] : in.agents) {
-            bool known_rig = std::find(in.rigs.begin(), in.rigs.end(), f.id.rig) != in.rigs.end();
-            if (f.id.role == Role::polecat && known_rig && f.report && !f.report->hook.empty()) {
+            if (f.id.role == Role::polecat && f.report && !f.report->hook.empty() &&
+                rigs.count(f.id.rig) != 0) {
                 out.push_back(f.id);
             }
         }

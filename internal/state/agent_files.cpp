@@ -16,8 +16,9 @@ using Type = util::DirEntry::Type;
 class AgentWalk {
 public:
     AgentWalk(std::vector<AgentFile>& found, std::vector<std::string>* skipped,
-              std::vector<std::string>* not_files)
-        : m_found(found), m_skipped(skipped), m_not_files(not_files ? not_files : skipped) {}
+              std::vector<std::string>* not_files, DirListings* listings)
+        : m_found(found), m_skipped(skipped), m_not_files(not_files ? not_files : skipped),
+          m_listings(listings) {}
 
     void top(const std::string& dir);
 
@@ -49,10 +50,15 @@ private:
     std::vector<AgentFile>& m_found;
     std::vector<std::string>* m_skipped;
     std::vector<std::string>* m_not_files;
+    DirListings* m_listings;
+    /// The real wall clock: directory times come from it (util::stamp_settled()).
+    util::TimePoint m_now =
+        std::chrono::time_point_cast<util::Millis>(std::chrono::system_clock::now());
 };
 
 std::optional<std::vector<util::DirEntry>> AgentWalk::entries(const std::string& dir) {
-    auto list = util::list_dir(dir);
+    auto list =
+        m_listings ? m_listings->get(dir, false, m_now, util::list_dir) : util::list_dir(dir);
     if (!list) {
         if (list.error_code() != ENOENT) {
             skip(dir, list.error());
@@ -126,9 +132,13 @@ void AgentWalk::members(const std::string& dir, const std::string& rig_name, Rol
 
 std::vector<AgentFile> list_agent_files(const std::string& town_root,
                                         std::vector<std::string>* skipped,
-                                        std::vector<std::string>* not_files) {
+                                        std::vector<std::string>* not_files,
+                                        DirListings* listings) {
     std::vector<AgentFile> found;
-    AgentWalk(found, skipped, not_files).top(TownPaths(town_root).agents_dir());
+    AgentWalk(found, skipped, not_files, listings).top(TownPaths(town_root).agents_dir());
+    if (listings) {
+        listings->sweep();
+    }
     return found;
 }
 

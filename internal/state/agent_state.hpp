@@ -1,7 +1,9 @@
 #pragma once
 
 #include "names.hpp"
+#include "util/file.hpp"
 #include "util/result.hpp"
+#include "util/stamped_cache.hpp"
 #include "util/time.hpp"
 
 #include <functional>
@@ -73,6 +75,9 @@ util::Result<AgentState> report_agent_state(const std::string& town_root, const 
                                             const std::optional<std::string>& hook,
                                             const std::optional<std::string>& note);
 
+/// Listings of directories, kept while each directory's stamp stays the same.
+using DirListings = util::StampedCache<util::Result<std::vector<util::DirEntry>>>;
+
 /// One agent state file found on disk.
 struct AgentFile {
     Identity id;
@@ -87,10 +92,12 @@ struct AgentFile {
 /// or file is skipped). An identity's path that holds something other than a regular file (a
 /// FIFO, a symlink, a directory) is skipped too, and named in `not_files` when given (else in
 /// `skipped`) as `<path>: not a regular file (a FIFO)`: a bad file, not a stray name. Files are
-/// not read here.
+/// not read here. With `listings`, a directory whose stamp has not changed since it was last
+/// listed is not listed again (the daemon's heartbeat).
 std::vector<AgentFile> list_agent_files(const std::string& town_root,
                                         std::vector<std::string>* skipped = nullptr,
-                                        std::vector<std::string>* not_files = nullptr);
+                                        std::vector<std::string>* not_files = nullptr,
+                                        DirListings* listings = nullptr);
 
 /// `deacon/heartbeat.json`.
 struct DeaconHeartbeat {

@@ -11,7 +11,9 @@
 #include "util/file.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace gt;
@@ -157,4 +159,38 @@ TEST(Executor, EveryStartCarriesThePaneDiedHookNamingTheAgent) {
         << argv;
     EXPECT_NE(argv.find("'--agent' 'r1/witness'"), std::string::npos) << argv;
     EXPECT_NE(argv.find("GT_ROLE=witness"), std::string::npos) << argv;
+}
+
+// A report that has not changed is kept, not read again (design §15; util::StampedCache's
+// tests count the reads); a change shows at the next pass however the file was rewritten,
+// even in place with the same size.
+TEST(Executor, AKeptReportShowsAChangeAtTheNextPass) {
+    ExecutorTown t;
+    t.report("r1/witness", "working", t.now);
+    const std::string path = t.dir.path() + "/agents/r1/witness.json";
+    auto state_of = [](const executor::HeartbeatSummary& out) {
+        for (const auto& row : out.agents) {
+            if (row.id.str() == "r1/witness") {
+                return row.state;
+            }
+        }
+        return std::string("(no row)");
+    };
+    std::this_thread::sleep_for(util::k_stamp_settle + 100ms); // settled: kept once read
+    EXPECT_EQ(state_of(t.pass()), "working");
+    EXPECT_EQ(state_of(t.pass()), "working");
+
+    auto text = util::read_file(path);
+    ASSERT_TRUE(text);
+    auto at = text->find("\"working\"");
+    ASSERT_NE(at, std::string::npos);
+    std::ofstream(path, std::ios::in | std::ios::out).seekp(static_cast<long>(at))
+        << "\"stopped\""; // the same size, the same inode
+    EXPECT_EQ(state_of(t.pass()), "stopped");
+
+    // A file new in a directory listed before is found: the directory's stamp moved.
+    t.report("r1/crew/max", "working", t.now);
+    auto out = t.pass();
+    EXPECT_TRUE(std::any_of(out.agents.begin(), out.agents.end(),
+                            [](const auto& row) { return row.id.str() == "r1/crew/max"; }));
 }

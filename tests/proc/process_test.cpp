@@ -1,3 +1,4 @@
+#include "proc/exit_watch.hpp"
 #include "proc/process.hpp"
 #include "proc/process_table.hpp"
 
@@ -136,4 +137,98 @@ TEST(ProcessRunner, CancelKillsRunningChildrenAndRefusesNewOnes) {
     auto again = runner.run(o);
     ASSERT_FALSE(again.ok());
     EXPECT_EQ(again.error_code(), ECANCELED);
+}
+
+namespace {
+
+/// A child that waits to be killed; the caller reaps it.
+pid_t pausing_child() {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    return pid;
+}
+
+/// Waits until `pid` is a zombie (killed, not reaped).
+bool becomes_zombie(pid_t pid) {
+    for (int i = 0; i < 500; ++i) {
+        if (gt::proc::zombie_wait_status(pid)) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+} // namespace
+
+// What process_gone() answers, for many processes at once: live ones not ended, zombies and
+// reaped or unknown pids ended; with pidfds and without (a budget of 0).
+TEST(ExitWatch, TellsWhichProcessesEndedAsProcAnswers) {
+    for (std::size_t limit : {std::size_t{64}, std::size_t{0}}) {
+        SCOPED_TRACE(limit);
+        ExitWatch watch(limit);
+        std::vector<pid_t> kids;
+        for (int i = 0; i < 6; ++i) {
+            kids.push_back(pausing_child());
+        }
+        EXPECT_EQ(watch.ended(kids), std::vector<bool>(6, false));
+        EXPECT_EQ(watch.size(), limit == 0 ? 0u : 6u);
+
+        ::kill(kids[1], SIGKILL); // a zombie
+        ::kill(kids[4], SIGKILL); // reaped
+        ASSERT_TRUE(becomes_zombie(kids[1]));
+        int st;
+        ::waitpid(kids[4], &st, 0);
+        std::vector<pid_t> asked = kids;
+        asked.push_back(4194303); // no such process
+        EXPECT_EQ(watch.ended(asked),
+                  (std::vector<bool>{false, true, false, false, true, false, true}));
+        EXPECT_EQ(gt::proc::process_gone(kids[1]), true);
+        EXPECT_EQ(gt::proc::process_gone(kids[0]), false);
+
+        // Processes not asked about any more are let go.
+        EXPECT_EQ(watch.ended({kids[0]}), std::vector<bool>{false});
+        EXPECT_EQ(watch.size(), limit == 0 ? 0u : 1u);
+        for (pid_t pid : kids) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &st, 0);
+        }
+        EXPECT_EQ(watch.ended({kids[0]}), std::vector<bool>{true});
+        EXPECT_EQ(watch.size(), 0u);
+    }
+}
+
+// Beyond its budget the watch asks /proc: same answers, no more descriptors.
+TEST(ExitWatch, KeepsWithinItsBudgetOfDescriptors) {
+    ExitWatch watch(2);
+    std::vector<pid_t> kids;
+    for (int i = 0; i < 5; ++i) {
+        kids.push_back(pausing_child());
+    }
+    ::kill(kids[3], SIGKILL);
+    ASSERT_TRUE(becomes_zombie(kids[3]));
+    EXPECT_EQ(watch.ended(kids), (std::vector<bool>{false, false, false, true, false}));
+    EXPECT_EQ(watch.size(), 2u);
+    for (pid_t pid : kids) {
+        int st;
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &st, 0);
+    }
+}
+
+TEST(ExitWatch, PidfdsAreCloseOnExec) {
+    pid_t kid = pausing_child();
+    auto fd = open_pidfd(kid);
+    if (!fd && errno == ENOSYS) {
+        GTEST_SKIP() << "no pidfd_open on this kernel";
+    }
+    ASSERT_TRUE(fd);
+    EXPECT_NE(::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC, 0);
+    EXPECT_LE(pidfd_budget(100), 100u);
+    int st;
+    ::kill(kid, SIGKILL);
+    ::waitpid(kid, &st, 0);
 }
