@@ -58,8 +58,8 @@ private:
 };
 
 /// A daemon whose daemon/ was deleted or replaced under it still holds a lock on the old file
-/// and stops itself within a second (watch_lock_path). Starting beside it would put two daemons on
-/// one town: wait for it to go, at most 3 s. Returns its PID when it is still there.
+/// and stops itself as soon as it sees that (LockWatch). Starting beside it would put two daemons
+/// on one town: wait for it to go, at most 3 s. Returns its PID when it is still there.
 std::optional<pid_t> wait_for_lost_daemon(const state::TownPaths& paths) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     for (;;) {

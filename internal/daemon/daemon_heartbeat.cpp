@@ -129,7 +129,7 @@ void Daemon::persist_state() {
     // wait for daemon/state.lock).
     asio::post(m_writes, [this, paths = m_paths, s = m_state, metrics = metrics()] {
         if (!m_lock.still_at(paths.lock_file())) {
-            return; // daemon/ is not ours any more (watch_lock_path stops us)
+            return; // daemon/ is not ours any more (LockWatch or the heartbeat stops us)
         }
         note_write(paths.state_file(), state::write_daemon_state(paths.state_file(), s));
         note_write(paths.metrics_file(), util::write_file_atomic(paths.metrics_file(), metrics));

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <iostream>
 #include <spdlog/spdlog.h>
+#include <thread>
 #include <unistd.h>
 
 namespace gt::daemon {
@@ -25,6 +26,9 @@ Daemon::Daemon(const DaemonOptions& o, state::TownConfig config, DaemonLock lock
                 [this](const nlohmann::json& request, ControlServer::Reply reply) {
                     handle(request, std::move(reply));
                 }),
+      m_lock_watch(
+          m_io, [this] { return m_lock.still_at(m_paths.lock_file()); },
+          [this] { lose_directory(); }),
       m_panes(
           m_io,
           [this](long pid) {
@@ -74,7 +78,10 @@ int Daemon::run(const std::function<void(const std::string&)>& ready) {
     wait_signal();
     // Handlers are in place: what was sent while we started is served now, not lost.
     unblock_daemon_signals();
-    watch_lock_path();
+    if (std::string why;
+        !m_lock_watch.start({m_paths.lock_file(), m_paths.daemon_dir(), m_paths.root()}, why)) {
+        spdlog::warn("{}: checking {} once a second instead", why, m_paths.lock_file());
+    }
     spdlog::info("daemon started: pid {}, town {}, heartbeat every {}", m_state.pid, m_paths.root(),
                  util::format_duration(m_settings.config()->daemon.heartbeat_interval));
     m_events.record("daemon_started", "", "", "pid " + std::to_string(m_state.pid));
@@ -186,29 +193,15 @@ void Daemon::stop() {
     m_control.close(!m_lost);
     m_waiters.clear();
     m_wake.cancel();
-    m_guard.cancel();
+    m_lock_watch.stop();
     m_panes.clear();
     m_signals.cancel();
     m_io.stop();
 }
 
-// Once a second: does daemon/daemon.lock still name the file we hold the lock on? When
-// daemon/ was deleted (or the lock file replaced), a second daemon could start on a new
-// lock and both would supervise the town: stop before that can happen.
-void Daemon::watch_lock_path() {
-    m_guard.expires_after(std::chrono::seconds(1));
-    m_guard.async_wait([this](const boost::system::error_code& ec) {
-        if (ec || m_stopping) {
-            return;
-        }
-        if (!m_lock.still_at(m_paths.lock_file())) {
-            lose_directory();
-            return;
-        }
-        watch_lock_path();
-    });
-}
-
+// daemon/daemon.lock no longer names the file we hold the lock on (LockWatch, or the
+// heartbeat's own check): daemon/ was deleted or the lock file replaced, and a second daemon
+// could start on a new lock while we supervise the town. Stop before that can happen.
 void Daemon::lose_directory() {
     if (m_stopping) {
         return;
@@ -226,6 +219,13 @@ void Daemon::lose_directory() {
 int Daemon::report_lost_directory() {
     std::string why = "daemon/ was deleted or replaced under the running daemon (PID " +
                       std::to_string(m_state.pid) + "); it stopped. Run 'gt daemon start'.";
+    // The loss is seen at the first file `rm -rf daemon/` removes: let it finish (at most a
+    // second) before writing there again, or its last rmdir fails on our log.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (!util::path_exists(m_paths.lock_file()) && util::is_dir(m_paths.daemon_dir()) &&
+           std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     if (util::make_dirs(m_paths.daemon_dir(), 0700)) {
         if (util::init_file_logging(m_paths.log_file(), m_settings.config()->daemon.log.max_size,
                                     m_settings.config()->daemon.log.max_files, false)) {

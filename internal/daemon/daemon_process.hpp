@@ -7,6 +7,7 @@
 #include "executor/recovery.hpp"
 #include "heartbeat.hpp"
 #include "lock.hpp"
+#include "lock_watch.hpp"
 #include "pane_watch.hpp"
 #include "service_notify.hpp"
 #include "state/daemon_state.hpp"
@@ -55,7 +56,6 @@ private:
     void on_signal(int sig);
     void log_ignored(int sig);
     void stop();
-    void watch_lock_path();
     void lose_directory();
     int report_lost_directory();
     void release_lock();
@@ -107,7 +107,7 @@ private:
     Heartbeat m_heartbeat;
     ControlServer m_control;
     asio::steady_timer m_wake{m_io};
-    asio::steady_timer m_guard{m_io}; ///< watch_lock_path()
+    LockWatch m_lock_watch; ///< stops the daemon when daemon/daemon.lock is no longer its lock
     PaneWatch m_panes;
     ServiceNotifier m_notify;
     bool m_notify_ready; ///< this process says READY=1 (not `gt daemon start`, which forked it)

@@ -6,7 +6,9 @@
 #include "client/control_client.hpp"
 #include "daemon/lock.hpp"
 #include "support/harness.hpp"
+#include "support/proc_sample.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tmux_town.hpp"
 #include "util/file.hpp"
 
 #include <atomic>
@@ -79,6 +81,33 @@ TEST(Hardening, DaemonDirectoryDeletedStopsTheDaemonWithALogLine) {
     EXPECT_TRUE(has(slurp(t.root() + "/daemon/events.jsonl"), "directory_lost"));
     EXPECT_FALSE(util::path_exists(t.root() + "/daemon/daemon.pid"));
     EXPECT_EQ(t.gt({"daemon", "status"}).exit_code, 3);
+}
+
+// Between heartbeats an idle daemon sleeps (design §5.1, §9): its lock-path guard waits on
+// inotify, not on a clock. A touch of the lock file is looked at and is no reason to stop;
+// daemon/ deleted after that still stops the daemon at once.
+TEST(Hardening, AnIdleDaemonSleepsUntilItsLockPathIsTouched) {
+    TmuxTown t;
+    t.set_all_commands({"sleep", "1000000"});
+    t.configure({{"daemon", {{"start_grace", "0s"}, {"heartbeat_interval", "1h"}}}});
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1 && t.alive_sessions() >= 3; }, 20s));
+    const pid_t pid = t.pid_from_state();
+    std::this_thread::sleep_for(1s); // the state write and the pane watch after the heartbeat
+    const long beats = t.heartbeats();
+    const long before = sample_process(pid).switches();
+    std::this_thread::sleep_for(4s);
+    const long after = sample_process(pid).switches();
+    ASSERT_EQ(t.heartbeats(), beats) << "a heartbeat in the window: the test proves nothing";
+    EXPECT_EQ(after - before, 0) << "context switches of the idle daemon's threads in 4 s";
+
+    ASSERT_EQ(::chmod((t.root() + "/daemon/daemon.lock").c_str(), 0644), 0);
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(t.gt({"daemon", "status"}).exit_code, 0);
+    EXPECT_EQ(daemon_pids(t.root()), std::vector<pid_t>{pid});
+    ASSERT_EQ(std::system(("rm -rf '" + t.root() + "/daemon'").c_str()), 0);
+    EXPECT_TRUE(eventually([&] { return daemon_pids(t.root()).empty(); }, 5s));
+    EXPECT_TRUE(has(slurp(t.root() + "/daemon/daemon.log"), "deleted or replaced"));
 }
 
 // Point 5: a FIFO where the daemon writes never blocks it.

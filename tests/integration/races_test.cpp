@@ -239,5 +239,5 @@ TEST(Hardening, StraySignalsDoNotKillTheDaemon) {
     EXPECT_FALSE(util::path_exists(t.root() + "/daemon/daemon.sock"));
 }
 
-// Point 4: daemon/ deleted under a running daemon: it stops by itself, and a new start never
-// runs beside it.
+// Point 4, daemon/ deleted under a running daemon (it stops by itself, and a new start never
+// runs beside it): Hardening.DaemonDirectory* in hardening_test.cpp.
