@@ -222,7 +222,7 @@ std::string format_duration(Millis d) {
     if (m > 0) {
         out += std::to_string(m) + "m";
     }
-    if (s > 0 || rest > 0) {
+    if (s > 0 || (rest > 0 && h == 0)) { // from an hour on, milliseconds are left out
         out += std::to_string(s);
         if (rest > 0 && h == 0) {
             char frac[8];

@@ -30,6 +30,9 @@ TEST(Duration, FormatsCompactly) {
     EXPECT_EQ(format_duration(90s), "1m30s");
     EXPECT_EQ(format_duration(1500ms), "1.5s");
     EXPECT_EQ(format_duration(1h + 5min), "1h5m");
+    EXPECT_EQ(format_duration(1h + 500ms), "1h"); // not "1h0s"
+    EXPECT_EQ(format_duration(1h + 1s + 500ms), "1h1s");
+    EXPECT_EQ(format_duration(59min + 500ms), "59m0.5s");
     EXPECT_EQ(*parse_duration(format_duration(1h + 2min + 3s)), 1h + 2min + 3s);
 }
 
