@@ -111,10 +111,20 @@ void start_agents_in_bulk(const test::TmuxTown& town, const std::vector<std::str
                 << util::shell_word(workdir(sessions[i])) << " sleep 1000000\n";
         }
         out.close();
-        r = town.tmux({"source-file", file});
+        // 500 new sessions take the server seconds once it holds thousands: no 5 s limit here.
+        proc::RealProcessRunner runner;
+        proc::RunOptions o;
+        o.argv = {"tmux", "-L", town.socket(), "source-file", file};
+        o.env = proc::make_env({"TMUX", "TMUX_PANE"});
+        o.timeout = std::chrono::minutes(10);
+        auto run = runner.run(o);
+        if (!run) {
+            throw std::runtime_error("cannot run tmux: " + run.error());
+        }
+        r = *run;
     }
     if (!r.success()) {
-        throw std::runtime_error("tmux: " + r.err.substr(0, 300));
+        throw std::runtime_error("tmux source-file: " + r.describe() + ": " + r.err.substr(0, 300));
     }
 }
 
