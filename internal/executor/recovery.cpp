@@ -201,7 +201,7 @@ TickInput Recovery::gather(const state::TownConfig& config, const std::vector<st
     in.started = m_started;
     in.storms = &m_storms;
     // The files are read on a thread of their own while tmux answers on this one: the heartbeat
-    // costs the longer of the two, not their sum (design §15). tmux, the longer, starts first.
+    // costs the longer of the two, not their sum (design §5.3). tmux, the longer, starts first.
     // Until the join neither side touches what the other does (the file side: `in`, `out`, the
     // report and listing caches, the log memory; this side: the runner and m_exits).
     auto read_files = [this, &in, &out, &config, &rigs, rigs_loaded] {
@@ -310,7 +310,7 @@ void Recovery::claim_requests(TickInput& in, const state::TownConfig& config,
 void Recovery::read_agents(TickInput& in, HeartbeatSummary& out) {
     std::vector<std::string> skipped;
     std::vector<std::string> not_files;
-    // Files and directories whose stamps have not changed are not read again (design §15).
+    // Files and directories whose stamps have not changed are not read again (design §5.3).
     const auto real_now =
         std::chrono::time_point_cast<util::Millis>(std::chrono::system_clock::now());
     for (auto& file : state::list_agent_files(m_root, &skipped, &not_files, &m_listings)) {

@@ -19,7 +19,7 @@ util::Fd open_pidfd(pid_t pid);
 /// most `cap`.
 std::size_t pidfd_budget(std::size_t cap);
 
-/// Tells which of many processes have ended in one system call (design §15): it keeps a pidfd
+/// Tells which of many processes have ended in one system call (design §5.3): it keeps a pidfd
 /// for each process it is asked about and polls them all at once, where reading
 /// /proc/<pid>/stat costs three system calls per process at every heartbeat. Beyond its budget
 /// of descriptors, or where pidfds do not exist, it falls back to process_gone(). Not

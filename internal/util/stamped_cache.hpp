@@ -36,7 +36,7 @@ bool stamp_settled(const FileStamp& stamp, TimePoint now);
 
 /// What was read from files, kept while each file's stamp stays the same: a heartbeat over a
 /// thousand agents asks the file system one `lstat` per file instead of an open, a lock-free
-/// read and a parse (design §15). The stamp is taken before the read: a file that changes
+/// read and a parse (design §5.3). The stamp is taken before the read: a file that changes
 /// while it is read has a newer stamp by the next look, which reads it again. Not
 /// thread-safe: one owner.
 template <typename T>
