@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <sstream>
@@ -44,6 +45,26 @@ std::size_t argument_bytes(const std::vector<std::string>& args) {
         n += a.size() + 1;
     }
     return n;
+}
+
+/// One tmux invocation of the commands `command(i)` for i = first, first + 1, … below `count`,
+/// joined by `;`: as many as fit in k_batch_bytes, at least one. `end` is set to the first index
+/// left for the next batch.
+std::vector<std::string> batch(std::size_t first, std::size_t count,
+                               const std::function<std::vector<std::string>(std::size_t)>& command,
+                               std::size_t& end) {
+    std::vector<std::string> args;
+    for (end = first; end < count; ++end) {
+        auto one = command(end);
+        if (end > first && argument_bytes(args) + argument_bytes(one) + 2 > k_batch_bytes) {
+            break; // the rest in another call: tmux refuses a longer command
+        }
+        if (end > first) {
+            args.push_back(";");
+        }
+        args.insert(args.end(), one.begin(), one.end());
+    }
+    return args;
 }
 
 /// Parses a number; an empty field (tmux prints nothing for "not known") gives `empty`.
@@ -290,18 +311,9 @@ std::vector<std::string> TmuxClient::type_into(const std::vector<std::string>& s
         }
         std::vector<std::string> took;
         for (std::size_t first = 0; first < left.size();) {
-            std::vector<std::string> args;
-            std::size_t end = first;
-            for (; end < left.size(); ++end) {
-                auto k = keys(left[end], step);
-                if (end > first && argument_bytes(args) + argument_bytes(k) + 2 > k_batch_bytes) {
-                    break; // the rest in another call: tmux refuses a longer command
-                }
-                if (end > first) {
-                    args.push_back(";");
-                }
-                args.insert(args.end(), k.begin(), k.end());
-            }
+            std::size_t end = 0;
+            auto args = batch(
+                first, left.size(), [&](std::size_t i) { return keys(left[i], step); }, end);
             if (run(args).ok()) {
                 took.insert(took.end(), left.begin() + first, left.begin() + end);
             } else {
@@ -337,24 +349,18 @@ TmuxClient::capture(const std::vector<std::string>& sessions,
     // display-message, so the output can be cut back into screens.
     const std::uint64_t nonce = std::random_device{}() * 0x100000000ull ^ std::random_device{}();
     std::size_t next = 0; // the first session not read yet
-    while (next < sessions.size()) {
-        std::vector<std::string> args;
-        for (std::size_t i = next; i < sessions.size(); ++i) {
-            std::vector<std::string> one{"capture-pane", "-p", "-J"};
-            if (dead.count(sessions[i])) {
-                one.insert(one.end(), {"-S", "-1"});
-            }
-            one.insert(one.end(), {"-t", exact_window(sessions[i]), ";", "display-message", "-p",
-                                   capture_marker(nonce, i)});
-            if (i > next && argument_bytes(args) + argument_bytes(one) + 2 > k_batch_bytes) {
-                break; // the rest in another call: tmux refuses a longer command
-            }
-            if (i > next) {
-                args.push_back(";");
-            }
-            args.insert(args.end(), one.begin(), one.end());
+    auto capture_one = [&](std::size_t i) {
+        std::vector<std::string> one{"capture-pane", "-p", "-J"};
+        if (dead.count(sessions[i])) {
+            one.insert(one.end(), {"-S", "-1"});
         }
-        Reply reply = run(args);
+        one.insert(one.end(), {"-t", exact_window(sessions[i]), ";", "display-message", "-p",
+                               capture_marker(nonce, i)});
+        return one;
+    };
+    while (next < sessions.size()) {
+        std::size_t end = 0; // where the batch ends is told by the markers found below
+        Reply reply = run(batch(next, sessions.size(), capture_one, end));
         std::size_t pos = 0;
         const std::size_t first = next;
         for (; next < sessions.size(); ++next) {
