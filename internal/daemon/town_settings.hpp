@@ -41,8 +41,8 @@ public:
 private:
     std::string m_root;
     std::mutex m_reload_mutex; ///< one reload at a time (the caches below)
-    util::StampedCache<util::Result<state::TownConfig>> m_config_reads;
-    util::StampedCache<util::Result<std::vector<state::RigEntry>>> m_rigs_reads;
+    util::StampedCache<state::TownConfig> m_config_reads;
+    util::StampedCache<std::vector<state::RigEntry>> m_rigs_reads;
     mutable std::mutex m_mutex;
     std::shared_ptr<const state::TownConfig> m_config;
     std::vector<std::string> m_rigs;

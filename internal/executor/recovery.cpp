@@ -202,8 +202,9 @@ TickInput Recovery::gather(const state::TownConfig& config, const std::vector<st
     in.storms = &m_storms;
     // The files are read on a thread of their own while tmux answers on this one: the heartbeat
     // costs the longer of the two, not their sum (design §5.3). tmux, the longer, starts first.
-    // Until the join neither side touches what the other does (the file side: `in`, `out`, the
-    // report and listing caches, the log memory; this side: the runner and m_exits).
+    // Until the join neither side touches what the other does (the file side: `in`, `out` and
+    // its counters, the report and listing caches, the stamp ages, the warn-once memory and
+    // the event log, which has a lock of its own; this side: the runner and m_exits).
     auto read_files = [this, &in, &out, &config, &rigs, rigs_loaded] {
         if (rigs_loaded) {
             claim_requests(in, config, rigs, out);

@@ -120,6 +120,9 @@ public:
     void set_under_systemd(bool yes) { m_under_systemd = yes; }
     void request_stop() { m_stop_requested = true; }
 
+    /// Agent files answered from what an earlier pass read (util::StampedCache).
+    std::uint64_t reports_kept() const { return m_reports.hits(); }
+
     /// The restart history as this pass left it.
     const policy::RestartTracker& tracker() const { return m_tracker; }
 
@@ -233,9 +236,9 @@ private:
     std::set<std::string> m_start_failed;
     /// Pane processes whose end is recorded (the hook and the heartbeat may both see it).
     std::deque<long> m_exits_recorded;
-    std::map<long, util::TimePoint> m_gone_since; ///< pane processes gone, tmux not caught up
-    util::StampedCache<util::Result<state::AgentState>> m_reports; ///< read_agents()
-    state::DirListings m_listings;                                 ///< read_agents()
+    std::map<long, util::TimePoint> m_gone_since;    ///< pane processes gone, tmux not caught up
+    util::StampedCache<state::AgentState> m_reports; ///< read_agents()
+    state::DirListings m_listings;                   ///< read_agents()
     /// Pidfds of the live panes' processes (look_at_tmux(), then collect_pane_pids()).
     proc::ExitWatch m_exits{proc::pidfd_budget(4096)};
     std::map<std::string, int> m_request_attempts; ///< claimed requests that failed, by file

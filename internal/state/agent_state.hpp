@@ -76,7 +76,7 @@ util::Result<AgentState> report_agent_state(const std::string& town_root, const 
                                             const std::optional<std::string>& note);
 
 /// Listings of directories, kept while each directory's stamp stays the same.
-using DirListings = util::StampedCache<util::Result<std::vector<util::DirEntry>>>;
+using DirListings = util::StampedCache<std::vector<util::DirEntry>>;
 
 /// One agent state file found on disk.
 struct AgentFile {

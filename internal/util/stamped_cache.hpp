@@ -37,15 +37,16 @@ bool stamp_settled(const FileStamp& stamp, TimePoint now);
 /// What was read from files, kept while each file's stamp stays the same: a heartbeat over a
 /// thousand agents asks the file system one `lstat` per file instead of an open, a lock-free
 /// read and a parse (design §5.3). The stamp is taken before the read: a file that changes
-/// while it is read has a newer stamp by the next look, which reads it again. Not
-/// thread-safe: one owner.
-template <typename T>
+/// while it is read has a newer stamp by the next look, which reads it again. Only what was
+/// read is kept, never a failure: descriptors or memory that ran out once must not hide a file
+/// until it changes. Not thread-safe: one owner.
+template <typename V>
 class StampedCache {
 public:
     /// What `read(path)` returns, from the cache when the file's stamp is the one it had when
     /// it was read and settled then. `now` is the real wall clock (stamp_settled()).
     template <typename Read>
-    T get(const std::string& path, bool follow_symlinks, TimePoint now, Read&& read) {
+    Result<V> get(const std::string& path, bool follow_symlinks, TimePoint now, Read&& read) {
         auto stamp = file_stamp(path, follow_symlinks);
         auto it = m_entries.find(path);
         if (stamp && it != m_entries.end() && it->second.stamp == *stamp) {
@@ -53,9 +54,9 @@ public:
             ++m_hits;
             return it->second.value;
         }
-        T value = read(path);
-        if (stamp && stamp_settled(*stamp, now)) {
-            m_entries.insert_or_assign(path, Entry{*stamp, value, m_pass});
+        Result<V> value = read(path);
+        if (stamp && value && stamp_settled(*stamp, now)) {
+            m_entries.insert_or_assign(path, Entry{*stamp, *value, m_pass});
         } else if (it != m_entries.end()) {
             m_entries.erase(it);
         }
@@ -75,7 +76,7 @@ public:
 private:
     struct Entry {
         FileStamp stamp;
-        T value;
+        V value;
         std::uint64_t seen = 0;
     };
     std::map<std::string, Entry> m_entries;

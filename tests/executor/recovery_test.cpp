@@ -178,7 +178,9 @@ TEST(Executor, AKeptReportShowsAChangeAtTheNextPass) {
     };
     std::this_thread::sleep_for(util::k_stamp_settle + 100ms); // settled: kept once read
     EXPECT_EQ(state_of(t.pass()), "working");
+    const auto kept = t.recovery.reports_kept();
     EXPECT_EQ(state_of(t.pass()), "working");
+    EXPECT_GT(t.recovery.reports_kept(), kept) << "the report was read again";
 
     auto text = util::read_file(path);
     ASSERT_TRUE(text);
