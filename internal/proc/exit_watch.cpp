@@ -40,11 +40,14 @@ std::vector<bool> ExitWatch::ended(const std::vector<pid_t>& pids) {
     for (std::size_t i = 0; i < pids.size(); ++i) {
         pid_t pid = pids[i];
         auto it = m_fds.find(pid);
-        if (it == m_fds.end() && pid > 0 && m_fds.size() < m_limit) {
+        if (it == m_fds.end() && pid > 0 && m_fds.size() < m_limit && m_pidfds) {
             util::Fd fd = open_pidfd(pid);
             if (!fd && errno == ESRCH) {
                 out[i] = true;
                 continue;
+            }
+            if (!fd && (errno == ENOSYS || errno == EPERM)) {
+                m_pidfds = false; // an old kernel, or a sandbox that forbids them: not again
             }
             if (fd) {
                 it = m_fds.emplace(pid, std::move(fd)).first;

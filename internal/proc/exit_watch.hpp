@@ -37,6 +37,7 @@ public:
 
 private:
     std::size_t m_limit;
+    bool m_pidfds = true; ///< false once pidfd_open said it is not there (ENOSYS, EPERM)
     std::map<pid_t, util::Fd> m_fds;
 };
 
