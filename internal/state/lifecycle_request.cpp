@@ -98,20 +98,30 @@ LifecycleInbox::LifecycleInbox(std::string requests_dir) : m_dir(std::move(reque
 
 void LifecycleInbox::reject(const std::string& path, const std::string& name,
                             const std::string& reason, Batch& batch) {
+    // Under a name whose entry and reason are both free (`<name>`, else `<name>.1`, …): the
+    // reason is written first, so a daemon killed between the two leaves the request in the
+    // inbox (rejected again next time), never a rejected request without its reason, and no
+    // earlier rejected request loses its own.
+    auto free_name = [&](const std::string& kept) {
+        const std::string target = m_dir + "/rejected/" + kept;
+        return !util::path_exists(target) && !util::path_exists(target + ".reason");
+    };
     std::string kept = name;
-    // rename replaces a file of the same name, but not a directory, nor a file by a directory:
-    // then the entry is kept under another name, so that it still leaves the inbox.
-    for (int n = 1; ::rename(path.c_str(), (m_dir + "/rejected/" + kept).c_str()) != 0; ++n) {
-        int e = errno;
-        if (n > 100 || (e != EEXIST && e != ENOTEMPTY && e != EISDIR && e != ENOTDIR)) {
-            if (::unlink(path.c_str()) != 0) { // never process it twice
-                ::rmdir(path.c_str());
-            }
-            break;
-        }
+    for (int n = 1; n <= 100 && !free_name(kept); ++n) {
         kept = name + "." + std::to_string(n);
     }
-    util::write_file_atomic(m_dir + "/rejected/" + kept + ".reason", reason + "\n");
+    const std::string target = m_dir + "/rejected/" + kept;
+    const bool was_free = free_name(kept); // else 100 names were taken: the last is replaced
+    // A reason that cannot be written is still in the log and events.jsonl.
+    (void)util::write_file_atomic(target + ".reason", reason + "\n");
+    if (::rename(path.c_str(), target.c_str()) != 0) {
+        if (was_free) {
+            ::unlink((target + ".reason").c_str());
+        }
+        if (::unlink(path.c_str()) != 0) { // never process it twice
+            ::rmdir(path.c_str());
+        }
+    }
     batch.rejected.emplace_back(kept, reason);
 }
 
