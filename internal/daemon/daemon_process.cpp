@@ -7,9 +7,11 @@
 #include "util/file.hpp"
 #include "util/log.hpp"
 
+#include <cerrno>
 #include <csignal>
 #include <iostream>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -219,14 +221,21 @@ void Daemon::lose_directory() {
 int Daemon::report_lost_directory() {
     std::string why = "daemon/ was deleted or replaced under the running daemon (PID " +
                       std::to_string(m_state.pid) + "); it stopped. Run 'gt daemon start'.";
-    // The loss is seen at the first file `rm -rf daemon/` removes: let it finish (at most a
-    // second) before writing there again, or its last rmdir fails on our log.
+    // The loss is seen at the first file `rm -rf` removes: let it finish before writing there
+    // again, or its last rmdir fails on our log. Wait (at most a second) while the lock file is
+    // gone and daemon/ is still there; then a moment more, and write only into a town that is
+    // still one (mayor/town.json there), making daemon/ but never its parents.
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (!util::path_exists(m_paths.lock_file()) && util::is_dir(m_paths.daemon_dir()) &&
            std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (util::make_dirs(m_paths.daemon_dir(), 0700)) {
+    if (!util::is_dir(m_paths.daemon_dir())) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    const bool town_left = util::path_exists(m_paths.town_json()) &&
+                           (::mkdir(m_paths.daemon_dir().c_str(), 0700) == 0 || errno == EEXIST);
+    if (town_left) {
         if (util::init_file_logging(m_paths.log_file(), m_settings.config()->daemon.log.max_size,
                                     m_settings.config()->daemon.log.max_files, false)) {
             spdlog::error("{}", why);

@@ -6,9 +6,45 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/inotify.h>
+#include <sys/vfs.h>
 #endif
 
 namespace gt::daemon {
+
+namespace {
+
+#ifdef __linux__
+/// The kind of file system at `path` when it is one where inotify sees only this machine's
+/// changes (a network file system, or FUSE, which may be one): "" otherwise.
+std::string remote_file_system(const std::string& path) {
+    struct statfs fs {};
+    if (::statfs(path.c_str(), &fs) != 0) {
+        return "";
+    }
+    switch (static_cast<unsigned long>(fs.f_type)) {
+    case 0x6969:
+        return "NFS";
+    case 0xFF534D42:
+        return "CIFS";
+    case 0xFE534D42:
+        return "SMB2";
+    case 0x517B:
+        return "SMB";
+    case 0x65735546:
+        return "FUSE";
+    case 0x00C36400:
+        return "Ceph";
+    case 0x01021997:
+        return "9P";
+    case 0x5346414F:
+        return "AFS";
+    default:
+        return "";
+    }
+}
+#endif
+
+} // namespace
 
 LockWatch::LockWatch(asio::io_context& io, std::function<bool()> still_ours,
                      std::function<void()> lost)
@@ -20,8 +56,10 @@ LockWatch::~LockWatch() {
 
 bool LockWatch::start(const std::vector<std::string>& paths, std::string& why) {
 #ifdef __linux__
-    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd < 0) {
+    int fd = -1;
+    if (auto kind = paths.empty() ? "" : remote_file_system(paths[0]); !kind.empty()) {
+        why = paths[0] + " is on " + kind + ", where inotify does not see other machines' changes";
+    } else if (fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC); fd < 0) {
         why = std::string("inotify: ") + std::strerror(errno);
     } else {
         m_inotify = std::make_unique<asio::posix::stream_descriptor>(m_io, fd);

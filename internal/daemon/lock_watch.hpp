@@ -14,7 +14,9 @@ namespace gt::daemon {
 /// stops before a second daemon can lock a new file (design §5.1). inotify watches the lock
 /// file (its link count), daemon/ and the town root (each moved or deleted): an idle daemon
 /// wakes for none of its own writes and for nothing at all while nobody touches them. Where
-/// inotify is missing or its watches ran out, it checks once a second instead. Ancestors above
+/// inotify is missing, its watches ran out, or the lock file is on a network file system (or
+/// FUSE), where inotify sees only this machine's changes, it checks once a second instead.
+/// Ancestors above
 /// the town root are not watched: the heartbeat checks the lock path too. Lives on the loop's
 /// thread.
 class LockWatch {

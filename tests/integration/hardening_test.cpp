@@ -83,6 +83,19 @@ TEST(Hardening, DaemonDirectoryDeletedStopsTheDaemonWithALogLine) {
     EXPECT_EQ(t.gt({"daemon", "status"}).exit_code, 3);
 }
 
+// The whole town deleted under a running daemon: the daemon sees it at the first file removed
+// and stops, but leaves the removal to finish (no daemon/ made again under it: rm succeeds).
+TEST(Hardening, TheTownDeletedUnderTheDaemonIsLeftToGo) {
+    TownFixture t;
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    ASSERT_TRUE(eventually(
+        [&] { return has(slurp(t.root() + "/daemon/metrics.prom"), "gt_heartbeats_total"); }));
+    EXPECT_EQ(std::system(("rm -rf '" + t.root() + "'").c_str()), 0);
+    EXPECT_TRUE(eventually([&] { return daemon_pids(t.root()).empty(); }, 5s));
+    std::this_thread::sleep_for(500ms);
+    EXPECT_FALSE(util::path_exists(t.root())) << "the daemon made the town again";
+}
+
 // Between heartbeats an idle daemon sleeps (design §5.1, §9): its lock-path guard waits on
 // inotify, not on a clock. A touch of the lock file is looked at and is no reason to stop;
 // daemon/ deleted after that still stops the daemon at once.
@@ -101,7 +114,8 @@ TEST(Hardening, AnIdleDaemonSleepsUntilItsLockPathIsTouched) {
     ASSERT_EQ(t.heartbeats(), beats) << "a heartbeat in the window: the test proves nothing";
     // ThreadSanitizer's runtime wakes its own thread in the daemon ten times a second.
     if (!has(slurp("/proc/" + std::to_string(pid) + "/maps"), "libtsan")) {
-        EXPECT_EQ(after - before, 0) << "context switches of the idle daemon's threads in 4 s";
+        // The 1 s timer this guard replaced made 4; one stray wake-up is not a clock.
+        EXPECT_LE(after - before, 1) << "context switches of the idle daemon's threads in 4 s";
     }
 
     ASSERT_EQ(::chmod((t.root() + "/daemon/daemon.lock").c_str(), 0644), 0);
