@@ -6,7 +6,7 @@
 #   3. ASan+UBSan: the whole suite but the soak;
 #   4. TSan: gt built with ThreadSanitizer, the threaded unit tests, and the integration tests
 #      run against that gt (the daemon is where the threads are);
-#   5. the fuzzers, for a bounded time each (GT_FUZZ_SECONDS, default 10).
+#   5. the fuzzers, for a bounded time each (GT_FUZZ_SECONDS, default 6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -67,5 +67,5 @@ fi
 [ $failed -eq 0 ] || { echo "error: tests failed under ThreadSanitizer" >&2; exit 1; }
 
 step "fuzzing"
-scripts/fuzz.sh "${GT_FUZZ_SECONDS:-10}"
+scripts/fuzz.sh "${GT_FUZZ_SECONDS:-6}"
 step "done"
