@@ -23,7 +23,8 @@ namespace {
 /// One exclusive flock from /proc/locks.
 struct FlockEntry {
     pid_t pid = 0;
-    std::string dev_ino; ///< "fe:00:10952789", as /proc/locks spells it
+    std::string dev;     ///< "fe:00", as /proc/locks spells the device
+    unsigned long ino = 0;
 };
 
 /// Every exclusive (WRITE) flock in /proc/locks; nullopt when it cannot be read.
@@ -38,24 +39,76 @@ std::optional<std::vector<FlockEntry>> exclusive_flocks() {
     while (std::getline(in, line)) {
         // "1: FLOCK  ADVISORY  WRITE 1906 fe:00:10952789 0 EOF"; "->" marks waiters.
         std::istringstream fields(line);
-        std::string num, kind, mode, access, pid, dev;
+        std::string num, kind, mode, access, pid, dev_ino;
         fields >> num >> kind;
         if (kind == "->") {
             continue;
         }
-        fields >> mode >> access >> pid >> dev;
-        if (kind == "FLOCK" && access == "WRITE") {
-            out.push_back({static_cast<pid_t>(std::strtol(pid.c_str(), nullptr, 10)), dev});
+        fields >> mode >> access >> pid >> dev_ino;
+        auto colon = dev_ino.rfind(':');
+        if (kind == "FLOCK" && access == "WRITE" && colon != std::string::npos) {
+            out.push_back({static_cast<pid_t>(std::strtol(pid.c_str(), nullptr, 10)),
+                           dev_ino.substr(0, colon),
+                           std::strtoul(dev_ino.c_str() + colon + 1, nullptr, 10)});
         }
     }
     return out;
 }
 
-std::string dev_ino(const struct stat& st) {
-    char id[64];
-    std::snprintf(id, sizeof id, "%02x:%02x:%lu", major(st.st_dev), minor(st.st_dev),
-                  static_cast<unsigned long>(st.st_ino));
+std::string dev_text(const struct stat& st) {
+    char id[32];
+    std::snprintf(id, sizeof id, "%02x:%02x", major(st.st_dev), minor(st.st_dev));
     return id;
+}
+
+enum class Answer { yes, no, unknown };
+
+/// Whether one of the descriptors listed in `dir` (a /proc/…/fd) is the file `st` describes:
+/// stat() through the link gives the device and inode that stat() of its path gives.
+Answer lists_file(const std::string& dir, const struct stat& st) {
+    auto fds = util::list_dir(dir);
+    if (!fds) {
+        return fds.error_code() == ENOENT ? Answer::no : Answer::unknown;
+    }
+    for (const auto& e : *fds) {
+        struct stat open {};
+        if (::stat((dir + "/" + e.name).c_str(), &open) == 0 && open.st_dev == st.st_dev &&
+            open.st_ino == st.st_ino) {
+            return Answer::yes;
+        }
+    }
+    return Answer::no;
+}
+
+/// Whether `pid` has the file `st` describes open; unknown when its descriptors cannot be read
+/// (another user's process, /proc mounted with hidepid).
+Answer has_file_open(pid_t pid, const struct stat& st) {
+    const std::string proc = "/proc/" + std::to_string(pid);
+    Answer answer = lists_file(proc + "/fd", st);
+    if (answer != Answer::no || proc::process_alive(pid)) {
+        return answer;
+    }
+    // A zombie leader lists no descriptors while its other threads, still exiting, hold them
+    // and the lock: ask them.
+    auto tasks = util::list_dir(proc + "/task");
+    for (const auto& task : tasks ? *tasks : std::vector<util::DirEntry>{}) {
+        if (lists_file(proc + "/task/" + task.name + "/fd", st) == Answer::yes) {
+            return Answer::yes;
+        }
+    }
+    return Answer::no;
+}
+
+/// Whether the flock `f` is on the file `st` describes. /proc/locks names the device of the
+/// file system's superblock, which is not always the one stat() gives: a btrfs subvolume, and
+/// the files of an overlayfs whose layers lie on other file systems, have a device of their own.
+/// So the inode number must agree, and then either the device too or the holder must have the
+/// file open.
+Answer is_on(const FlockEntry& f, const struct stat& st) {
+    if (f.ino != static_cast<unsigned long>(st.st_ino)) {
+        return Answer::no;
+    }
+    return f.dev == dev_text(st) ? Answer::yes : has_file_open(f.pid, st);
 }
 
 /// True when one of `pid`'s descriptors is `target` (as the kernel names a deleted file).
@@ -141,21 +194,40 @@ bool DaemonLock::still_at(const std::string& path) const {
 
 namespace {
 
-/// Reads /proc/locks into `holder`: the pid of the exclusive flock on `dev_ino`, or nullopt.
-/// False when /proc/locks cannot be read.
-bool exclusive_flock_of(const std::string& dev_ino, std::optional<pid_t>& holder) {
+/// What /proc/locks says of the exclusive flock on the file `st` describes.
+struct LockReading {
+    bool readable = false;            ///< /proc/locks could be read
+    std::optional<pid_t> holder;      ///< who holds it
+    std::optional<pid_t> unconfirmed; ///< a lock on its inode number by a process whose
+                                      ///< descriptors cannot be read (on another device)
+};
+
+LockReading read_lock(const struct stat& st) {
+    LockReading r;
     auto flocks = exclusive_flocks();
     if (!flocks) {
-        return false;
+        return r;
     }
-    holder.reset();
+    r.readable = true;
     for (const auto& f : *flocks) {
-        if (f.dev_ino == dev_ino) {
-            holder = f.pid;
+        Answer on = is_on(f, st);
+        if (on == Answer::yes) {
+            r.holder = f.pid;
+            r.unconfirmed.reset();
             break;
         }
+        if (on == Answer::unknown) {
+            r.unconfirmed = f.pid;
+        }
     }
-    return true;
+    return r;
+}
+
+/// Whether anyone holds an exclusive lock on `path`, by trying a shared one (and letting it go
+/// at once). Only where /proc cannot tell: a starting daemon that meets the probe retries.
+bool held_exclusively(const std::string& path) {
+    auto fd = util::open_regular(path, O_RDONLY);
+    return fd && ::flock(fd->get(), LOCK_SH | LOCK_NB) != 0;
 }
 
 } // namespace
@@ -165,28 +237,27 @@ std::optional<pid_t> lock_holder(const std::string& path) {
     if (::stat(path.c_str(), &st) != 0) {
         return std::nullopt; // no lock file: nobody ever ran here
     }
-    const std::string id = dev_ino(st);
-    std::optional<pid_t> holder;
-    if (exclusive_flock_of(id, holder)) {
+    LockReading lock = read_lock(st);
+    if (lock.readable && !lock.unconfirmed) {
         // A daemon killed a moment ago can be a zombie already while its other threads, and so
         // its descriptors and the lock, are still going: wait for that rather than report a
         // dead process as the running daemon.
         const auto deadline = std::chrono::steady_clock::now() + k_exiting_holder_wait;
-        while (holder && *holder > 0 && !proc::process_alive(*holder) &&
-               std::chrono::steady_clock::now() < deadline && exclusive_flock_of(id, holder)) {
+        while (lock.holder && *lock.holder > 0 && !proc::process_alive(*lock.holder) &&
+               std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            lock = read_lock(st);
         }
-        return holder;
+        if (lock.readable) {
+            return lock.holder;
+        }
     }
-    // No /proc/locks: fall back to a shared probe, which never looks like the daemon's lock.
-    auto fd = util::open_regular(path, O_RDONLY);
-    if (!fd) {
+    // /proc cannot tell: a shared probe never takes a shared lock for the daemon's, and names
+    // the one candidate there is, if any.
+    if (!held_exclusively(path)) {
         return std::nullopt;
     }
-    if (::flock(fd->get(), LOCK_SH | LOCK_NB) == 0) {
-        return std::nullopt;
-    }
-    return 0;
+    return lock.unconfirmed.value_or(0);
 }
 
 std::optional<pid_t> lost_daemon(const std::string& path, const std::string& town) {
@@ -195,7 +266,7 @@ std::optional<pid_t> lost_daemon(const std::string& path, const std::string& tow
         return std::nullopt;
     }
     struct stat st {};
-    std::string current = ::stat(path.c_str(), &st) == 0 ? dev_ino(st) : "";
+    bool current = ::stat(path.c_str(), &st) == 0;
     // The kernel names the file by the path it was opened at, symlinks resolved.
     std::vector<std::string> names{path + " (deleted)"};
     if (char* dir = ::realpath(util::dir_name(path).c_str(), nullptr)) {
@@ -203,7 +274,7 @@ std::optional<pid_t> lost_daemon(const std::string& path, const std::string& tow
         std::free(dir);
     }
     for (const auto& f : *flocks) {
-        if (f.pid <= 0 || f.pid == ::getpid() || f.dev_ino == current) {
+        if (f.pid <= 0 || f.pid == ::getpid() || (current && is_on(f, st) == Answer::yes)) {
             continue;
         }
         if (runs_daemon_of(f.pid, town)) {

@@ -39,8 +39,11 @@ private:
 inline constexpr std::chrono::milliseconds k_exiting_holder_wait{2000};
 
 /// Who holds the lock at `path`: nullopt when nobody does; otherwise the holder's pid, read
-/// from /proc/locks (0 when the lock is held but the holder cannot be named). Only an exclusive
-/// lock counts: a shared probe is never taken for the daemon. Takes no lock itself. A holder
+/// from /proc/locks (0 when the lock is held but the holder cannot be named). The entry is
+/// matched by the lock file's inode number and, where /proc/locks names another device than
+/// stat() does (btrfs, an overlayfs over several file systems), by the holder's open
+/// descriptors. Only an exclusive lock counts: a shared probe is never taken for the daemon.
+/// Takes no lock itself unless /proc cannot tell (then a shared probe, let go at once). A holder
 /// that is dead or a zombie (a daemon just killed, its last threads still exiting) is waited
 /// for, at most k_exiting_holder_wait.
 std::optional<pid_t> lock_holder(const std::string& path);

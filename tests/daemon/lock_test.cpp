@@ -1,4 +1,5 @@
 #include "daemon/lock.hpp"
+#include "support/mounts.hpp"
 #include "support/temp_dir.hpp"
 
 #include <cerrno>
@@ -6,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <memory>
 #include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -106,12 +108,46 @@ void* hold_a_while(void*) {
 
 } // namespace
 
-TEST(Lock, AZombieWhoseThreadsStillHoldTheLockIsWaitedForNotNamed) {
+/// The lock file's directory: a temp dir, or a btrfs or mixed overlayfs mounted for the test,
+/// where /proc/locks and stat() name different devices (design §5.1).
+class LockOn : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        if (GetParam() != "tmp") {
+            m_mount = std::make_unique<gt::test::TestMount>(
+                GetParam() == "btrfs" ? gt::test::TestMount::Kind::btrfs
+                                      : gt::test::TestMount::Kind::mixed_overlay);
+            if (!m_mount->ok()) {
+                GTEST_SKIP() << "cannot mount " << GetParam() << ": " << m_mount->why();
+            }
+        }
+    }
+    std::string lock_path() const {
+        return (m_mount ? m_mount->path() : m_dir.path()) + "/daemon.lock";
+    }
+
+private:
+    gt::test::TempDir m_dir;
+    std::unique_ptr<gt::test::TestMount> m_mount;
+};
+
+INSTANTIATE_TEST_SUITE_P(FileSystems, LockOn, ::testing::Values("tmp", "btrfs", "overlay"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(LockOn, TheHolderIsNamed) {
+    std::string path = lock_path();
+    auto lock = DaemonLock::acquire(path);
+    ASSERT_TRUE(lock.ok()) << lock.error();
+    EXPECT_EQ(lock_holder(path), std::optional<pid_t>(::getpid()));
+    lock->release();
+    EXPECT_FALSE(lock_holder(path).has_value());
+}
+
+TEST_P(LockOn, AZombieWhoseThreadsStillHoldTheLockIsWaitedForNotNamed) {
     // A daemon killed mid-fsync: its leader thread is a zombie already, another thread still
     // runs, and the lock goes only with it. Named as the holder, the zombie made `gt daemon
     // start` right after `kill -9` say "already running" and start nothing.
-    gt::test::TempDir dir;
-    std::string path = dir.path() + "/daemon.lock";
+    std::string path = lock_path();
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {

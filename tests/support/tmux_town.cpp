@@ -22,9 +22,9 @@ std::string unique_socket() {
 
 } // namespace
 
-TmuxTown::TmuxTown(bool demo, const std::string& dir_name)
+TmuxTown::TmuxTown(bool demo, const std::string& dir_name, const std::string& parent)
     : m_dir("gt-tmux-town"), m_socket(unique_socket()) {
-    m_root = m_dir.path() + "/" + dir_name;
+    m_root = (parent.empty() ? m_dir.path() : parent) + "/" + dir_name;
     std::vector<std::string> init{"init", m_root, "--name", "tmuxtown"};
     if (demo) {
         init.push_back("--demo");

@@ -16,8 +16,10 @@ namespace gt::test {
 class TmuxTown {
 public:
     /// `demo`: made with `gt init --demo`; else a plain town with rig `r1`.
-    /// `dir_name`: the town directory's name inside a fresh temp dir (may hold spaces, quotes).
-    explicit TmuxTown(bool demo = false, const std::string& dir_name = "town");
+    /// `dir_name`: the town directory's name inside a fresh temp dir (may hold spaces, quotes),
+    /// or inside `parent` when that is given (a file system mounted for the test).
+    explicit TmuxTown(bool demo = false, const std::string& dir_name = "town",
+                      const std::string& parent = "");
     ~TmuxTown();
     TmuxTown(const TmuxTown&) = delete;
     TmuxTown& operator=(const TmuxTown&) = delete;
