@@ -1,6 +1,8 @@
 #include "control_client.hpp"
 
 #include "daemon/socket_path.hpp"
+#include "state/daemon_state.hpp"
+#include "state/town.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"
 
@@ -38,12 +40,35 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
     }
 }
 
+/// The socket the town's daemon listens on, as it published it in state.json (design §7). Never
+/// computed from this process's environment when published: a daemon started by systemd (with
+/// $XDG_RUNTIME_DIR) and a command run from a plain shell (without) would disagree. Only a town
+/// whose state.json names none (none written yet) falls back to the computed path.
+util::Result<std::string> published_socket(const std::string& town) {
+    state::TownPaths paths(town);
+    auto published = state::read_daemon_state(paths.state_file());
+    if (!published || published->socket.empty()) {
+        return daemon::control_socket_path(town);
+    }
+    const std::string& path = published->socket;
+    if (path[0] != '/' || path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+        return util::err(paths.state_file() + ": socket: not an absolute path that fits a unix "
+                                              "socket address: '" +
+                         path + "'");
+    }
+    return path;
+}
+
 } // namespace
 
 util::Result<nlohmann::json> control_request(const std::string& town, const nlohmann::json& request,
                                              util::Millis timeout) {
     auto deadline = Clock::now() + timeout;
-    std::string path = daemon::control_socket_path(town);
+    auto published = published_socket(town);
+    if (!published) {
+        return util::err(published.error());
+    }
+    const std::string& path = *published;
     util::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd) {
         return util::err("socket: " + util::errno_text(errno), errno);

@@ -95,3 +95,38 @@ TEST(Control, TownPathTooLongForSunPathUsesAShortSocket) {
     EXPECT_LT(socket.size(), 108u);
     EXPECT_NE(socket, t.root() + "/daemon/daemon.sock");
 }
+
+TEST(Control, ClientsFindTheSocketTheDaemonPublished) {
+    // A daemon started with XDG_RUNTIME_DIR (as systemd starts it) puts a long town's socket
+    // there; a plain shell, and the pane-died hook run by a tmux server started from one, have
+    // no such variable. They must read the path the daemon published, not compute their own.
+    TmuxTown t(false, std::string(110, 'x') + " long");
+    setup(t);
+    TempDir run("gt-run"); // 0700, ours: what a runtime directory must be
+    ASSERT_TRUE(t.tmux({"new-session", "-d", "-s", "a-plain-shell", "sleep", "1000"}).success());
+    auto start = t.gt({"daemon", "start"}, {"XDG_RUNTIME_DIR=" + run.path()});
+    ASSERT_TRUE(start.success()) << start.out << start.err;
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
+    std::string socket = t.state()["socket"];
+    ASSERT_EQ(socket.rfind(run.path() + "/", 0), 0u) << socket;
+
+    const std::vector<std::string> plain_shell{"XDG_RUNTIME_DIR="};
+    auto status = t.gt({"daemon", "status"}, plain_shell);
+    EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+    auto beat = t.gt({"daemon", "heartbeat"}, plain_shell);
+    EXPECT_EQ(beat.exit_code, 0) << beat.out << beat.err;
+    auto notify = t.gt({"daemon", "notify", "--agent", "r1/refinery"}, plain_shell);
+    EXPECT_EQ(notify.exit_code, 0) << notify.out << notify.err;
+
+    ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
+    long killed = 0;
+    {
+        auto tty = hold_pane_tty(t, "gt-r1-witness");
+        ASSERT_TRUE(tty) << "cannot open the pane's tty";
+        ASSERT_TRUE(kill_and_see_replaced(t, "gt-r1-witness", &killed)) << t.log();
+    }
+    std::string notified = "r1/witness: notified of its pane's end (exit code unknown, signal 9, "
+                           "pane pid " +
+                           std::to_string(killed) + ")";
+    EXPECT_TRUE(eventually([&] { return has(t.log(), notified); })) << notified << "\n" << t.log();
+}
