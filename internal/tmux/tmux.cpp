@@ -178,6 +178,18 @@ std::string escape_argument(const std::string& arg) {
     return arg.substr(0, arg.size() - 1) + "\\;";
 }
 
+std::string format_literal(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        out += c;
+        if (c == '#') {
+            out += '#';
+        }
+    }
+    return out;
+}
+
 bool is_shell(const std::string& command) {
     std::string name = command;
     if (!name.empty() && name.front() == '-') {
@@ -198,11 +210,9 @@ std::string run_shell_hook(const std::vector<HookArg>& args) {
             sh += ' ';
         }
         sh += '\'';
-        for (char c : a.text) {
+        for (char c : a.format ? a.text : format_literal(a.text)) {
             if (c == '\'') {
                 sh += "'\\''";
-            } else if (c == '#' && !a.format) {
-                sh += "##";
             } else {
                 sh += c;
             }
@@ -233,8 +243,10 @@ bool launcher_failed(const Reply& r, const std::string& launcher) {
 
 Reply TmuxClient::new_session(const SessionSpec& spec,
                               const std::vector<std::string>& launcher) const {
-    std::vector<std::string> args{"new-session", "-d", "-s",
-                                  spec.name,     "-c", escape_argument(spec.cwd)};
+    // tmux expands formats in the start directory (and only there of what gt passes): `#`
+    // doubled reads back as itself, so `t#(cmd)x` is a directory, never a command to run.
+    std::vector<std::string> args{"new-session", "-d", "-s", spec.name, "-c",
+                                  escape_argument(format_literal(spec.cwd))};
     for (const auto& [key, value] : spec.env) {
         args.push_back("-e");
         args.push_back(escape_argument(key + "=" + value));

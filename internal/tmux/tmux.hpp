@@ -74,6 +74,10 @@ std::string run_shell_hook(const std::vector<HookArg>& args);
 /// tmux ends a command at an argument ending in `;`; this keeps such an argument literal.
 std::string escape_argument(const std::string& arg);
 
+/// `text` as a tmux format that expands to `text` itself: every `#` doubled. For an argument tmux
+/// expands (new-session's start directory), so that no path reaches format expansion.
+std::string format_literal(const std::string& text);
+
 /// True for the idle shells of design §5.5 (bash zsh sh dash fish tcsh ksh, also as login shells).
 bool is_shell(const std::string& command);
 

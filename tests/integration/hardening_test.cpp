@@ -270,3 +270,34 @@ TEST(Hardening, APidFileRemovedUnderTheDaemonIsPutBack) {
     ASSERT_EQ(t.gt({"daemon", "heartbeat"}).exit_code, 0);
     EXPECT_TRUE(eventually([&] { return t.pid_from_file() == pid; }));
 }
+
+TEST(Hardening, ATownPathIsNeverReadAsATmuxFormat) {
+    // tmux expands formats in new-session's start directory: under `t#(touch …)x` the server ran
+    // the command, and every agent started in the server's directory instead of its own.
+    TmuxTown t(false, "t#(touch format-ran)x #{session_name} ##");
+    t.configure({{"daemon", {{"heartbeat_interval", "1h"}}}});
+    t.set_all_commands({"sleep", "1000"});
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    for (const auto& [session, dir] :
+         {std::pair{"gt-deacon", "/deacon"}, {"gt-r1-witness", "/r1/witness"},
+          {"gt-r1-refinery", "/r1/refinery/rig"}}) {
+        ASSERT_TRUE(eventually([&] { return t.pane_pid(session).has_value(); })) << session;
+        char cwd[4096] = {};
+        std::string link = "/proc/" + std::to_string(*t.pane_pid(session)) + "/cwd";
+        ssize_t n = ::readlink(link.c_str(), cwd, sizeof cwd - 1);
+        ASSERT_GT(n, 0) << link;
+        EXPECT_EQ(std::string(cwd, static_cast<std::size_t>(n)), t.root() + dir) << session;
+    }
+    // Wherever the server or the daemon would have run it.
+    pid_t server = static_cast<pid_t>(std::strtol(
+        t.tmux({"display-message", "-p", "#{pid}"}).out.c_str(), nullptr, 10));
+    for (pid_t pid : {server, t.pid_from_state(), ::getpid()}) {
+        char cwd[4096] = {};
+        std::string link = "/proc/" + std::to_string(pid) + "/cwd";
+        ssize_t n = ::readlink(link.c_str(), cwd, sizeof cwd - 1);
+        ASSERT_GT(n, 0) << link;
+        EXPECT_FALSE(util::path_exists(std::string(cwd, static_cast<std::size_t>(n)) +
+                                       "/format-ran"))
+            << "the tmux server ran a command named in the town's path";
+    }
+}

@@ -243,7 +243,7 @@ TEST(TmuxClient, HostileValuesSurviveAsSingleIntactArguments) {
     TmuxClient client(runner, "s", 1s);
     SessionSpec spec;
     spec.name = "gt-r1-witness";
-    spec.cwd = "/tmp/it's a \"town\" $HOME $(id);";
+    spec.cwd = "/tmp/it's a \"town\" $HOME $(id) #(id) #{pane_pid};";
     spec.env = {{"GT_TOWN_ROOT", "/tmp/it's a \"town\" $(id) `id` #{pane_pid} ;"}};
     spec.command = {"agent"};
     spec.command.insert(spec.command.end(), k_hostile.begin(), k_hostile.end());
@@ -261,7 +261,8 @@ TEST(TmuxClient, HostileValuesSurviveAsSingleIntactArguments) {
                   "-s",
                   "gt-r1-witness",
                   "-c",
-                  "/tmp/it's a \"town\" $HOME $(id)\\;",
+                  // the start directory is the one argument tmux expands formats in
+                  "/tmp/it's a \"town\" $HOME $(id) ##(id) ##{pane_pid}\\;",
                   "-e",
                   "GT_TOWN_ROOT=/tmp/it's a \"town\" $(id) `id` #{pane_pid} \\;",
                   "--"};
