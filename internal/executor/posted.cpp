@@ -2,6 +2,8 @@
 // notifications and clear-backoff posted from the control socket (design §5.6, design §7), the hook
 // command the sessions carry, and the pane processes the daemon watches after a pass.
 #include "agent_table.hpp"
+#include "policy/exit_report.hpp"
+#include "proc/process.hpp"
 #include "recovery.hpp"
 
 #include <algorithm>
@@ -72,12 +74,16 @@ void Recovery::post_exit(const std::string& id, std::optional<int> exit_code, in
     m_posted.exits.emplace_back(id, exit_code, signal, pane_pid);
 }
 
+bool Recovery::exit_recorded(long pane_pid) const {
+    return pane_pid > 0 && std::find(m_exits_recorded.begin(), m_exits_recorded.end(),
+                                     pane_pid) != m_exits_recorded.end();
+}
+
 bool Recovery::first_exit_report(long pane_pid) {
     if (pane_pid <= 0) {
         return true;
     }
-    if (std::find(m_exits_recorded.begin(), m_exits_recorded.end(), pane_pid) !=
-        m_exits_recorded.end()) {
+    if (exit_recorded(pane_pid)) {
         return false;
     }
     m_exits_recorded.push_back(pane_pid);
@@ -92,13 +98,30 @@ void Recovery::post_clear(const std::string& id) {
     m_posted.clears.push_back(id);
 }
 
-void Recovery::apply_posted() {
+void Recovery::apply_posted(const std::optional<tmux::Snapshot>& snap) {
     Posted posted;
     {
         std::lock_guard lock(m_posted_mutex);
         std::swap(posted, m_posted);
+        if (!snap) {
+            // Nothing to weigh them against while tmux is unusable: they wait for a snapshot.
+            std::swap(m_posted.exits, posted.exits);
+        }
     }
+    std::size_t recorded = 0;
     for (const auto& [id, code, signal, pane_pid] : posted.exits) {
+        auto identity = state::parse_identity(id);
+        if (!identity || exit_recorded(pane_pid)) {
+            continue; // the heartbeat already saw this pane end (or a name the socket refuses)
+        }
+        auto check = policy::check_exit_report(
+            *snap, identity->session(), pane_pid,
+            pane_pid > 0 && !proc::process_alive(static_cast<pid_t>(pane_pid)));
+        if (!check.record) {
+            // A late report of a pane already replaced, or someone's mistake: said, not acted on.
+            spdlog::info("{}: a report of its pane's end is not recorded: {}", id, check.why_not);
+            continue;
+        }
         if (!first_exit_report(pane_pid)) {
             continue; // the heartbeat already saw this pane end
         }
@@ -108,13 +131,14 @@ void Recovery::apply_posted() {
         m_tracker.record_exit(id, code.value_or(-1), signal);
         spdlog::info("{}: pane died ({}), reported by its pane-died hook", id, how);
         m_events.record("exited", id, "", how + " (pane-died hook)");
+        ++recorded;
     }
     for (const auto& id : posted.clears) {
         m_tracker.clear(id, wall());
         spdlog::info("{}: backoff cleared", id);
         m_events.record("backoff_cleared", id, "", "gt daemon clear-backoff");
     }
-    if (!posted.exits.empty() || !posted.clears.empty()) {
+    if (recorded > 0 || !posted.clears.empty()) {
         save_restart_state();
     }
 }

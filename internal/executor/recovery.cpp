@@ -110,8 +110,8 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     follow_clock(shift, clocks.wall, config);
     out.counters.clock_jumps += shift.jumped.count() != 0 ? 1 : 0;
     out.counters.resumes += shift.slept.count() != 0 ? 1 : 0;
-    apply_posted();
     TickInput in = gather(config, rigs, rigs_loaded, clocks.wall, out);
+    apply_posted(in.snapshot);
     in.degraded_passes = m_degraded_passes;
     Decision decision = policy::decide(in);
 

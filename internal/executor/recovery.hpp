@@ -177,8 +177,11 @@ private:
     /// Records how a dead pane ended, once per pane process.
     void record_exit(const Action& a);
 
-    // What the pass serves beyond its actions (services.cpp).
-    void apply_posted();
+    // What the pass serves beyond its actions (posted.cpp).
+    /// Applies the clears and the reports of panes' ends posted since the last pass; a report is
+    /// recorded only when `snap` agrees (policy::check_exit_report()), and waits while there is
+    /// no snapshot.
+    void apply_posted(const std::optional<tmux::Snapshot>& snap);
     void save_restart_state();
     /// Writes daemon/screens.json when what it would say has changed.
     void save_screens();
@@ -189,6 +192,9 @@ private:
     void reload_restart_state();
     void collect_pane_pids(const TickInput& in, const std::vector<state::Identity>& supervised,
                            HeartbeatSummary& out);
+    /// True when the end of pane process `pane_pid` was recorded already.
+    bool exit_recorded(long pane_pid) const;
+    /// Notes that the end of `pane_pid` is recorded now; false when it was before.
     bool first_exit_report(long pane_pid);
     std::string pane_died_hook(const std::string& id) const;
     /// Logs `message` at warning level once per distinct (key, message).
