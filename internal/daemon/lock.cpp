@@ -108,7 +108,12 @@ Answer is_on(const FlockEntry& f, const struct stat& st) {
     if (f.ino != static_cast<unsigned long>(st.st_ino)) {
         return Answer::no;
     }
-    return f.dev == dev_text(st) ? Answer::yes : has_file_open(f.pid, st);
+    if (f.dev == dev_text(st)) {
+        return Answer::yes;
+    }
+    // A holder in a pid namespace we cannot see is shown as pid 0: its descriptors are out of
+    // reach, so only a probe can tell.
+    return f.pid > 0 ? has_file_open(f.pid, st) : Answer::unknown;
 }
 
 /// True when one of `pid`'s descriptors is `target` (as the kernel names a deleted file).

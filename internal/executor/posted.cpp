@@ -98,14 +98,26 @@ void Recovery::post_clear(const std::string& id) {
     m_posted.clears.push_back(id);
 }
 
+namespace {
+
+/// How many reports of panes' ends wait for a snapshot while tmux is unusable.
+constexpr std::size_t k_waiting_exits = 1024;
+
+} // namespace
+
 void Recovery::apply_posted(const std::optional<tmux::Snapshot>& snap) {
     Posted posted;
     {
         std::lock_guard lock(m_posted_mutex);
         std::swap(posted, m_posted);
         if (!snap) {
-            // Nothing to weigh them against while tmux is unusable: they wait for a snapshot.
+            // Nothing to weigh them against while tmux is unusable: they wait for a snapshot,
+            // the latest k_waiting_exits of them (tmux fires no hooks while it is down).
             std::swap(m_posted.exits, posted.exits);
+            if (m_posted.exits.size() > k_waiting_exits) {
+                m_posted.exits.erase(m_posted.exits.begin(),
+                                     m_posted.exits.end() - k_waiting_exits);
+            }
         }
     }
     std::size_t recorded = 0;
