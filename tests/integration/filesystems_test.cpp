@@ -72,7 +72,7 @@ TEST_P(OnFileSystem, CommandsFindTheDaemon) {
         << "status removed the live daemon's PID file";
 
     // A request is served at once (SIGUSR1), not at the next heartbeat an hour away.
-    ASSERT_TRUE(t.wait_heartbeats(1));
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
     long old = t.pane_pid("gt-r1-witness").value_or(0);
     auto queued = t.gt({"lifecycle", "restart", "--as", "r1/witness"});
     ASSERT_TRUE(queued.success()) << queued.err;
