@@ -300,20 +300,20 @@ TEST_F(Screens, HeldAgentsOutliveStaleReportsAndAnExitAtALimitWaitsForItsReset) 
     EXPECT_EQ(rs[limit].value("restart_count", -1), 0)
         << rs[limit] << slurp(t.root() + "/daemon/events.jsonl");
 
-    // The resume goes after the reset the screen stated, once.
+    // The resume goes after the reset the screen stated, once. The reset is the one its first
+    // `condition` event gave: the agent may have left the limit, and met the banner again in a
+    // new session, by the time a status would be read.
     const std::string resume = "r1/polecats/codex_resume";
-    std::string resets;
-    ASSERT_TRUE(eventually(
-        [&] {
-            auto a = status_agents(t);
-            if (a.contains(resume) && a[resume]["resets_at"].is_string()) {
-                resets = a[resume]["resets_at"].get<std::string>();
-            }
-            return !resets.empty();
-        },
-        20s));
     ASSERT_TRUE(eventually([&] { return !t.events("resume_sent", resume).empty(); }, 20s))
         << t.log();
+    std::string resets;
+    for (const auto& e : t.events("condition", resume)) {
+        std::string detail = e.value("detail", "");
+        if (auto at = detail.rfind("; resets "); resets.empty() && at != std::string::npos) {
+            resets = detail.substr(at + 9);
+        }
+    }
+    ASSERT_FALSE(resets.empty()) << slurp(t.root() + "/daemon/events.jsonl");
     EXPECT_GE(t.events("resume_sent", resume).front()["ts"].get<std::string>(), resets);
 
     ASSERT_TRUE(t.wait_heartbeats(10));
