@@ -52,9 +52,8 @@ util::Result<std::string> published_socket(const std::string& town) {
     }
     const std::string& path = published->socket;
     if (path[0] != '/' || path.size() >= sizeof(sockaddr_un{}.sun_path)) {
-        return util::err(paths.state_file() + ": socket: not an absolute path that fits a unix "
-                                              "socket address: '" +
-                         path + "'");
+        return util::err(paths.state_file() + ": socket: '" + path +
+                         "' is not an absolute path that fits a unix socket address");
     }
     return path;
 }

@@ -23,7 +23,7 @@ namespace {
 /// One exclusive flock from /proc/locks.
 struct FlockEntry {
     pid_t pid = 0;
-    std::string dev;     ///< "fe:00", as /proc/locks spells the device
+    std::string dev; ///< "fe:00", as /proc/locks spells the device
     unsigned long ino = 0;
 };
 

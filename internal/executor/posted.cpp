@@ -75,8 +75,8 @@ void Recovery::post_exit(const std::string& id, std::optional<int> exit_code, in
 }
 
 bool Recovery::exit_recorded(long pane_pid) const {
-    return pane_pid > 0 && std::find(m_exits_recorded.begin(), m_exits_recorded.end(),
-                                     pane_pid) != m_exits_recorded.end();
+    return pane_pid > 0 && std::find(m_exits_recorded.begin(), m_exits_recorded.end(), pane_pid) !=
+                               m_exits_recorded.end();
 }
 
 bool Recovery::first_exit_report(long pane_pid) {

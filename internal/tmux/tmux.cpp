@@ -245,8 +245,8 @@ Reply TmuxClient::new_session(const SessionSpec& spec,
                               const std::vector<std::string>& launcher) const {
     // tmux expands formats in the start directory (and only there of what gt passes): `#`
     // doubled reads back as itself, so `t#(cmd)x` is a directory, never a command to run.
-    std::vector<std::string> args{"new-session", "-d", "-s", spec.name, "-c",
-                                  escape_argument(format_literal(spec.cwd))};
+    std::vector<std::string> args{"new-session", "-d", "-s",
+                                  spec.name,     "-c", escape_argument(format_literal(spec.cwd))};
     for (const auto& [key, value] : spec.env) {
         args.push_back("-e");
         args.push_back(escape_argument(key + "=" + value));

@@ -114,8 +114,9 @@ TEST(Control, HeartbeatNotifyAndClearBackoffCommands) {
         << t.log();
     EXPECT_TRUE(has(t.log(), "its pane process is " + pane + ", not 4242")) << t.log();
     EXPECT_EQ(t.pane_pid("gt-r1-refinery").value_or(0), std::stol(pane));
-    EXPECT_FALSE(json::parse(slurp(t.root() + "/daemon/restart_state.json"))["r1/refinery"]
-                     .contains("last_exit_status"))
+    EXPECT_FALSE(
+        json::parse(slurp(t.root() + "/daemon/restart_state.json"))["r1/refinery"].contains(
+            "last_exit_status"))
         << slurp(t.root() + "/daemon/restart_state.json");
     // Every session the daemon starts carries the hook.
     auto hooks = t.tmux({"show-hooks", "-w", "-t", "=gt-r1-witness:"}).out;

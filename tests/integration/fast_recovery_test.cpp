@@ -25,6 +25,24 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// SIGKILLs r1/witness's agent, sees it replaced, and sees the pane-died hook reach the daemon.
+/// The pid killed goes to `killed`.
+void kill_witness_and_see_the_hook_arrive(const TmuxTown& t, long* killed) {
+    {
+        auto tty = hold_pane_tty(t, "gt-r1-witness");
+        ASSERT_TRUE(tty) << "cannot open the pane's tty";
+        // The heartbeat is an hour away: only the pane-died hook (or the pidfd watch) can bring
+        // it back this soon.
+        ASSERT_TRUE(kill_and_see_replaced(t, "gt-r1-witness", killed)) << t.log();
+    }
+    // The daemon's pidfd watch restarts the agent without the hook too: only this line, logged
+    // when a notify reaches the control socket, proves that the hook ran and reached it.
+    std::string notified = "r1/witness: notified of its pane's end (exit code unknown, signal 9, "
+                           "pane pid " +
+                           std::to_string(*killed) + ")";
+    EXPECT_TRUE(eventually([&] { return has(t.log(), notified); })) << notified << "\n" << t.log();
+}
+
 void check_status_and_fast_recovery(TmuxTown& t) {
     ASSERT_TRUE(t.gt({"daemon", "start"}).success());
     ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }));
@@ -47,19 +65,7 @@ void check_status_and_fast_recovery(TmuxTown& t) {
     ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
     std::this_thread::sleep_for(200ms); // past the first backoff (100 ms)
     long killed = 0;
-    {
-        auto tty = hold_pane_tty(t, "gt-r1-witness");
-        ASSERT_TRUE(tty) << "cannot open the pane's tty";
-        // The heartbeat is an hour away: only the pane-died hook (or the pidfd watch) can bring
-        // it back this soon.
-        ASSERT_TRUE(kill_and_see_replaced(t, "gt-r1-witness", &killed)) << t.log();
-    }
-    // The daemon's pidfd watch restarts the agent without the hook too: only this line, logged
-    // when a notify reaches the control socket, proves that the hook ran and reached it.
-    std::string notified = "r1/witness: notified of its pane's end (exit code unknown, signal 9, "
-                           "pane pid " +
-                           std::to_string(killed) + ")";
-    EXPECT_TRUE(eventually([&] { return has(t.log(), notified); })) << notified << "\n" << t.log();
+    ASSERT_NO_FATAL_FAILURE(kill_witness_and_see_the_hook_arrive(t, &killed));
     ASSERT_TRUE(eventually([&] { return !t.events("exited", "r1/witness").empty(); })) << t.log();
     // Reported once, by whichever saw it first: the pane-died hook or the heartbeat.
     std::this_thread::sleep_for(300ms);
@@ -120,13 +126,5 @@ TEST(Control, ClientsFindTheSocketTheDaemonPublished) {
 
     ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-r1-witness").has_value(); }));
     long killed = 0;
-    {
-        auto tty = hold_pane_tty(t, "gt-r1-witness");
-        ASSERT_TRUE(tty) << "cannot open the pane's tty";
-        ASSERT_TRUE(kill_and_see_replaced(t, "gt-r1-witness", &killed)) << t.log();
-    }
-    std::string notified = "r1/witness: notified of its pane's end (exit code unknown, signal 9, "
-                           "pane pid " +
-                           std::to_string(killed) + ")";
-    EXPECT_TRUE(eventually([&] { return has(t.log(), notified); })) << notified << "\n" << t.log();
+    ASSERT_NO_FATAL_FAILURE(kill_witness_and_see_the_hook_arrive(t, &killed));
 }

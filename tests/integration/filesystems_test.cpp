@@ -95,6 +95,5 @@ TEST_P(OnFileSystem, CommandsFindTheDaemon) {
 }
 
 INSTANTIATE_TEST_SUITE_P(FileSystems, OnFileSystem,
-                         ::testing::Values(TestMount::Kind::btrfs,
-                                           TestMount::Kind::mixed_overlay),
+                         ::testing::Values(TestMount::Kind::btrfs, TestMount::Kind::mixed_overlay),
                          name_of);

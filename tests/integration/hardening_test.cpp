@@ -278,9 +278,9 @@ TEST(Hardening, ATownPathIsNeverReadAsATmuxFormat) {
     t.configure({{"daemon", {{"heartbeat_interval", "1h"}}}});
     t.set_all_commands({"sleep", "1000"});
     ASSERT_TRUE(t.gt({"daemon", "start"}).success());
-    for (const auto& [session, dir] :
-         {std::pair{"gt-deacon", "/deacon"}, {"gt-r1-witness", "/r1/witness"},
-          {"gt-r1-refinery", "/r1/refinery/rig"}}) {
+    for (const auto& [session, dir] : {std::pair{"gt-deacon", "/deacon"},
+                                       {"gt-r1-witness", "/r1/witness"},
+                                       {"gt-r1-refinery", "/r1/refinery/rig"}}) {
         ASSERT_TRUE(eventually([&] { return t.pane_pid(session).has_value(); })) << session;
         char cwd[4096] = {};
         std::string link = "/proc/" + std::to_string(*t.pane_pid(session)) + "/cwd";
@@ -289,15 +289,15 @@ TEST(Hardening, ATownPathIsNeverReadAsATmuxFormat) {
         EXPECT_EQ(std::string(cwd, static_cast<std::size_t>(n)), t.root() + dir) << session;
     }
     // Wherever the server or the daemon would have run it.
-    pid_t server = static_cast<pid_t>(std::strtol(
-        t.tmux({"display-message", "-p", "#{pid}"}).out.c_str(), nullptr, 10));
+    pid_t server = static_cast<pid_t>(
+        std::strtol(t.tmux({"display-message", "-p", "#{pid}"}).out.c_str(), nullptr, 10));
     for (pid_t pid : {server, t.pid_from_state(), ::getpid()}) {
         char cwd[4096] = {};
         std::string link = "/proc/" + std::to_string(pid) + "/cwd";
         ssize_t n = ::readlink(link.c_str(), cwd, sizeof cwd - 1);
         ASSERT_GT(n, 0) << link;
-        EXPECT_FALSE(util::path_exists(std::string(cwd, static_cast<std::size_t>(n)) +
-                                       "/format-ran"))
+        EXPECT_FALSE(
+            util::path_exists(std::string(cwd, static_cast<std::size_t>(n)) + "/format-ran"))
             << "the tmux server ran a command named in the town's path";
     }
 }

@@ -253,6 +253,7 @@ TEST(TmuxClient, HostileValuesSurviveAsSingleIntactArguments) {
     Argv command{"agent",           "it's",        "say \"hi\"", "$HOME", "$(id)",  "`id`",
                  "#{session_name}", "#(id)",       "##",         "a;b",   "a b  c", "tab\there",
                  "back\\slash",     "ends in \\;", "\\;",        "-e",    "--",     ""};
+    // The start directory is the one argument tmux expands formats in: its `#` are doubled.
     Argv expected{"tmux",
                   "-L",
                   "s",
@@ -261,7 +262,6 @@ TEST(TmuxClient, HostileValuesSurviveAsSingleIntactArguments) {
                   "-s",
                   "gt-r1-witness",
                   "-c",
-                  // the start directory is the one argument tmux expands formats in
                   "/tmp/it's a \"town\" $HOME $(id) ##(id) ##{pane_pid}\\;",
                   "-e",
                   "GT_TOWN_ROOT=/tmp/it's a \"town\" $(id) `id` #{pane_pid} \\;",
