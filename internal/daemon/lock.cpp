@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdlib>
 #include <fcntl.h>
+#include <functional>
 #include <sstream>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -63,21 +64,30 @@ std::string dev_text(const struct stat& st) {
 
 enum class Answer { yes, no, unknown };
 
-/// Whether one of the descriptors listed in `dir` (a /proc/…/fd) is the file `st` describes:
-/// stat() through the link gives the device and inode that stat() of its path gives.
-Answer lists_file(const std::string& dir, const struct stat& st) {
+/// Whether one of the descriptors listed in `dir` (a /proc/…/fd) satisfies `is_it`, given its
+/// link there; unknown when the listing cannot be read (no: when the process is gone).
+Answer any_descriptor(const std::string& dir,
+                      const std::function<bool(const std::string&)>& is_it) {
     auto fds = util::list_dir(dir);
     if (!fds) {
         return fds.error_code() == ENOENT ? Answer::no : Answer::unknown;
     }
     for (const auto& e : *fds) {
-        struct stat open {};
-        if (::stat((dir + "/" + e.name).c_str(), &open) == 0 && open.st_dev == st.st_dev &&
-            open.st_ino == st.st_ino) {
+        if (is_it(dir + "/" + e.name)) {
             return Answer::yes;
         }
     }
     return Answer::no;
+}
+
+/// Whether one of the descriptors listed in `dir` is the file `st` describes: stat() through
+/// the link gives the device and inode that stat() of its path gives.
+Answer lists_file(const std::string& dir, const struct stat& st) {
+    return any_descriptor(dir, [&st](const std::string& link) {
+        struct stat open {};
+        return ::stat(link.c_str(), &open) == 0 && open.st_dev == st.st_dev &&
+               open.st_ino == st.st_ino;
+    });
 }
 
 /// Whether `pid` has the file `st` describes open; unknown when its descriptors cannot be read
@@ -118,20 +128,12 @@ Answer is_on(const FlockEntry& f, const struct stat& st) {
 
 /// True when one of `pid`'s descriptors is `target` (as the kernel names a deleted file).
 bool has_open(pid_t pid, const std::string& target) {
-    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-    auto fds = util::list_dir(dir);
-    if (!fds) {
-        return false;
-    }
-    char buf[PATH_MAX];
-    for (const auto& e : *fds) {
-        std::string link = dir + "/" + e.name;
-        ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
-        if (n > 0 && std::string(buf, static_cast<std::size_t>(n)) == target) {
-            return true;
-        }
-    }
-    return false;
+    return any_descriptor(
+               "/proc/" + std::to_string(pid) + "/fd", [&target](const std::string& link) {
+                   char buf[PATH_MAX];
+                   ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+                   return n > 0 && std::string(buf, static_cast<std::size_t>(n)) == target;
+               }) == Answer::yes;
 }
 
 /// True when `pid`'s command line is `gt … daemon run … --town <town>`.
