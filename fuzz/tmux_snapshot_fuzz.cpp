@@ -12,8 +12,8 @@ std::string line_of(const Pane& p) {
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(p.activity.time_since_epoch());
     return p.session + "\t" + std::to_string(p.index) + "\t" + std::to_string(p.pid) + "\t" +
            (p.dead ? "1" : "0") + "\t" + std::to_string(p.dead_status) + "\t" +
-           std::to_string(p.dead_signal) + "\t" + std::to_string(seconds.count()) + "\t" +
-           p.command + "\n";
+           std::to_string(p.dead_signal) + "\t" + std::to_string(seconds.count()) + "\t" + p.owner +
+           "\t" + p.command + "\n";
 }
 
 } // namespace
@@ -25,6 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         GT_FUZZ_CHECK(!name.empty() && name == pane.session, name + " / " + pane.session);
         GT_FUZZ_CHECK(name.find('\n') == std::string::npos, name);
         GT_FUZZ_CHECK(pane.command.find('\n') == std::string::npos, pane.command);
+        GT_FUZZ_CHECK(pane.owner.find_first_of("\t\n") == std::string::npos, pane.owner);
         GT_FUZZ_CHECK(pane.activity.time_since_epoch().count() >= 0, name);
         printed += line_of(pane);
     }
@@ -36,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const Pane& p = it->second;
         GT_FUZZ_CHECK(p.index == pane.index && p.pid == pane.pid && p.dead == pane.dead &&
                           p.dead_status == pane.dead_status && p.dead_signal == pane.dead_signal &&
-                          p.command == pane.command && p.activity == pane.activity,
+                          p.command == pane.command && p.activity == pane.activity &&
+                          p.owner == pane.owner,
                       line_of(pane));
     }
     return 0;

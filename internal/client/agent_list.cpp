@@ -6,6 +6,7 @@
 #include "executor/screen_memory.hpp"
 #include "executor/screens.hpp"
 #include "policy/decide.hpp"
+#include "policy/ownership.hpp"
 #include "policy/restart_tracker.hpp"
 #include "proc/process.hpp"
 #include "state/agent_state.hpp"
@@ -82,6 +83,14 @@ std::string condition_text(const json& r) {
     return c;
 }
 
+/// The CONDITION column of an agent whose session name another town's session holds.
+std::string conflict_text(const json& r) {
+    std::string town = r.value("conflict_town", "");
+    return "conflict: the session " +
+           (town.empty() ? std::string("carries no town's mark") : "is the town " + town + "'s") +
+           "; left alone";
+}
+
 std::string age_text(long long age_ms) {
     if (age_ms < 1000) {
         return "0s";
@@ -95,8 +104,10 @@ void print_table(const json& rows) {
     std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8s %-10s %s\n", "IDENTITY", "ROLE",
                 "SESSION", "ALIVE", "STATE", "AGE", "HOOK", "RESTARTS", "BACKOFF", "CONDITION");
     for (const auto& r : rows) {
+        const bool conflict = r.contains("conflict_town");
         std::string alive = r["alive"].is_null()              ? "?"
                             : r["alive"].get<bool>()          ? "yes"
+                            : conflict                        ? "foreign"
                             : r["session_exists"].get<bool>() ? "zombie"
                                                               : "no";
         bool reported = r["state"].is_string();
@@ -111,7 +122,7 @@ void print_table(const json& rows) {
                     r["identity"].get<std::string>().c_str(), r["role"].get<std::string>().c_str(),
                     r["session"].get<std::string>().c_str(), alive.c_str(), st.c_str(), age.c_str(),
                     hook.empty() ? "-" : hook.c_str(), r["restarts"].get<int>(), gate.c_str(),
-                    condition_text(r).c_str());
+                    conflict ? conflict_text(r).c_str() : condition_text(r).c_str());
     }
 }
 
@@ -167,6 +178,14 @@ int list_agents(const std::string& town, bool as_json) {
                   << (snap ? std::string("tmux is not installed") : snap.error()) << "\n";
     } else {
         executor::mark_liveness(*snap, config->process_names);
+        // Only the town's own sessions are its agents' (design §19.1); an unmarked one an
+        // earlier gt started for it counts as its own, as the daemon will adopt it.
+        in.foreign = policy::sort_owners(*snap, tmux::town_mark(town),
+                                         [&](const std::string& name, const tmux::Pane&) {
+                                             auto env = tmux.environment(name, "GT_TOWN_ROOT");
+                                             return env && *env == town;
+                                         })
+                         .foreign;
     }
     RestartTracker tracker(config->daemon.restart);
     if (auto records = state::RestartStateFile(state::TownPaths(town)).load()) {

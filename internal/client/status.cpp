@@ -94,6 +94,20 @@ void print_status(const nlohmann::json& s, const std::string& town,
         }
         std::cout << "  conditions:      " << line << "\n";
     }
+    std::string conflicts;
+    for (const auto& a : s.value("agents", nlohmann::json::array())) {
+        if (a.contains("conflict_town") && a["conflict_town"].is_string()) {
+            std::string town = a["conflict_town"].get<std::string>();
+            conflicts += (conflicts.empty() ? "" : ", ") + a.value("session", std::string("?")) +
+                         (town.empty() ? " (no town's mark)" : " (town " + town + ")");
+        }
+    }
+    if (!conflicts.empty()) {
+        // design §19.1: another town's sessions hold these agents' names; none is touched.
+        std::cout << "  conflicts:       " << conflicts
+                  << ": sessions of this town's names that are not its own, left alone; give "
+                     "each town a tmux server of its own (tmux.socket in mayor/town.json)\n";
+    }
     if (!str("last_clock_jump").empty()) {
         std::cout << "  clock:           " << str("last_clock_jump") << " at "
                   << str("last_clock_jump_at") << " (" << ago(str("last_clock_jump_at"))

@@ -53,6 +53,12 @@ Outcome Recovery::execute(const Action& a, const state::TownConfig& config, Hear
         m_request_attempts.erase(a.request->file);
         state::LifecycleInbox::finish(*a.request);
         return {true};
+    case ActionKind::refuse:
+        spdlog::warn("{}: {}", id, a.reason);
+        m_events.record("lifecycle_refused", id, a.id.session(), a.reason);
+        m_request_attempts.erase(a.request->file);
+        state::LifecycleInbox::finish(*a.request);
+        return {true};
     case ActionKind::blocked:
         log_blocked(a);
         break;
@@ -187,8 +193,12 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     auto now = wall();
     std::optional<state::AgentState> before;
     write_starting(a.id, now, before);
-    tmux::SessionSpec spec{session, workdir, session_env(m_root, a.id),
-                           config.command_for(state::role_name(a.id.role)), pane_died_hook(id)};
+    tmux::SessionSpec spec{session,
+                           workdir,
+                           session_env(m_root, a.id),
+                           config.command_for(state::role_name(a.id.role)),
+                           pane_died_hook(id),
+                           tmux::town_mark(m_root)};
     auto created = tmux.new_session(spec, launcher(config));
     if (!created.launcher_error.empty() && changed("tmux_scope", created.launcher_error)) {
         std::string why = "could not give the tmux server a systemd scope of its own (" +
@@ -201,9 +211,14 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     if (created.error == tmux::ErrorKind::duplicate_session &&
         (a.kind == ActionKind::restart || a.kill_first)) {
         // Someone created it between our kill and our start (a slow tmux call of a daemon
-        // that died): we were asked for a fresh one, so replace it once more.
-        kill_session(session);
-        created = tmux.new_session(spec, launcher(config));
+        // that died): we were asked for a fresh one, so replace it once more, if it is ours.
+        auto owner = tmux.mark_of(session);
+        if (owner && *owner == spec.mark) {
+            kill_session(session);
+            created = tmux.new_session(spec, launcher(config));
+        } else {
+            created.message += owner ? " (another town's: left alone)" : " (" + owner.error() + ")";
+        }
     }
     if (!created.ok()) {
         restore_report(a.id, now, before);

@@ -64,6 +64,10 @@ std::vector<AgentRow> agent_rows(const policy::TickInput& in,
             auto pane = snap->sessions.find(f.id.session());
             row.session_exists = pane != snap->sessions.end();
             row.alive = pane != snap->sessions.end() && pane->second.agent_alive;
+            if (auto other = in.foreign.find(f.id.session()); other != in.foreign.end()) {
+                row.session_exists = true;
+                row.conflict_town = other->second;
+            }
         }
         if (f.report) {
             row.reported = true;
@@ -99,6 +103,9 @@ json agent_table_json(const std::vector<AgentRow>& rows) {
                   {"supervised", row.supervised}};
         j["session_exists"] = row.session_exists ? json(*row.session_exists) : json(nullptr);
         j["alive"] = row.alive ? json(*row.alive) : json(nullptr);
+        if (row.conflict_town) {
+            j["conflict_town"] = *row.conflict_town;
+        }
         if (row.reported) {
             j["state"] = row.state;
             j["updated_at"] = util::format_time(row.updated_at);

@@ -19,6 +19,9 @@ struct AgentRow {
     bool supervised = false;
     std::optional<bool> session_exists; ///< nullopt: tmux unknown
     std::optional<bool> alive;          ///< nullopt: tmux unknown
+    /// A session with its name is there but not this town's (design §19.1): the root of the
+    /// town whose mark it carries, "" for none.
+    std::optional<std::string> conflict_town;
     // The agent's report, or why it could not be read.
     bool reported = false;
     std::string state; ///< as written
@@ -51,10 +54,10 @@ std::vector<AgentRow> agent_rows(const policy::TickInput& in,
 
 /// The rows as `gt agent list --json` prints them and `gt daemon status --json` carries them:
 /// identity, role, rig, session, supervised, session_exists and alive (null when tmux is
-/// unknown), state, updated_at and age_ms of the report (or report_error), hook, restarts, gate,
-/// blocked_until, last_exit_status, last_exit_reason, and the condition its screen shows
-/// (condition, condition_since, evidence, resets_at; cause, exit_status, exit_signal of an
-/// exit; design §16).
+/// unknown), conflict_town (only when another town's session has its name), state, updated_at and
+/// age_ms of the report (or report_error), hook, restarts, gate, blocked_until, last_exit_status,
+/// last_exit_reason, and the condition its screen shows (condition, condition_since, evidence,
+/// resets_at; cause, exit_status, exit_signal of an exit; design §16).
 nlohmann::json agent_table_json(const std::vector<AgentRow>& rows);
 
 } // namespace gt::executor

@@ -419,6 +419,7 @@ void Recovery::take_snapshot(TickInput& in, util::Result<tmux::Snapshot> snap) {
         return;
     }
     m_server_up = snap->server_running;
+    sort_owners(*snap, in);
     // A pane process that ended while tmux has not reaped it yet (the pane still shows alive, or
     // dead without a status): the policy gives tmux a moment to report how it ended.
     std::map<long, util::TimePoint> gone;

@@ -142,6 +142,21 @@ private:
     /// but the runner and m_exits: gather() reads the files on another thread meanwhile.
     util::Result<tmux::Snapshot> look_at_tmux(const state::TownConfig& config);
     void take_snapshot(TickInput& in, util::Result<tmux::Snapshot> snap);
+
+    // Which sessions are the town's (ownership.cpp, design §19.1).
+    /// What the GT_TOWN_ROOT of an unmarked session's environment said, for its pane process.
+    struct EnvCheck {
+        long pid = 0;
+        bool ours = false;
+    };
+    /// Leaves in `snap` only the sessions that carry this town's mark, marking (adopting) the
+    /// unmarked ones an earlier gt started for this town; the other agent-named sessions go to
+    /// `in.foreign`.
+    void sort_owners(tmux::Snapshot& snap, TickInput& in);
+    /// True when the unmarked session `name` was started for this town (its environment's
+    /// GT_TOWN_ROOT): asked of tmux once per pane process.
+    bool older_gt_session(const std::string& name, long pane_pid,
+                          std::map<std::string, EnvCheck>& checked);
     /// Each agent's last output that was not the echo of the daemon's typing (design §17).
     void note_output(TickInput& in);
     void claim_requests(TickInput& in, const state::TownConfig& config,
@@ -248,6 +263,7 @@ private:
     /// Pidfds of the live panes' processes (look_at_tmux(), then collect_pane_pids()).
     proc::ExitWatch m_exits{proc::pidfd_budget(4096)};
     std::map<std::string, int> m_request_attempts; ///< claimed requests that failed, by file
+    std::map<std::string, EnvCheck> m_env_checked; ///< older_gt_session(), by session
     std::map<std::string, std::string> m_logged;   ///< warn_once() and changed() memory
     /// Bad files read outside a pass (restart_state.json, screens.json): counted by the next.
     std::uint64_t m_unread_files = 0;

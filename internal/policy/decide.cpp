@@ -67,7 +67,12 @@ public:
             const int doublings = std::min(m_in.degraded_passes, 7);
             wake_at(m_in.now + std::min(util::Millis(1000L << doublings), k_degraded_recheck_max));
         }
-        std::erase_if(ids, [&](const Identity& id) { return requested(id); });
+        for (const auto& id : all) {
+            if (conflicted(id)) {
+                session_conflict(id);
+            }
+        }
+        std::erase_if(ids, [&](const Identity& id) { return requested(id) || conflicted(id); });
         for (const auto& id : ids) {
             if (id.role != Role::polecat) {
                 ensure_running(id);
@@ -116,6 +121,27 @@ private:
     AgentStatus status(const Identity& id) const {
         const state::AgentState* r = report(id);
         return r ? r->status : AgentStatus::unknown;
+    }
+    /// A session with the agent's name is there, but it is not this town's (design §19.1).
+    bool conflicted(const Identity& id) const {
+        return m_in.snapshot && m_in.foreign.count(id.session()) != 0;
+    }
+    /// What the session of a conflicted agent is, in words.
+    std::string foreign_session(const Identity& id) const {
+        const std::string& owner = m_in.foreign.at(id.session());
+        return "session " + id.session() +
+               (owner.empty() ? " carries no town's mark" : " belongs to the town at " + owner);
+    }
+    /// Never killed, started over, typed into or adopted: one event and one mail while it
+    /// lasts.
+    void session_conflict(const Identity& id) {
+        std::string text = foreign_session(id) + ": left alone, " + id.str() + " is not started";
+        if (!m_in.active_conditions.count("SESSION_CONFLICT:" + id.str())) {
+            Action w{ActionKind::warn, id, text};
+            w.event = "session_conflict";
+            add(std::move(w));
+        }
+        notify(id, "SESSION_CONFLICT", "SESSION_CONFLICT: " + text);
     }
     bool session_exists(const Identity& id) const {
         return m_in.snapshot && m_in.snapshot->has(id.session());
@@ -210,6 +236,14 @@ private:
             return;
         }
         for (const auto& r : run) {
+            if (conflicted(r.from)) {
+                Action a{ActionKind::refuse, r.from,
+                         std::string(state::lifecycle_action_name(r.action)) + " request " + r.id +
+                             " refused: " + foreign_session(r.from)};
+                a.request = r;
+                add(std::move(a));
+                continue;
+            }
             bool shutdown = r.action == state::LifecycleAction::shutdown;
             Action a{shutdown ? ActionKind::shutdown : ActionKind::restart, r.from,
                      std::string(state::lifecycle_action_name(r.action)) + " requested (request " +
@@ -343,7 +377,7 @@ private:
         std::vector<const AgentFacts*> stale;
         for (const auto& [key, f] : m_in.agents) {
             if (!f.report || !busy(f.report->status) || in_grace(f.id) || requested(f.id) ||
-                held_by_screen(f.id)) {
+                held_by_screen(f.id) || conflicted(f.id)) {
                 continue;
             }
             ++reporting;
@@ -409,7 +443,7 @@ private:
     /// design §5.3 steps 8 and 9.
     void notify_stuck_and_orphaned() {
         for (const auto& [key, f] : m_in.agents) {
-            if (!f.report || f.report->hook.empty() || requested(f.id)) {
+            if (!f.report || f.report->hook.empty() || requested(f.id) || conflicted(f.id)) {
                 continue;
             }
             auto age = f.report_age;

@@ -38,6 +38,9 @@ struct TickInput {
     /// nullopt: tmux is unusable this heartbeat (degraded mode); `degraded_reason` says why.
     std::optional<tmux::Snapshot> snapshot;
     std::string degraded_reason;
+    /// Sessions with an agent's name that are not this town's (design §19.1), left out of
+    /// `snapshot`: by name, the root of the town whose mark they carry ("" for none).
+    std::map<std::string, std::string> foreign;
     /// Degraded passes in a row before this one: a degraded pass asks for the next one 1 s
     /// after, doubling with each to at most k_degraded_recheck_max (design §5.5).
     int degraded_passes = 0;
@@ -107,6 +110,7 @@ enum class ActionKind {
     hold,        ///< a restart held back until a usage limit resets (`until`)
     resume,      ///< type the resume text into an agent whose usage limit has reset
     warn,        ///< log `reason` and record it as the event `event` (once per condition)
+    refuse,      ///< a lifecycle request that cannot be carried out (`reason`): dropped
 };
 
 /// One thing to do, with the reason it was decided.

@@ -45,7 +45,7 @@ FollowUp follow_up(const Action& a, const Outcome& o, RestartTracker& tracker,
     if (a.kind == ActionKind::start || a.kind == ActionKind::restart) {
         after_start(a, o, tracker, active_conditions, now, f);
     }
-    if (!a.request || a.kind == ActionKind::collapse) {
+    if (!a.request || a.kind == ActionKind::collapse || a.kind == ActionKind::refuse) {
         return f;
     }
     if (o.done) {

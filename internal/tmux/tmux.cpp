@@ -1,7 +1,9 @@
 #include "tmux.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <functional>
 #include <iterator>
 #include <random>
@@ -12,9 +14,11 @@ namespace gt::tmux {
 
 namespace {
 
-constexpr const char* k_snapshot_format =
+/// What `list-panes -a` prints of each pane: the command last, as it may hold a tab.
+const std::string k_snapshot_format =
     "#{session_name}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t"
-    "#{pane_dead_signal}\t#{window_activity}\t#{pane_current_command}";
+    "#{pane_dead_signal}\t#{window_activity}\t#{" +
+    std::string(k_town_option) + "}\t#{pane_current_command}";
 
 std::vector<std::string> split_tabs(const std::string& line) {
     std::vector<std::string> out;
@@ -109,7 +113,7 @@ Snapshot parse_snapshot(const std::string& output) {
     std::string line;
     while (std::getline(in, line)) {
         auto f = split_tabs(line);
-        if (f.size() < 8 || f[0].empty()) {
+        if (f.size() < 9 || f[0].empty()) {
             continue;
         }
         Pane p;
@@ -126,8 +130,9 @@ Snapshot parse_snapshot(const std::string& output) {
         p.dead = dead != 0;
         p.dead_status = static_cast<int>(status);
         p.dead_signal = static_cast<int>(signal);
-        p.command = f[7];
-        for (std::size_t i = 8; i < f.size(); ++i) {
+        p.owner = f[7];
+        p.command = f[8];
+        for (std::size_t i = 9; i < f.size(); ++i) {
             p.command += "\t" + f[i];
         }
         auto it = snap.sessions.find(p.session);
@@ -185,6 +190,37 @@ std::string format_literal(const std::string& text) {
         out += c;
         if (c == '#') {
             out += '#';
+        }
+    }
+    return out;
+}
+
+std::string town_mark(const std::string& root) {
+    std::string out;
+    for (unsigned char c : root) {
+        if (c == '%' || c < 0x20 || c == 0x7f) {
+            char hex[4];
+            std::snprintf(hex, sizeof hex, "%%%02X", c);
+            out += hex;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+std::string mark_root(const std::string& mark) {
+    std::string out;
+    for (std::size_t i = 0; i < mark.size(); ++i) {
+        unsigned value = 0;
+        if (mark[i] == '%' && i + 2 < mark.size() &&
+            std::isxdigit(static_cast<unsigned char>(mark[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(mark[i + 2])) &&
+            std::sscanf(mark.c_str() + i + 1, "%2x", &value) == 1) {
+            out += static_cast<char>(value);
+            i += 2;
+        } else {
+            out += mark[i];
         }
     }
     return out;
@@ -262,6 +298,11 @@ Reply TmuxClient::new_session(const SessionSpec& spec,
     }
     args.insert(args.end(),
                 {";", "set-option", "-w", "-t", exact_window(spec.name), "remain-on-exit", "on"});
+    if (!spec.mark.empty()) {
+        // In the command that creates it: no session of the town is ever seen unmarked.
+        args.insert(args.end(), {";", "set-option", "-t", exact_window(spec.name), k_town_option,
+                                 escape_argument(spec.mark)});
+    }
     if (!spec.pane_died_hook.empty()) {
         // A session-level hook (a pane-level pane-exited hook does not fire on tmux 3.3).
         args.insert(args.end(), {";", "set-hook", "-t", exact_window(spec.name), "pane-died",
@@ -300,6 +341,44 @@ Reply TmuxClient::kill_session(const std::string& session) const {
         r.error = ErrorKind::none;
     }
     return r;
+}
+
+Reply TmuxClient::set_mark(const std::string& session, const std::string& mark) const {
+    return run({"set-option", "-t", exact_window(session), k_town_option, escape_argument(mark)});
+}
+
+util::Result<std::string> TmuxClient::mark_of(const std::string& session) const {
+    Reply r = run({"show-options", "-v", "-t", exact_window(session), k_town_option});
+    if (r.message.find("invalid option") != std::string::npos) {
+        return std::string(); // not set: tmux knows a user option only once it is set
+    }
+    if (!r.ok()) {
+        return util::err("tmux show-options " + session + ": " + r.message);
+    }
+    if (!r.out.empty() && r.out.back() == '\n') {
+        r.out.pop_back();
+    }
+    return r.out;
+}
+
+util::Result<std::optional<std::string>> TmuxClient::environment(const std::string& session,
+                                                                 const std::string& name) const {
+    Reply r = run({"show-environment", "-t", exact_window(session), name});
+    if (r.message.find("unknown variable") != std::string::npos) {
+        return std::optional<std::string>();
+    }
+    if (!r.ok()) {
+        return util::err("tmux show-environment " + session + ": " + r.message);
+    }
+    // `NAME=value`, or `-NAME` when it is marked removed.
+    if (r.out.rfind(name + "=", 0) != 0) {
+        return std::optional<std::string>();
+    }
+    std::string value = r.out.substr(name.size() + 1);
+    if (!value.empty() && value.back() == '\n') {
+        value.pop_back();
+    }
+    return std::optional<std::string>(std::move(value));
 }
 
 Reply TmuxClient::send_line(const std::string& session, const std::string& text) const {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +35,8 @@ struct Pane {
     int dead_status = 0; ///< exit status of a dead pane (0 when it was signalled)
     int dead_signal = 0; ///< signal that ended a dead pane, else 0
     std::string command; ///< pane_current_command
+    /// The session's town mark (k_town_option, town_mark()); "" when it carries none.
+    std::string owner;
     /// When the pane's window last produced output (`window_activity`, one-second resolution;
     /// one pane per agent session). The epoch when tmux did not say.
     util::TimePoint activity{};
@@ -56,7 +59,17 @@ struct SessionSpec {
     std::vector<std::pair<std::string, std::string>> env;
     std::vector<std::string> command; ///< argv; never passed through a shell
     std::string pane_died_hook;       ///< a tmux command for the session's pane-died hook
+    std::string mark;                 ///< the town's mark (town_mark()), set as it is created
 };
+
+/// The session option that says which town a session belongs to (design §19.1).
+inline constexpr const char* k_town_option = "@gt_town";
+
+/// A town's mark: its canonical root, with `%`, tab, newline and the other control characters
+/// written `%XX` so that the mark is one field of a snapshot line.
+std::string town_mark(const std::string& root);
+/// The town root a mark names (town_mark() undone); what is not `%XX` is kept as it is.
+std::string mark_root(const std::string& mark);
 
 /// One argument of a hook's shell command: literal text, or a tmux format such as
 /// `#{pane_dead_status}` that tmux expands when the hook fires.
@@ -110,6 +123,14 @@ public:
     /// says why.
     Reply new_session(const struct SessionSpec& spec,
                       const std::vector<std::string>& launcher = {}) const;
+    /// Sets the session's town mark (k_town_option) to `mark`.
+    Reply set_mark(const std::string& session, const std::string& mark) const;
+    /// The session's town mark, "" when it has none.
+    util::Result<std::string> mark_of(const std::string& session) const;
+    /// The value of `name` in the session's environment (what `new-session -e` set); nullopt
+    /// when it is not set there.
+    util::Result<std::optional<std::string>> environment(const std::string& session,
+                                                         const std::string& name) const;
     /// `kill-session -t =name`; a session that is already gone is success.
     Reply kill_session(const std::string& session) const;
     /// Types `text` literally into the session's first pane, then Enter.

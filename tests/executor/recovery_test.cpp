@@ -196,3 +196,61 @@ TEST(Executor, AKeptReportShowsAChangeAtTheNextPass) {
     EXPECT_TRUE(std::any_of(out.agents.begin(), out.agents.end(),
                             [](const auto& row) { return row.id.str() == "r1/crew/max"; }));
 }
+
+// design §19.1: a session created under the same name between the kill and the start is
+// replaced only when it is the town's own; another town's is never killed.
+TEST(Executor, ASessionThatAppearsBeforeARestartIsKilledOnlyWhenItIsTheTowns) {
+    for (bool ours : {true, false}) {
+        ExecutorTown t;
+        t.request(state::LifecycleAction::restart);
+        t.runner.on("new-session", test::failed_reply(1, "duplicate session: gt-r1-witness"), 1);
+        t.runner.on("show-options",
+                    test::ok_reply((ours ? t.mark() : tmux::town_mark("/another/town")) + "\n"));
+        t.pass();
+        EXPECT_EQ(t.runner.count("show-options"), 1u);
+        EXPECT_EQ(t.runner.count("kill-session"), ours ? 2u : 1u) << ours;
+        EXPECT_EQ(t.runner.count("new-session"), ours ? 2u : 1u) << ours;
+    }
+}
+
+// design §19.1: an unmarked agent session is asked about (show-environment) once per pane
+// process; the one whose environment names this town is marked, the other left foreign.
+TEST(Executor, AnUnmarkedSessionIsAskedAboutOncePerPaneProcess) {
+    ExecutorTown t;
+    const std::string pid = std::to_string(::getpid());
+    const std::string at = std::to_string(util::SystemClock::to_time_t(t.now));
+    auto show = [&](const std::string& witness_pid) {
+        t.runner.on("list-panes",
+                    test::ok_reply("gt-deacon\t0\t" + pid + "\t0\t0\t0\t" + at + "\t\tclaude\n" +
+                                   "gt-r1-witness\t0\t" + witness_pid + "\t0\t0\t0\t" + at +
+                                   "\t\tclaude\n" + "gt-r1-refinery\t0\t" + pid + "\t0\t0\t0\t" +
+                                   at + "\t" + t.mark() + "\tclaude\n"));
+    };
+    show(pid);
+    t.runner.on_call("show-environment", [&](const std::vector<std::string>& argv) {
+        bool deacon = std::find(argv.begin(), argv.end(), "=gt-deacon:") != argv.end();
+        return test::ok_reply("GT_TOWN_ROOT=" + (deacon ? t.dir.path() : "/elsewhere") + "\n");
+    });
+    t.pass();
+    EXPECT_EQ(t.runner.count("show-environment"), 2u);
+    ASSERT_EQ(t.runner.count("set-option"), 1u);
+    EXPECT_EQ(t.runner.calls_of("set-option")[0].argv,
+              (std::vector<std::string>{"tmux", "set-option", "-t", "=gt-deacon:", "@gt_town",
+                                        t.mark()}));
+    EXPECT_EQ(t.events_of("session_adopted"), 1u);
+    EXPECT_EQ(t.events_of("session_conflict"), 1u);
+    EXPECT_EQ(t.runner.count("new-session"), 0u);
+    EXPECT_EQ(t.runner.count("kill-session"), 0u);
+    // tmux has not got the mark yet in this fake; the witness is still unmarked. Neither is
+    // asked again while their pane processes are the same.
+    t.runner.clear_calls();
+    t.now += 1min;
+    t.pass();
+    EXPECT_EQ(t.runner.count("show-environment"), 0u);
+    EXPECT_EQ(t.events_of("session_conflict"), 1u);
+    // A new process in the witness's session is asked about again.
+    show("1");
+    t.runner.clear_calls();
+    t.pass();
+    EXPECT_EQ(t.runner.count("show-environment"), 1u);
+}

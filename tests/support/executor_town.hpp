@@ -68,11 +68,13 @@ struct ExecutorTown {
         std::string out;
         for (const auto& s : sessions) {
             out += s + "\t0\t" + std::to_string(::getpid()) + "\t0\t0\t0\t" +
-                   std::to_string(util::SystemClock::to_time_t(activity.value_or(now))) +
-                   "\tclaude\n";
+                   std::to_string(util::SystemClock::to_time_t(activity.value_or(now))) + "\t" +
+                   mark() + "\tclaude\n";
         }
         runner.on("list-panes", test::ok_reply(out));
     }
+    /// The town's mark, as its sessions carry it (design §19.1).
+    std::string mark() const { return tmux::town_mark(dir.path()); }
     /// Answers every capture with `screen` for each session asked for.
     void screens(const std::string& screen) {
         runner.on_call("capture-pane",

@@ -26,6 +26,8 @@ public:
 
     const std::string& root() const { return m_root; }
     const std::string& socket() const { return m_socket; }
+    /// From now on this town's agents live on `other`'s tmux server (two towns on one server).
+    void share_server_of(const TmuxTown& other) { m_socket = other.m_socket; }
     /// Runs gt with --town and GT_TMUX_SOCKET set, plus `env`.
     proc::RunResult gt(std::vector<std::string> args,
                        const std::vector<std::string>& env = {}) const;

@@ -1,0 +1,96 @@
+// Ownership (design §19.1): which sessions are the town's, and what the policy does about an
+// agent whose session name another town's session holds.
+#include "policy/ownership.hpp"
+
+#include "support/fixed_time.hpp"
+#include "support/policy_town.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace gt;
+using namespace gt::policy;
+using namespace std::chrono_literals;
+using state::AgentStatus;
+using test::ident;
+using test::t0;
+using test::Town;
+
+namespace {
+
+tmux::Pane pane(const std::string& session, const std::string& owner) {
+    tmux::Pane p;
+    p.session = session;
+    p.owner = owner;
+    p.pid = 100;
+    p.agent_alive = true;
+    return p;
+}
+
+} // namespace
+
+TEST(Ownership, OnlyTheTownsMarkedSessionsStayInTheSnapshot) {
+    const std::string mark = tmux::town_mark("/home/a/town");
+    tmux::Snapshot snap;
+    for (auto p : {pane("gt-deacon", mark), pane("gt-r1-witness", tmux::town_mark("/home/b/town")),
+                   pane("gt-r1-refinery", ""), pane("gt-mayor", ""), pane("main", ""),
+                   pane("gt-r1-p1", mark + "x")}) {
+        snap.sessions[p.session] = p;
+    }
+    std::vector<std::string> asked;
+    auto owners = sort_owners(snap, mark, [&](const std::string& name, const tmux::Pane&) {
+        asked.push_back(name);
+        return name == "gt-mayor"; // its environment names this town
+    });
+    EXPECT_EQ(asked, (std::vector<std::string>{"gt-mayor", "gt-r1-refinery"}))
+        << "only unmarked agent sessions are asked about";
+    EXPECT_EQ(owners.adopt, std::vector<std::string>{"gt-mayor"});
+    EXPECT_EQ(owners.foreign, (std::map<std::string, std::string>{{"gt-r1-witness", "/home/b/town"},
+                                                                  {"gt-r1-refinery", ""},
+                                                                  {"gt-r1-p1", "/home/a/townx"}}));
+    std::vector<std::string> kept;
+    for (const auto& [name, p] : snap.sessions) {
+        kept.push_back(name);
+    }
+    EXPECT_EQ(kept, (std::vector<std::string>{"gt-deacon", "gt-mayor"}));
+}
+
+TEST(Ownership, AConflictIsToldOnceAndNothingIsDoneToIt) {
+    Town t;
+    t.no_session("gastown/witness");
+    t.in.foreign["gt-gastown-witness"] = "/home/b/town";
+    // Its report is stale, and it has hooked work: neither marks it dead nor mails GUPP.
+    t.report("gastown/witness", AgentStatus::working, 2h, "task-1");
+    auto d = decide(t.in);
+    std::vector<ActionKind> kinds;
+    for (const auto& a : d.actions) {
+        EXPECT_EQ(a.id.str(), "gastown/witness");
+        kinds.push_back(a.kind);
+    }
+    EXPECT_EQ(kinds, (std::vector<ActionKind>{ActionKind::warn, ActionKind::notify}));
+    EXPECT_EQ(d.actions[0].event, "session_conflict");
+    EXPECT_EQ(d.actions[1].subject,
+              "SESSION_CONFLICT: session gt-gastown-witness belongs to the town at /home/b/town: "
+              "left alone, gastown/witness is not started");
+    EXPECT_TRUE(d.conditions.count("SESSION_CONFLICT:gastown/witness"));
+    // Once told, the next pass is silent while it lasts.
+    t.in.active_conditions = d.conditions;
+    EXPECT_TRUE(t.actions().empty());
+    // Gone: the agent is started as usual.
+    t.in.foreign.clear();
+    EXPECT_EQ(t.of(ActionKind::start, "gastown/witness").size(), 1u);
+}
+
+TEST(Ownership, ALifecycleRequestForAConflictedAgentIsRefused) {
+    Town t;
+    t.no_session("deacon");
+    t.in.foreign["gt-deacon"] = "";
+    state::LifecycleRequest r{"req-1", ident("deacon"), state::LifecycleAction::restart, t0(),
+                              "/x/claimed/req-1.json"};
+    t.in.requests = {r};
+    auto refused = t.of(ActionKind::refuse, "deacon");
+    ASSERT_EQ(refused.size(), 1u);
+    EXPECT_EQ(refused[0].reason,
+              "restart request req-1 refused: session gt-deacon carries no town's mark");
+    EXPECT_TRUE(t.of(ActionKind::restart).empty());
+    EXPECT_TRUE(t.of(ActionKind::start).empty());
+}
