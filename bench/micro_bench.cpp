@@ -37,7 +37,7 @@ std::string snapshot_text(long n) {
     for (long i = 0; i < n; ++i) {
         std::string session = "gt-r" + std::to_string(i / 2) + (i % 2 ? "-refinery" : "-witness");
         out += session + "\t0\t" + std::to_string(100000 + i) + "\t0\t\t\t" +
-               std::to_string(activity - i % 600) + "\t/home/a/town\t" +
+               std::to_string(activity - i % 600) + "\t4242\t/home/a/town\t" +
                (i % 3 ? "claude" : "node") + "\n";
     }
     return out;

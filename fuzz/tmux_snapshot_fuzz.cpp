@@ -8,7 +8,7 @@ using gt::tmux::Pane;
 
 namespace {
 
-std::string line_of(const Pane& p) {
+std::string line_of(const Pane& p, long server_pid) {
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(p.activity.time_since_epoch());
     return p.session + "\t" + std::to_string(p.index) + "\t" + std::to_string(p.pid) + "\t" +
            (p.dead ? "1" : "0") + "\t" + std::to_string(p.dead_status) + "\t" +
@@ -27,10 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         GT_FUZZ_CHECK(pane.command.find('\n') == std::string::npos, pane.command);
         GT_FUZZ_CHECK(pane.owner.find_first_of("\t\n") == std::string::npos, pane.owner);
         GT_FUZZ_CHECK(pane.activity.time_since_epoch().count() >= 0, name);
-        printed += line_of(pane);
+        printed += line_of(pane, snap.server_pid);
     }
     auto again = gt::tmux::parse_snapshot(printed);
     GT_FUZZ_CHECK(again.sessions.size() == snap.sessions.size(), printed);
+    GT_FUZZ_CHECK(snap.sessions.empty() || again.server_pid == snap.server_pid, printed);
     for (const auto& [name, pane] : snap.sessions) {
         auto it = again.sessions.find(name);
         GT_FUZZ_CHECK(it != again.sessions.end(), name);
@@ -39,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                           p.dead_status == pane.dead_status && p.dead_signal == pane.dead_signal &&
                           p.command == pane.command && p.activity == pane.activity &&
                           p.owner == pane.owner,
-                      line_of(pane));
+                      line_of(pane, snap.server_pid));
     }
     return 0;
 }

@@ -108,6 +108,14 @@ void print_status(const nlohmann::json& s, const std::string& town,
                   << ": sessions of this town's names that are not its own, left alone; give "
                      "each town a tmux server of its own (tmux.socket in mayor/town.json)\n";
     }
+    if (!str("server_changed").empty()) {
+        std::cout << "  tmux server:     CHANGED: " << str("server_changed") << "\n";
+    } else if (s.contains("tmux_server") && s["tmux_server"].is_object() &&
+               !s["tmux_server"].value("socket", std::string()).empty()) {
+        long pid = s["tmux_server"].value("pid", 0L);
+        std::cout << "  tmux server:     " << s["tmux_server"].value("socket", std::string())
+                  << (pid > 0 ? " (server process " + std::to_string(pid) + ")" : "") << "\n";
+    }
     if (!str("last_clock_jump").empty()) {
         std::cout << "  clock:           " << str("last_clock_jump") << " at "
                   << str("last_clock_jump_at") << " (" << ago(str("last_clock_jump_at"))

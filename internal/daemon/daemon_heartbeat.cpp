@@ -91,6 +91,8 @@ void Daemon::note_clock_and_storms(const executor::HeartbeatSummary& summary) {
                         (storm->cause.empty() ? "" : ": " + storm->cause);
         m_state.storm_since = util::format_time(storm->since);
     }
+    m_state.tmux_server = summary.server;
+    m_state.server_changed = summary.server_changed;
     auto config = m_settings.config();
     m_state.start_budget_left = summary.budget_left;
     m_state.start_budget = config->daemon.start_budget;

@@ -40,6 +40,12 @@ Daemon::Daemon(const DaemonOptions& o, state::TownConfig config, DaemonLock lock
           proc::pidfd_budget(4096)),
       m_notify(o.notify), m_notify_ready(o.ready_fd < 0) {
     m_recovery.set_under_systemd(!o.notify.invocation_id.empty());
+    // Where an earlier daemon's agents live (design §19.2): kept across restarts, so that a
+    // daemon pointed at another server does not start a second set of them.
+    if (auto before = state::read_daemon_state(m_paths.state_file())) {
+        m_state.tmux_server = before->tmux_server;
+        m_recovery.recall_server(before->tmux_server);
+    }
     m_signals.add(SIGUSR1);
     m_signals.add(SIGUSR2);
     for (int sig : ignored_signals()) {

@@ -45,6 +45,9 @@ std::string Daemon::status_line() const {
     if (!m_state.storm.empty()) {
         line += "; storm: " + m_state.storm;
     }
+    if (!m_state.server_changed.empty()) {
+        line += "; the agents run on another tmux server: nothing started";
+    }
     return line + "; heartbeat " + std::to_string(m_state.heartbeat_count) + " took " +
            util::format_duration(util::Millis(m_state.last_heartbeat_ms));
 }

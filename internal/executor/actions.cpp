@@ -232,6 +232,9 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     }
     m_server_up = true;
     m_started[id] = now;
+    if (auto here = tmux::socket_path(m_tmux_socket); m_server.socket != here) {
+        m_server = {here, 0}; // its PID comes with the next snapshot
+    }
     m_storms.starts.push_back(now);
     ++out.counters.restarts;
     return {true};

@@ -1,5 +1,6 @@
 // Which sessions are this town's (design §19.1): the snapshot the policy sees holds only the
-// sessions that carry the town's mark; the others are listed apart and never acted on.
+// sessions that carry the town's mark; the others are listed apart and never acted on. And on
+// which server they live (design §19.2).
 #include "recovery.hpp"
 
 #include "policy/ownership.hpp"
@@ -49,6 +50,40 @@ bool Recovery::older_gt_session(const std::string& name, long pane_pid,
     bool ours = env->has_value() && **env == m_root;
     checked[name] = EnvCheck{pane_pid, ours};
     return ours;
+}
+
+std::optional<policy::ServerMove> Recovery::server_moved(const std::string& configured) {
+    if (m_server.socket.empty() || m_server.socket == configured) {
+        return std::nullopt;
+    }
+    auto there = tmux::TmuxClient(m_runner, m_server.socket, m_tmux_timeout).snapshot();
+    if (!there) {
+        // Hung or broken: it may hold them still, and nothing may be started twice.
+        warn_once("server_probe", "cannot tell what the tmux server " + m_server.socket +
+                                      " holds: " + there.error());
+        return policy::ServerMove{m_server.socket, m_server.pid, 0, configured};
+    }
+    m_logged.erase("server_probe");
+    const std::string mark = tmux::town_mark(m_root);
+    std::size_t ours = 0;
+    for (const auto& [name, pane] : there->sessions) {
+        ours += pane.owner == mark ? 1 : 0;
+    }
+    if (ours == 0) {
+        return std::nullopt; // gone, or it holds none of the town's: the town may move
+    }
+    return policy::ServerMove{m_server.socket, there->server_pid, ours, configured};
+}
+
+void Recovery::note_server(const TickInput& in) {
+    if (!in.snapshot || in.server_moved || in.snapshot->sessions.empty()) {
+        return;
+    }
+    state::TmuxServer now{tmux::socket_path(m_tmux_socket), in.snapshot->server_pid};
+    if (now != m_server) {
+        spdlog::info("the town's agents live on the tmux server {} (PID {})", now.socket, now.pid);
+        m_server = std::move(now);
+    }
 }
 
 } // namespace gt::executor

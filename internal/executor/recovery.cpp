@@ -139,6 +139,11 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         carry_out(a, config, out);
     }
     collect_pane_pids(in, supervised, out);
+    note_server(in);
+    out.server = m_server;
+    if (in.server_moved) {
+        out.server_changed = policy::server_moved_text(*in.server_moved);
+    }
     save_screens();
     if (m_was_degraded && !out.degraded) {
         spdlog::info("tmux is usable again: supervision resumes");
@@ -420,6 +425,7 @@ void Recovery::take_snapshot(TickInput& in, util::Result<tmux::Snapshot> snap) {
     }
     m_server_up = snap->server_running;
     sort_owners(*snap, in);
+    in.server_moved = server_moved(tmux::socket_path(m_tmux_socket));
     // A pane process that ended while tmux has not reaped it yet (the pane still shows alive, or
     // dead without a status): the policy gives tmux a moment to report how it ended.
     std::map<long, util::TimePoint> gone;

@@ -75,6 +75,8 @@ struct HeartbeatSummary {
     std::vector<long> pane_pids;
     std::optional<ClockNote> clock;     ///< the last clock jump or sleep seen, if any
     std::optional<policy::Storm> storm; ///< the storm in progress, if any
+    state::TmuxServer server;           ///< where the town's agents live (design §19.2)
+    std::string server_changed;         ///< SERVER_CHANGED in words while it holds, else ""
     int budget_left = 0;                ///< starts left in the town's budget after the pass
 };
 
@@ -120,6 +122,9 @@ public:
     void set_under_systemd(bool yes) { m_under_systemd = yes; }
     void request_stop() { m_stop_requested = true; }
 
+    /// The server an earlier daemon recorded the agents on (state.json, design §19.2).
+    void recall_server(state::TmuxServer server) { m_server = std::move(server); }
+
     /// Agent files answered from what an earlier pass read (util::StampedCache).
     std::uint64_t reports_kept() const { return m_reports.hits(); }
 
@@ -153,6 +158,11 @@ private:
     /// unmarked ones an earlier gt started for this town; the other agent-named sessions go to
     /// `in.foreign`.
     void sort_owners(tmux::Snapshot& snap, TickInput& in);
+    /// When the recorded server is not the one the daemon is set to use and still holds the
+    /// town's sessions: what policy::ServerMove says of it (one list-panes of that server).
+    std::optional<policy::ServerMove> server_moved(const std::string& configured);
+    /// Records the server of `snap` once it holds the town's sessions.
+    void note_server(const TickInput& in);
     /// True when the unmarked session `name` was started for this town (its environment's
     /// GT_TOWN_ROOT): asked of tmux once per pane process.
     bool older_gt_session(const std::string& name, long pane_pid,
@@ -264,6 +274,7 @@ private:
     proc::ExitWatch m_exits{proc::pidfd_budget(4096)};
     std::map<std::string, int> m_request_attempts; ///< claimed requests that failed, by file
     std::map<std::string, EnvCheck> m_env_checked; ///< older_gt_session(), by session
+    state::TmuxServer m_server;                    ///< where the town's agents live (design §19.2)
     std::map<std::string, std::string> m_logged;   ///< warn_once() and changed() memory
     /// Bad files read outside a pass (restart_state.json, screens.json): counted by the next.
     std::uint64_t m_unread_files = 0;

@@ -72,6 +72,14 @@ public:
                 session_conflict(id);
             }
         }
+        if (m_in.snapshot && m_in.server_moved) {
+            // Starting agents here would run each of them twice, on two servers, on one set
+            // of files: nothing is started, killed or judged until it is resolved.
+            town_alarm("server_changed", "SERVER_CHANGED", server_moved_text(*m_in.server_moved));
+            keep_conditions();
+            m_out.storms = m_in.storms ? *m_in.storms : StormState{};
+            return std::move(m_out);
+        }
         std::erase_if(ids, [&](const Identity& id) { return requested(id) || conflicted(id); });
         for (const auto& id : ids) {
             if (id.role != Role::polecat) {
@@ -110,6 +118,11 @@ public:
     }
 
 private:
+    /// Nothing was learnt of the agents: what was reported stays reported.
+    void keep_conditions() {
+        m_out.conditions.insert(m_in.active_conditions.begin(), m_in.active_conditions.end());
+        m_out.start_failed = m_in.start_failed;
+    }
     const AgentFacts* facts(const Identity& id) const {
         auto it = m_in.agents.find(id.str());
         return it == m_in.agents.end() ? nullptr : &it->second;
@@ -232,8 +245,8 @@ private:
             a.superseded_by = winner.at(r.from.str());
             add(std::move(a));
         }
-        if (!m_in.snapshot) {
-            return;
+        if (!m_in.snapshot || m_in.server_moved) {
+            return; // they wait, claimed, until tmux can be acted on
         }
         for (const auto& r : run) {
             if (conflicted(r.from)) {
@@ -690,6 +703,23 @@ private:
 };
 
 } // namespace
+
+std::string server_moved_text(const ServerMove& m) {
+    auto name = [](const std::string& path) {
+        std::string label = path.substr(path.rfind('/') + 1);
+        return label == "default" ? std::string("\"\" (the default server)") : "\"" + label + "\"";
+    };
+    std::string held = m.agents > 0 ? std::to_string(m.agents) + " of this town's sessions run"
+                                    : "this town's sessions may still run (it does not answer)";
+    return held + " on the tmux server " + m.holding +
+           (m.holding_pid > 0 ? " (server process " + std::to_string(m.holding_pid) + ")" : "") +
+           ", but the daemon is set to use " + m.configured +
+           ": no agent is started there. Set tmux.socket (or GT_TMUX_SOCKET) back to " +
+           name(m.holding) +
+           " and run gt daemon restart; or, to move the town, end those agents "
+           "first (tmux -S " +
+           m.holding + " kill-server, if it runs nothing else)";
+}
 
 std::vector<Identity> supervised(const TickInput& in) {
     const state::TownConfig& cfg = *in.config;

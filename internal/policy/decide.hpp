@@ -31,6 +31,14 @@ struct AgentFacts {
     util::Millis report_age{0};
 };
 
+/// The town's agents live on a tmux server the daemon is no longer set to use (design §19.2).
+struct ServerMove {
+    std::string holding;    ///< the socket path of the server that runs them
+    long holding_pid = 0;   ///< its PID
+    std::size_t agents = 0; ///< how many of the town's sessions it holds
+    std::string configured; ///< the socket path the daemon is set to use now
+};
+
 /// Everything one heartbeat decides from (design §5.3 steps 1–2). No I/O happens in decide().
 struct TickInput {
     const state::TownConfig* config = nullptr;
@@ -41,6 +49,9 @@ struct TickInput {
     /// Sessions with an agent's name that are not this town's (design §19.1), left out of
     /// `snapshot`: by name, the root of the town whose mark they carry ("" for none).
     std::map<std::string, std::string> foreign;
+    /// Set while the agents live on another server than `snapshot`'s: nothing is started or
+    /// killed, one SERVER_CHANGED is told.
+    std::optional<ServerMove> server_moved;
     /// Degraded passes in a row before this one: a degraded pass asks for the next one 1 s
     /// after, doubling with each to at most k_degraded_recheck_max (design §5.5).
     int degraded_passes = 0;
@@ -159,6 +170,10 @@ std::vector<state::Identity> supervised(const TickInput& in);
 
 /// The pure decision of one heartbeat (design §5.3 steps 3–5 and 7–10, design §5.4).
 Decision decide(const TickInput& in);
+
+/// What SERVER_CHANGED says (design §19.2): where the agents run, where the daemon looks, and
+/// what to run.
+std::string server_moved_text(const ServerMove& m);
 
 /// The notification address for problems of `id`: its rig's witness, else the mayor.
 std::string notify_address(const state::Identity& id);

@@ -84,12 +84,14 @@ json daemon_state_json(const DaemonState& s) {
               {"start_budget_left", s.start_budget_left},
               {"start_budget", s.start_budget},
               {"start_budget_window_ms", s.start_budget_window_ms},
+              {"tmux_server", {{"socket", s.tmux_server.socket}, {"pid", s.tmux_server.pid}}},
               {"counters", counters_json(s.counters)}};
     for (auto [key, value] : {std::pair{"last_clock_jump", &s.last_clock_jump},
                               {"last_clock_jump_at", &s.last_clock_jump_at},
                               {"clock_grace_until", &s.clock_grace_until},
                               {"storm", &s.storm},
-                              {"storm_since", &s.storm_since}}) {
+                              {"storm_since", &s.storm_since},
+                              {"server_changed", &s.server_changed}}) {
         if (!value->empty()) {
             j[key] = *value;
         }
@@ -132,6 +134,11 @@ util::Result<DaemonState> read_daemon_state(const std::string& path) {
     in.integer("start_budget_left", s.start_budget_left);
     in.integer("start_budget", s.start_budget);
     in.integer("start_budget_window_ms", s.start_budget_window_ms);
+    in.object("tmux_server", [&](FieldReader& t) {
+        t.string("socket", s.tmux_server.socket);
+        t.integer("pid", s.tmux_server.pid);
+    });
+    in.string("server_changed", s.server_changed);
     in.object("counters", [&](FieldReader& c) { read_counters(c, s.counters); });
     return s;
 }

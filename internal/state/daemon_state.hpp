@@ -37,6 +37,13 @@ struct Counters {
 /// Reads a `counters` object; counters absent or of the wrong type stay 0.
 Counters counters_from_json(const nlohmann::json& j);
 
+/// The tmux server a town's agents live on (design §19.2).
+struct TmuxServer {
+    std::string socket; ///< the socket's path; "" when not known yet
+    long pid = 0;       ///< the server's PID; 0 when not known
+    bool operator==(const TmuxServer&) const = default;
+};
+
 /// daemon/state.json (design §2). Times are RFC 3339 strings, empty when unknown.
 struct DaemonState {
     bool running = false;
@@ -63,6 +70,12 @@ struct DaemonState {
     std::int64_t start_budget_left = 0; ///< starts left in the town's budget
     std::int64_t start_budget = 0;
     std::int64_t start_budget_window_ms = 0;
+    /// Where the town's agents live (kept across daemon restarts: a daemon that finds itself
+    /// pointed at another server while this one still holds them starts nothing).
+    TmuxServer tmux_server;
+    /// While the agents live on a server the daemon is no longer set to use: in words, with
+    /// what to run; "" otherwise.
+    std::string server_changed;
     Counters counters;
 };
 

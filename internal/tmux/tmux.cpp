@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iterator>
 #include <random>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace gt::tmux {
 
@@ -17,7 +20,7 @@ namespace {
 /// What `list-panes -a` prints of each pane: the command last, as it may hold a tab.
 const std::string k_snapshot_format =
     "#{session_name}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t"
-    "#{pane_dead_signal}\t#{window_activity}\t#{" +
+    "#{pane_dead_signal}\t#{window_activity}\t#{pid}\t#{" +
     std::string(k_town_option) + "}\t#{pane_current_command}";
 
 std::vector<std::string> split_tabs(const std::string& line) {
@@ -113,26 +116,27 @@ Snapshot parse_snapshot(const std::string& output) {
     std::string line;
     while (std::getline(in, line)) {
         auto f = split_tabs(line);
-        if (f.size() < 9 || f[0].empty()) {
+        if (f.size() < 10 || f[0].empty()) {
             continue;
         }
         Pane p;
         p.session = f[0];
-        long index, pid, dead, status, signal, activity;
+        long index, pid, dead, status, signal, activity, server;
         if (!to_long(f[1], index) || !to_long(f[2], pid) || !to_long(f[3], dead) ||
             !to_long(f[4], status, -1) || !to_long(f[5], signal) || !to_long(f[6], activity) ||
-            activity < 0 || activity > k_max_activity) {
+            activity < 0 || activity > k_max_activity || !to_long(f[7], server)) {
             continue;
         }
+        snap.server_pid = server;
         p.activity = util::TimePoint(std::chrono::seconds(activity));
         p.index = static_cast<int>(index);
         p.pid = pid;
         p.dead = dead != 0;
         p.dead_status = static_cast<int>(status);
         p.dead_signal = static_cast<int>(signal);
-        p.owner = f[7];
-        p.command = f[8];
-        for (std::size_t i = 9; i < f.size(); ++i) {
+        p.owner = f[8];
+        p.command = f[9];
+        for (std::size_t i = 10; i < f.size(); ++i) {
             p.command += "\t" + f[i];
         }
         auto it = snap.sessions.find(p.session);
@@ -150,7 +154,7 @@ Reply TmuxClient::run_via(const std::vector<std::string>& launcher,
     o.argv = launcher;
     o.argv.push_back("tmux");
     if (!m_socket.empty()) {
-        o.argv.push_back("-L");
+        o.argv.push_back(m_socket.find('/') == std::string::npos ? "-L" : "-S");
         o.argv.push_back(m_socket);
     }
     o.argv.insert(o.argv.end(), args.begin(), args.end());
@@ -224,6 +228,18 @@ std::string mark_root(const std::string& mark) {
         }
     }
     return out;
+}
+
+std::string socket_path(const std::string& socket) {
+    // As tmux's make_label(): the first of $TMUX_TMPDIR and /tmp, `tmux-<uid>` resolved.
+    const char* env = std::getenv("TMUX_TMPDIR");
+    std::string dir =
+        (env && *env ? std::string(env) : "/tmp") + "/tmux-" + std::to_string(::getuid());
+    char resolved[PATH_MAX];
+    if (::realpath(dir.c_str(), resolved)) {
+        dir = resolved;
+    }
+    return dir + "/" + (socket.empty() ? "default" : socket);
 }
 
 bool is_shell(const std::string& command) {

@@ -48,6 +48,7 @@ struct Pane {
 struct Snapshot {
     bool tmux_available = true; ///< false: no tmux binary (degraded mode)
     bool server_running = true; ///< false: no tmux server (so no sessions)
+    long server_pid = 0;        ///< the server's PID (`#{pid}`), 0 when it has no panes
     std::map<std::string, Pane> sessions;
     bool has(const std::string& session) const { return sessions.count(session) != 0; }
 };
@@ -100,8 +101,12 @@ Snapshot parse_snapshot(const std::string& output);
 /// Classifies a failed tmux call from its stderr.
 ErrorKind classify(const std::string& stderr_text);
 
-/// The one place that runs tmux: `-L <socket>` when configured, exact `=name` targets, a
-/// timeout on every call.
+/// Where the tmux server of `-L socket` ("" for the default server) listens, as tmux itself
+/// finds it for this process: `$TMUX_TMPDIR` (else /tmp) resolved, `tmux-<uid>/<socket>`.
+std::string socket_path(const std::string& socket);
+
+/// The one place that runs tmux: `-L <socket>` when configured (`-S <socket>` for a path: a
+/// name with a `/`), exact `=name` targets, a timeout on every call.
 class TmuxClient {
 public:
     TmuxClient(proc::ProcessRunner& runner, std::string socket, std::chrono::milliseconds timeout)

@@ -221,10 +221,10 @@ TEST(Executor, AnUnmarkedSessionIsAskedAboutOncePerPaneProcess) {
     const std::string at = std::to_string(util::SystemClock::to_time_t(t.now));
     auto show = [&](const std::string& witness_pid) {
         t.runner.on("list-panes",
-                    test::ok_reply("gt-deacon\t0\t" + pid + "\t0\t0\t0\t" + at + "\t\tclaude\n" +
+                    test::ok_reply("gt-deacon\t0\t" + pid + "\t0\t0\t0\t" + at + "\t1\t\tclaude\n" +
                                    "gt-r1-witness\t0\t" + witness_pid + "\t0\t0\t0\t" + at +
-                                   "\t\tclaude\n" + "gt-r1-refinery\t0\t" + pid + "\t0\t0\t0\t" +
-                                   at + "\t" + t.mark() + "\tclaude\n"));
+                                   "\t1\t\tclaude\n" + "gt-r1-refinery\t0\t" + pid + "\t0\t0\t0\t" +
+                                   at + "\t1\t" + t.mark() + "\tclaude\n"));
     };
     show(pid);
     t.runner.on_call("show-environment", [&](const std::vector<std::string>& argv) {
@@ -253,4 +253,47 @@ TEST(Executor, AnUnmarkedSessionIsAskedAboutOncePerPaneProcess) {
     t.runner.clear_calls();
     t.pass();
     EXPECT_EQ(t.runner.count("show-environment"), 1u);
+}
+
+// design §19.2: tmux.socket changed under a running daemon (SIGHUP) while the server it used
+// still holds the town's agents: nothing is started on the new one, SERVER_CHANGED is told once.
+TEST(Executor, ANewSocketWhileTheOldServerHoldsTheAgentsStartsNothing) {
+    ExecutorTown t;
+    t.config.tmux_socket = "first";
+    t.pass();
+    const std::string first = tmux::socket_path("first");
+    EXPECT_EQ(t.pass().server.socket, first);
+
+    t.config.tmux_socket = "second";
+    auto on = [](const std::string& flag, const std::string& socket) {
+        return [=](const std::vector<std::string>& argv) {
+            return test::tmux_subcommand(argv) == "list-panes" && argv.size() > 2 &&
+                   argv[1] == flag && argv[2] == socket;
+        };
+    };
+    t.runner.on(on("-L", "second"), test::failed_reply(1, "no server running on /x/second"));
+    // The first server answers as ExecutorTown's list-panes rule does: the three agents.
+    t.runner.clear_calls();
+    t.now += 1min;
+    auto out = t.pass();
+    EXPECT_EQ(t.runner.count("new-session"), 0u);
+    EXPECT_EQ(t.events_of("server_changed"), 1u);
+    EXPECT_EQ(t.events_of("mass_death"), 0u);
+    EXPECT_EQ(out.server.socket, first) << "the record stays where the agents are";
+    EXPECT_NE(out.server_changed.find("3 of this town's sessions run on the tmux server " + first),
+              std::string::npos)
+        << out.server_changed;
+    ASSERT_EQ(t.runner.calls_of("list-panes").size(), 2u);
+    EXPECT_EQ(t.runner.calls_of("list-panes")[1].argv[1], "-S");
+    t.now += 1min;
+    t.pass();
+    EXPECT_EQ(t.events_of("server_changed"), 1u) << "told once";
+
+    // The first server is gone: the town moves, its agents start on the second.
+    t.runner.on(on("-S", first), test::failed_reply(1, "no server running on " + first));
+    t.now += 1min;
+    out = t.pass();
+    EXPECT_EQ(t.runner.count("new-session"), 3u);
+    EXPECT_EQ(out.server_changed, "");
+    EXPECT_EQ(out.server.socket, tmux::socket_path("second"));
 }

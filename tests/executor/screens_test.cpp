@@ -53,15 +53,15 @@ TEST(ExecutorScreens, BusyPanesCostNoCapture) {
 TEST(ExecutorScreens, ADeadPaneIsReadBeforeItIsReplacedAndItsReasonKept) {
     ExecutorTown t;
     t.show({"gt-deacon", "gt-r1-refinery"});
-    t.runner.on("list-panes",
-                test::ok_reply("gt-deacon\t0\t" + std::to_string(::getpid()) + "\t0\t0\t0\t" +
-                               std::to_string(util::SystemClock::to_time_t(t.now)) + "\t" +
-                               t.mark() + "\tclaude\n" + "gt-r1-refinery\t0\t" +
-                               std::to_string(::getpid()) + "\t0\t0\t0\t" +
-                               std::to_string(util::SystemClock::to_time_t(t.now)) + "\t" +
-                               t.mark() + "\tclaude\n" + "gt-r1-witness\t0\t999999\t1\t1\t0\t0\t" +
-                               t.mark() + "\tclaude\n"),
-                1);
+    t.runner.on(
+        "list-panes",
+        test::ok_reply("gt-deacon\t0\t" + std::to_string(::getpid()) + "\t0\t0\t0\t" +
+                       std::to_string(util::SystemClock::to_time_t(t.now)) + "\t1\t" + t.mark() +
+                       "\tclaude\n" + "gt-r1-refinery\t0\t" + std::to_string(::getpid()) +
+                       "\t0\t0\t0\t" + std::to_string(util::SystemClock::to_time_t(t.now)) +
+                       "\t1\t" + t.mark() + "\tclaude\n" +
+                       "gt-r1-witness\t0\t999999\t1\t1\t0\t0\t1\t" + t.mark() + "\tclaude\n"),
+        1);
     t.screens(" Unable to connect to Anthropic services\n\n Please check your internet\n\n"
               "Pane is dead (status 1, Mon Nov 23 19:50:40 2026)\n");
     t.pass();

@@ -133,8 +133,9 @@ TEST(TmuxScope, ARestartThatKilledASessionAsksForTheScopeAgain) {
     ExecutorTown t;
     t.recovery.set_under_systemd(true);
     const std::string now = std::to_string(util::SystemClock::to_time_t(t.now));
-    t.runner.on("list-panes", test::ok_reply("gt-r1-witness\t0\t" + std::to_string(::getpid()) +
-                                             "\t1\t1\t0\t" + now + "\t" + t.mark() + "\tclaude\n"));
+    t.runner.on("list-panes",
+                test::ok_reply("gt-r1-witness\t0\t" + std::to_string(::getpid()) + "\t1\t1\t0\t" +
+                               now + "\t1\t" + t.mark() + "\tclaude\n"));
     t.pass();
     auto argvs = t.runner.argvs();
     std::vector<std::string> steps;

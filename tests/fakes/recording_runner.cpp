@@ -19,7 +19,7 @@ std::string tmux_subcommand(const std::vector<std::string>& argv) {
         return "";
     }
     std::size_t i = 1;
-    if (i < argv.size() && argv[i] == "-L") {
+    if (i < argv.size() && (argv[i] == "-L" || argv[i] == "-S")) {
         i += 2;
     }
     return i < argv.size() ? argv[i] : "";

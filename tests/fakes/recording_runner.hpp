@@ -15,8 +15,8 @@ namespace gt::test {
 using ArgvMatcher = std::function<bool(const std::vector<std::string>& argv)>;
 
 /// The first tmux subcommand of `argv`: the element after `tmux` (or a path ending in `/tmux`)
-/// and an optional `-L <socket>`; for `systemd-run … -- tmux …`, that of the tmux command. "" when
-/// argv does not run tmux or names no subcommand.
+/// and an optional `-L <socket>` or `-S <path>`; for `systemd-run … -- tmux …`, that of the tmux
+/// command. "" when argv does not run tmux or names no subcommand.
 std::string tmux_subcommand(const std::vector<std::string>& argv);
 
 /// Matches the calls whose first tmux subcommand is `subcommand` (`new-session`, `list-panes`…).

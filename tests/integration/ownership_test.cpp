@@ -35,6 +35,16 @@ bool all_running(const TmuxTown& t) {
     return true;
 }
 
+/// Runs tmux on the server `-L socket`.
+proc::RunResult tmux_on(const std::string& socket, std::vector<std::string> args) {
+    proc::RealProcessRunner runner;
+    proc::RunOptions o;
+    o.argv = {"tmux", "-L", socket};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    auto r = runner.run(o);
+    return r ? *r : proc::RunResult{};
+}
+
 std::string mark_of(const TmuxTown& t, const std::string& session) {
     auto r = t.tmux({"show-options", "-v", "-t", "=" + session + ":", "@gt_town"});
     return r.success() ? r.out.substr(0, r.out.find('\n')) : "";
@@ -126,4 +136,53 @@ TEST(Ownership, AnEarlierGtsSessionIsAdoptedAStrangersIsNot) {
     ASSERT_TRUE(t.gt({"daemon", "heartbeat"}).success());
     EXPECT_EQ(t.events("session_adopted").size(), 1u);
     EXPECT_EQ(t.events("session_conflict").size(), 1u);
+}
+
+// Issue 22 point 3: a daemon started again with another GT_TMUX_SOCKET started every agent a
+// second time on the new server, and mailed a false MASS_DEATH ("the tmux server is gone").
+TEST(Ownership, ADaemonPointedAtAnotherServerStartsNoSecondSetOfAgents) {
+    TmuxTown t;
+    setup(t);
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    ASSERT_TRUE(eventually([&] { return all_running(t); }, 15s));
+    ASSERT_TRUE(t.gt({"daemon", "heartbeat"}).success()); // the server is recorded
+    const auto before = pane_pids(t);
+    const std::string first = t.socket();
+    ASSERT_EQ(t.gt({"daemon", "stop"}).exit_code, 0);
+    const std::size_t started = t.events("started").size();
+
+    t.use_socket(first + "-other");
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }, 15s));
+    ASSERT_TRUE(t.gt({"daemon", "heartbeat"}).success());
+    EXPECT_TRUE(t.sessions().empty()) << "agents started on the new server";
+    EXPECT_EQ(t.events("started").size(), started) << t.log();
+    EXPECT_EQ(t.events("server_changed").size(), 1u) << t.log();
+    EXPECT_TRUE(t.events("mass_death").empty()) << t.log();
+    EXPECT_EQ(t.state()["counters"]["notifications"], 1);
+    auto status = t.gt({"daemon", "status"});
+    EXPECT_TRUE(has(status.out, "tmux server:     CHANGED: 3 of this town's sessions run on the "
+                                "tmux server /"))
+        << status.out;
+    EXPECT_TRUE(has(status.out, "/" + first + " (server process ")) << status.out;
+    EXPECT_TRUE(has(status.out, "back to \"" + first + "\" and run gt daemon restart"))
+        << status.out;
+    for (const auto& s : k_sessions) {
+        auto r = tmux_on(first, {"display-message", "-p", "-t", "=" + s + ":", "#{pane_pid}"});
+        EXPECT_EQ(std::stol("0" + r.out.substr(0, r.out.find('\n'))), before.at(s)) << s;
+    }
+
+    // The person ends the agents on the first server: the town moves to the new one.
+    tmux_on(first, {"kill-server"});
+    // A pass in the moment the server exits cannot tell what it holds, and waits.
+    ASSERT_TRUE(eventually(
+        [&] {
+            return t.gt({"daemon", "heartbeat"}).success() && all_running(t);
+        },
+        15s))
+        << t.log();
+    ASSERT_TRUE(t.gt({"daemon", "heartbeat"}).success());
+    EXPECT_EQ(t.state().value("server_changed", ""), "");
+    EXPECT_TRUE(has(t.state()["tmux_server"]["socket"].get<std::string>(), first + "-other"));
+    EXPECT_EQ(t.events("server_changed").size(), 1u);
 }

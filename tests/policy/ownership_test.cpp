@@ -94,3 +94,34 @@ TEST(Ownership, ALifecycleRequestForAConflictedAgentIsRefused) {
     EXPECT_TRUE(t.of(ActionKind::restart).empty());
     EXPECT_TRUE(t.of(ActionKind::start).empty());
 }
+
+TEST(Ownership, WhileTheAgentsLiveOnAnotherServerNothingIsStartedAndRequestsWait) {
+    Town t;
+    t.in.snapshot->sessions.clear(); // the new server holds none of them
+    t.in.snapshot->server_running = false;
+    t.report("gastown/witness", AgentStatus::working, 2h, "task-1"); // stale: not judged
+    t.in.server_moved = ServerMove{"/tmp/tmux-1000/old", 4242, 3, "/tmp/tmux-1000/new"};
+    state::LifecycleRequest r{"req-1", ident("deacon"), state::LifecycleAction::restart, t0(),
+                              "/x/claimed/req-1.json"};
+    t.in.requests = {r};
+    auto d = decide(t.in);
+    std::vector<ActionKind> kinds;
+    for (const auto& a : d.actions) {
+        kinds.push_back(a.kind);
+    }
+    EXPECT_EQ(kinds, (std::vector<ActionKind>{ActionKind::warn, ActionKind::notify}));
+    EXPECT_EQ(d.actions[0].event, "server_changed");
+    EXPECT_EQ(d.actions[1].subject,
+              "SERVER_CHANGED: 3 of this town's sessions run on the tmux server "
+              "/tmp/tmux-1000/old (server process 4242), but the daemon is set to use "
+              "/tmp/tmux-1000/new: "
+              "no agent is started there. Set tmux.socket (or GT_TMUX_SOCKET) back to \"old\" "
+              "and run gt daemon restart; or, to move the town, end those agents first (tmux -S "
+              "/tmp/tmux-1000/old kill-server, if it runs nothing else)");
+    t.in.active_conditions = d.conditions;
+    EXPECT_TRUE(t.actions().empty()) << "told once";
+    EXPECT_EQ(server_moved_text({"/tmp/tmux-1000/default", 1, 1, "/x"})
+                      .find("back to \"\" (the "
+                            "default server)") != std::string::npos,
+              true);
+}

@@ -68,7 +68,7 @@ struct ExecutorTown {
         std::string out;
         for (const auto& s : sessions) {
             out += s + "\t0\t" + std::to_string(::getpid()) + "\t0\t0\t0\t" +
-                   std::to_string(util::SystemClock::to_time_t(activity.value_or(now))) + "\t" +
+                   std::to_string(util::SystemClock::to_time_t(activity.value_or(now))) + "\t1\t" +
                    mark() + "\tclaude\n";
         }
         runner.on("list-panes", test::ok_reply(out));

@@ -44,6 +44,12 @@ TmuxTown::~TmuxTown() {
         ::kill(pid, SIGKILL);
     }
     tmux({"kill-server"});
+    for (const auto& socket : m_used) {
+        proc::RealProcessRunner runner;
+        proc::RunOptions o;
+        o.argv = {"tmux", "-L", socket, "kill-server"};
+        (void)runner.run(o);
+    }
 }
 
 proc::RunResult TmuxTown::gt(std::vector<std::string> args,

@@ -28,6 +28,12 @@ public:
     const std::string& socket() const { return m_socket; }
     /// From now on this town's agents live on `other`'s tmux server (two towns on one server).
     void share_server_of(const TmuxTown& other) { m_socket = other.m_socket; }
+    /// From now on gt is run with GT_TMUX_SOCKET=`socket` (and tmux() talks to that server);
+    /// every server used is killed on destruction.
+    void use_socket(const std::string& socket) {
+        m_used.push_back(m_socket);
+        m_socket = socket;
+    }
     /// Runs gt with --town and GT_TMUX_SOCKET set, plus `env`.
     proc::RunResult gt(std::vector<std::string> args,
                        const std::vector<std::string>& env = {}) const;
@@ -67,6 +73,7 @@ private:
     TempDir m_dir;
     std::string m_root;
     std::string m_socket;
+    std::vector<std::string> m_used; ///< servers used before m_socket
 };
 
 } // namespace gt::test

@@ -5,14 +5,14 @@
 using namespace gt::tmux;
 
 TEST(Snapshot, ParsesFirstPaneOfEachSession) {
-    auto s = parse_snapshot("gt-deacon\t0\t123\t0\t\t\t1795492487\t/t/a\tclaude\n"
-                            "gt-x-witness\t1\t200\t0\t\t\t1795492487\t\tbash\n"
-                            "gt-x-witness\t0\t199\t1\t\t9\t\t\tnode\n"
-                            "gt-y-witness\t0\t300\t1\t3\t\t1\t/t/b\tmy\tcmd\n"
+    auto s = parse_snapshot("gt-deacon\t0\t123\t0\t\t\t1795492487\t42\t/t/a\tclaude\n"
+                            "gt-x-witness\t1\t200\t0\t\t\t1795492487\t42\t\tbash\n"
+                            "gt-x-witness\t0\t199\t1\t\t9\t\t42\t\tnode\n"
+                            "gt-y-witness\t0\t300\t1\t3\t\t1\t42\t/t/b\tmy\tcmd\n"
                             "garbage line\n"
-                            "bad\tx\t1\t0\t\t\t1\t\tsh\n"
-                            "bad-activity\t0\t1\t0\t\t\tsoon\t\tsh\n"
-                            "too-short\t0\t1\t0\t\t\t1\tsh\n");
+                            "bad\tx\t1\t0\t\t\t1\t42\t\tsh\n"
+                            "bad-activity\t0\t1\t0\t\t\tsoon\t42\t\tsh\n"
+                            "too-short\t0\t1\t0\t\t\t1\t42\tsh\n");
     ASSERT_EQ(s.sessions.size(), 3u);
     EXPECT_EQ(s.sessions["gt-deacon"].pid, 123);
     EXPECT_EQ(s.sessions["gt-deacon"].command, "claude");
@@ -33,9 +33,9 @@ TEST(Snapshot, ParsesFirstPaneOfEachSession) {
 
 // Found by fuzz/tmux_snapshot_fuzz.cpp: seconds this large overflowed as milliseconds.
 TEST(Snapshot, SkipsActivityThatIsNoTime) {
-    auto s = parse_snapshot("huge\t0\t1\t0\t\t\t9999999999999999\t\tsh\n"
-                            "negative\t0\t1\t0\t\t\t-1\t\tsh\n"
-                            "last\t0\t1\t0\t\t\t253402300799\t\tsh\n");
+    auto s = parse_snapshot("huge\t0\t1\t0\t\t\t9999999999999999\t42\t\tsh\n"
+                            "negative\t0\t1\t0\t\t\t-1\t42\t\tsh\n"
+                            "last\t0\t1\t0\t\t\t253402300799\t42\t\tsh\n");
     ASSERT_EQ(s.sessions.size(), 1u);
     EXPECT_EQ(s.sessions["last"].activity, gt::util::TimePoint(std::chrono::seconds(253402300799)));
 }
@@ -70,7 +70,7 @@ TEST(Snapshot, TownMarksAreOneFieldAndReadBack) {
         EXPECT_EQ(town_mark(root).find_first_of("\t\n"), std::string::npos) << root;
     }
     // A tab in the town path does not move the command out of its field.
-    auto s = parse_snapshot("gt-deacon\t0\t1\t0\t\t\t1\t" + town_mark("/a\tb") + "\tclaude\n");
+    auto s = parse_snapshot("gt-deacon\t0\t1\t0\t\t\t1\t42\t" + town_mark("/a\tb") + "\tclaude\n");
     EXPECT_EQ(s.sessions["gt-deacon"].command, "claude");
     EXPECT_EQ(mark_root(s.sessions["gt-deacon"].owner), "/a\tb");
 }

@@ -502,8 +502,8 @@ TEST(TmuxClient, OutputIsKeptEvenWhenTheCallFails) {
 TEST(TmuxClient, SnapshotIsOneListPanesCallParsed) {
     RecordingRunner runner;
     TmuxClient client(runner, "s", 1s);
-    runner.on("list-panes", ok_reply("gt-deacon\t0\t123\t0\t\t\t1795492487\t/t\tclaude\n"
-                                     "gt-r1-witness\t0\t200\t1\t7\t\t1795492480\t/t\tnode\n"));
+    runner.on("list-panes", ok_reply("gt-deacon\t0\t123\t0\t\t\t1795492487\t42\t/t\tclaude\n"
+                                     "gt-r1-witness\t0\t200\t1\t7\t\t1795492480\t42\t/t\tnode\n"));
     auto snap = client.snapshot();
     ASSERT_TRUE(snap.ok()) << snap.error();
     EXPECT_TRUE(snap->tmux_available);
@@ -516,7 +516,8 @@ TEST(TmuxClient, SnapshotIsOneListPanesCallParsed) {
     EXPECT_EQ(calls[0].argv, (Argv{"tmux", "-L", "s", "list-panes", "-a", "-F",
                                    "#{session_name}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t"
                                    "#{pane_dead_status}\t#{pane_dead_signal}\t#{window_activity}\t"
-                                   "#{@gt_town}\t#{pane_current_command}"}));
+                                   "#{pid}\t#{@gt_town}\t#{pane_current_command}"}));
+    EXPECT_EQ(snap->server_pid, 42);
 }
 
 TEST(TmuxClient, SnapshotWithoutServerIsEmptyAndWithoutTmuxIsUnavailable) {
