@@ -235,7 +235,9 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     if (auto here = tmux::socket_path(m_tmux_socket); m_server.socket != here) {
         m_server = {here, 0}; // its PID comes with the next snapshot
     }
-    m_storms.starts.push_back(now);
+    if (!a.request) {
+        m_storms.starts.push_back(now); // a requested restart does not draw on the budget
+    }
     ++out.counters.restarts;
     return {true};
 }

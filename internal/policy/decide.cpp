@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 namespace gt::policy {
 
@@ -648,8 +649,10 @@ private:
     }
 
     /// At most start_budget starts within start_budget_window: deacon and witnesses first,
-    /// polecats last; the rest wait for the budget. Only the dead wait: a first start and a
-    /// requested restart are never held back (they count towards the budget all the same).
+    /// polecats last, and within a role the longest dead first; the rest wait for the budget.
+    /// Only the dead wait: a first start is never held back (it counts towards the budget all
+    /// the same); a requested restart neither waits nor counts (requests must not starve the
+    /// recovery of crashed agents).
     void spread_starts(const StormState& next) {
         int left = next.budget_left(m_in.now, m_cfg.start_budget, m_cfg.start_budget_window);
         std::vector<Action*> starts;
@@ -662,10 +665,14 @@ private:
         if (static_cast<int>(starts.size()) <= left) {
             return;
         }
-        std::stable_sort(starts.begin(), starts.end(), [](const Action* x, const Action* y) {
-            return start_priority(state::role_name(x->id.role)) <
-                   start_priority(state::role_name(y->id.role));
-        });
+        // By role, and within a role the agent found dead first goes first: the same few must
+        // not win every window while the others never start.
+        auto key = [&](const Action* a) {
+            return std::tuple(start_priority(state::role_name(a->id.role)),
+                              next.dead.at(a->id.str()).at, a->id.str());
+        };
+        std::sort(starts.begin(), starts.end(),
+                  [&](const Action* x, const Action* y) { return key(x) < key(y); });
         util::TimePoint oldest = m_in.now;
         for (auto t : next.starts) {
             oldest = std::min(oldest, t);

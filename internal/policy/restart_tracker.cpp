@@ -25,7 +25,12 @@ util::Millis backoff_for(const state::RestartConfig& c, int count, double jitter
     for (int i = 1; i < count && i < 64 && ms < cap; ++i) {
         ms *= c.multiplier;
     }
-    ms = std::min(ms * jitter, cap);
+    ms = std::min(ms, cap) * jitter;
+    if (ms > cap) {
+        // Reflected below the cap, not cut to it: agents that keep dying together must not
+        // come back in lock-step once their backoffs reach the cap.
+        ms = std::max(0.0, 2 * cap - ms);
+    }
     return util::Millis(static_cast<long long>(ms));
 }
 

@@ -297,3 +297,26 @@ TEST(Executor, ANewSocketWhileTheOldServerHoldsTheAgentsStartsNothing) {
     EXPECT_EQ(out.server_changed, "");
     EXPECT_EQ(out.server.socket, tmux::socket_path("second"));
 }
+
+// Issue 22 point 6: one `lifecycle restart` a second used up the start budget, and a crashed
+// agent stayed dead for as long as the requests came.
+TEST(Executor, RequestedRestartsDoNotUseUpTheStartBudget) {
+    ExecutorTown t;
+    t.config.daemon.start_budget = 2;
+    t.config.daemon.start_budget_window = 10s;
+    t.show({"gt-r1-witness", "gt-r1-refinery"});
+    t.pass(); // the deacon's first start: one of the two
+    t.show({"gt-deacon", "gt-r1-witness", "gt-r1-refinery"});
+    for (int i = 0; i < 3; ++i) {
+        t.request(state::LifecycleAction::restart); // the witness asks; the clock moves to it
+        t.pass();
+    }
+    EXPECT_EQ(t.runner.count("new-session"), 4u);
+    // The deacon dies: it is started at once, within the same window.
+    t.show({"gt-r1-witness", "gt-r1-refinery"});
+    t.runner.clear_calls();
+    t.now += 100ms;
+    auto out = t.pass();
+    EXPECT_EQ(t.started_sessions(), std::vector<std::string>{"gt-deacon"});
+    EXPECT_EQ(out.budget_left, 0);
+}

@@ -4,6 +4,7 @@
 #include "support/fixed_time.hpp"
 
 #include <gtest/gtest.h>
+#include <set>
 
 using namespace gt;
 using namespace gt::policy;
@@ -42,7 +43,8 @@ TEST(RestartTracker, BackoffBoundaryJustUnderAndAtTheEnd) {
 }
 
 TEST(RestartTracker, JitterStaysWithinTwentyPercentAndUnderTheCap) {
-    for (double j : {0.8, 1.2}) {
+    // At the cap the jitter is reflected below it: 1.2 gives what 0.8 gives.
+    for (auto [j, at_cap] : {std::pair{0.8, 8min}, {1.0, 10min}, {1.1, 9min}, {1.2, 8min}}) {
         RestartTracker t(state::RestartConfig{}, [j] { return j; });
         EXPECT_EQ(t.record_restart("x", t0()).backoff, util::Millis(static_cast<long>(30000 * j)));
         util::TimePoint now = t0();
@@ -51,7 +53,7 @@ TEST(RestartTracker, JitterStaysWithinTwentyPercentAndUnderTheCap) {
             now += 20min; // inside the stability period: keeps doubling
             last = t.record_restart("x", now).backoff;
         }
-        EXPECT_EQ(last, 10min);
+        EXPECT_EQ(last, util::Millis(at_cap)) << j;
     }
     RestartTracker random(state::RestartConfig{});
     for (int i = 0; i < 200; ++i) {
@@ -59,6 +61,25 @@ TEST(RestartTracker, JitterStaysWithinTwentyPercentAndUnderTheCap) {
         EXPECT_GE(b, 24s);
         EXPECT_LE(b, 36s);
     }
+}
+
+// Issue 22 point 6: at the cap 131 of 141 backoffs were exactly the cap, and ten agents came
+// back in lock-step.
+TEST(RestartTracker, AgentsAtTheCapDoNotComeBackInLockStep) {
+    RestartTracker random(state::RestartConfig{});
+    std::set<util::Millis> seen;
+    for (int i = 0; i < 200; ++i) {
+        const std::string id = "r" + std::to_string(i);
+        util::TimePoint now = t0();
+        util::Millis b{};
+        for (int n = 0; n < 8; ++n, now += 20min) {
+            b = random.record_restart(id, now).backoff;
+        }
+        EXPECT_GE(b, 8min);
+        EXPECT_LE(b, 10min);
+        seen.insert(b);
+    }
+    EXPECT_GT(seen.size(), 150u) << "backoffs at the cap are spread, not all the cap";
 }
 
 TEST(RestartTracker, StabilityPeriodResetsTheBackoff) {

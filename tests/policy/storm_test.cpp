@@ -7,6 +7,7 @@
 #include "support/policy_town.hpp"
 
 #include <gtest/gtest.h>
+#include <map>
 
 using namespace gt;
 using namespace gt::policy;
@@ -40,8 +41,8 @@ struct StormTown : Town {
         Decision d = decide(in);
         storms = d.storms;
         for (const auto& a : d.actions) {
-            if (a.kind == ActionKind::start || a.kind == ActionKind::restart) {
-                storms.starts.push_back(in.now);
+            if ((a.kind == ActionKind::start || a.kind == ActionKind::restart) && !a.request) {
+                storms.starts.push_back(in.now); // as the executor counts them
             }
         }
         in.active_conditions = d.conditions;
@@ -182,6 +183,43 @@ TEST(Storm, ARequestedRestartIsNeverHeldBackByTheBudget) {
     ASSERT_EQ(waiting.size(), 1u);
     EXPECT_EQ(waiting[0].id.str(), "gastown/refinery");
     EXPECT_EQ(waiting[0].until, t0() - 1s + 10s);
+}
+
+// Issue 22 point 6: with a budget of 5 per 10 s and ten crash-looping polecats, p01–p05
+// were restarted every window and p06–p10 never.
+TEST(Storm, TheBudgetGoesToTheAgentsThatWaitedLongest) {
+    StormTown t(10);
+    state::RestartConfig quick;
+    quick.initial_backoff = 1ms;
+    quick.crash_loop_count = 1000;
+    t.tracker.set_config(quick);
+    std::map<std::string, int> starts;
+    for (int i = 0; i < 10; ++i) {
+        t.no_session("gastown/polecats/p" + std::to_string(i));
+    }
+    for (int window = 0; window < 4; ++window) {
+        Decision d = t.pass();
+        std::vector<std::string> started;
+        for (const auto& a : of(d, ActionKind::start)) {
+            started.push_back(a.id.str());
+            ++starts[a.id.str()];
+            t.tracker.record_start(a.id.str(), t.in.now);
+        }
+        EXPECT_EQ(started.size(), 5u) << "window " << window;
+        // They run for a moment, are seen healthy, and die again.
+        for (const auto& id : started) {
+            t.healthy_session(id);
+        }
+        t.in.now += 1s;
+        t.pass();
+        for (const auto& id : started) {
+            t.no_session(id);
+        }
+        t.in.now += 9s;
+    }
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(starts["gastown/polecats/p" + std::to_string(i)], 2) << i;
+    }
 }
 
 TEST(CommonCause, NamesWhatEveryDeathShares) {
