@@ -237,6 +237,7 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     }
     if (!a.request) {
         m_storms.starts.push_back(now); // a requested restart does not draw on the budget
+        save_storms();                  // at once: a daemon killed now must not start again
     }
     ++out.counters.restarts;
     return {true};

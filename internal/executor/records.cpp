@@ -5,6 +5,7 @@
 #include "screen_memory.hpp"
 #include "state/agent_state.hpp"
 #include "state/town.hpp"
+#include "storm_memory.hpp"
 
 #include "util/file.hpp"
 
@@ -146,6 +147,19 @@ void Recovery::save_screens() {
     report_save("screens_save", path, saved, "what is known of the agents' screens");
     if (saved) {
         m_screens.mark_saved();
+    }
+}
+
+void Recovery::save_storms() {
+    std::string text = storms_json(m_storms);
+    if (text == m_storms_saved) {
+        return;
+    }
+    const std::string path = state::TownPaths(m_root).storms_file();
+    auto saved = util::write_file_atomic(path, text);
+    report_save("storms_save", path, saved, "the storm and the start budget");
+    if (saved) {
+        m_storms_saved = std::move(text);
     }
 }
 

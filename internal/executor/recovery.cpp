@@ -7,6 +7,7 @@
 #include "screens.hpp"
 #include "state/agent_state.hpp"
 #include "state/town.hpp"
+#include "storm_memory.hpp"
 #include "util/file.hpp"
 
 #include <algorithm>
@@ -92,6 +93,15 @@ Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog&
     for (const auto& what : skipped) {
         spdlog::warn("{} (skipped)", what);
     }
+    // The storm and the budget window of the daemon before this one (design §17.3).
+    if (auto storms = load_storms(state::TownPaths(m_root).storms_file())) {
+        m_storms = std::move(*storms);
+        m_storms_saved = storms_json(m_storms);
+    } else {
+        ++m_unread_files;
+        spdlog::warn("{}; the storm in progress and the start budget are counted afresh",
+                     storms.error());
+    }
 }
 
 HeartbeatSummary Recovery::run(const state::TownConfig& config,
@@ -139,6 +149,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
         carry_out(a, config, out);
     }
     collect_pane_pids(in, supervised, out);
+    save_storms();
     note_server(in);
     out.server = m_server;
     if (in.server_moved) {

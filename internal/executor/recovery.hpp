@@ -210,6 +210,8 @@ private:
     void save_restart_state();
     /// Writes daemon/screens.json when what it would say has changed.
     void save_screens();
+    /// Writes daemon/storms.json when what it would say has changed.
+    void save_storms();
     /// Logs a failed save of `path` (under `key`) once per reason, and the first save after.
     void report_save(const std::string& key, const std::string& path, const util::Status& saved,
                      const char* what);
@@ -259,6 +261,7 @@ private:
     std::map<std::string, util::TimePoint> m_last_output; ///< policy::last_output(), by id
     std::optional<ClockNote> m_last_shift;
     policy::StormState m_storms; ///< deaths, the storm in progress, recent starts
+    std::string m_storms_saved;  ///< what storms.json holds (save_storms())
     screen::ZoneLookup m_zones;
     util::TimeZone m_local_zone;
     state::RestartStateFile m_restart_file;

@@ -32,6 +32,7 @@ public:
     std::string restart_state_lock_file() const { return m_root + "/daemon/restart_state.lock"; }
     /// What the daemon knows of the agents' screens across its restarts (design §16.6).
     std::string screens_file() const { return m_root + "/daemon/screens.json"; }
+    std::string storms_file() const { return m_root + "/daemon/storms.json"; }
     std::string requests_dir() const { return m_root + "/daemon/requests"; }
     std::string socket_file() const { return m_root + "/daemon/daemon.sock"; }
     std::string agents_dir() const { return m_root + "/agents"; }

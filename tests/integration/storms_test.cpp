@@ -117,3 +117,46 @@ TEST(StormLive, ATmuxServerKilledUnderTwentyAgentsIsOneStormRecoveredWithinTheBu
     auto rs = json::parse(gt::test::slurp(t.root() + "/daemon/restart_state.json"));
     EXPECT_EQ(rs["r1/polecats/p0"].value("restart_count", -1), 0) << rs.dump();
 }
+
+// Issue 22 point 7: `kill -9` of the daemon during a storm, and the new daemon forgot the
+// budget window and the storm: it started more agents at once than the budget allows and
+// mailed a second MASS_DEATH for the same storm.
+TEST(StormLive, ADaemonKilledDuringAStormLeavesItsBudgetAndStormToTheNext) {
+    TmuxTown t;
+    t.add_polecats(5); // 8 agents with deacon, witness and refinery
+    t.set_all_commands({"sleep", "1000"});
+    // A window far beyond the test: the 8 first starts use 8 of 10, two are left for after
+    // the kill, and no more.
+    t.configure({{"daemon",
+                  {{"heartbeat_interval", "1m"},
+                   {"start_grace", "500ms"},
+                   {"start_budget", 10},
+                   {"start_budget_window", "1h"}}}});
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.alive_sessions() == 8; }, 20s));
+    const long long killed_at = gt::util::now().time_since_epoch().count();
+    ASSERT_TRUE(t.tmux({"kill-server"}).success());
+    ASSERT_TRUE(eventually([&] { return t.alive_sessions() == 2; }, 20s)) << t.log();
+    ASSERT_TRUE(eventually([&] { return t.events("mass_death").size() == 1; }, 10s)) << t.log();
+
+    pid_t first = t.pid_from_state();
+    ASSERT_EQ(::kill(first, SIGKILL), 0);
+    ASSERT_TRUE(eventually([&] { return gt::test::daemon_pids(t.root()).empty(); }, 10s));
+    ASSERT_TRUE(t.gt({"daemon", "start"}).success());
+    ASSERT_TRUE(eventually([&] { return t.heartbeats() >= 1; }, 20s));
+    ASSERT_TRUE(t.gt({"daemon", "heartbeat"}).success());
+    ASSERT_TRUE(t.gt({"daemon", "heartbeat"}).success());
+    std::size_t starts = 0;
+    for (const auto& e : t.events()) {
+        std::string kind = e.value("kind", "");
+        if ((kind == "started" || kind == "restarted") && ts_ms(e) >= killed_at) {
+            ++starts;
+        }
+    }
+    EXPECT_EQ(starts, 2u) << t.log();
+    EXPECT_EQ(t.alive_sessions(), 2u);
+    EXPECT_EQ(t.events("mass_death").size(), 1u) << t.log();
+    auto status = t.gt({"daemon", "status"});
+    EXPECT_TRUE(has(status.out, "storm:           8 agents dead")) << status.out;
+    EXPECT_TRUE(has(status.out, "start budget:    0 of 10 starts left per 1h")) << status.out;
+}
