@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libre2-dev
           libgtest-dev libgmock-dev libbenchmark-dev tmux perl procps tzdata
           python3 python3-prometheus-client systemd dpkg-dev clang libclang-rt-14-dev llvm
-          btrfs-progs)
+          btrfs-progs less)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

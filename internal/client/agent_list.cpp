@@ -1,6 +1,7 @@
 #include "agent_list.hpp"
 
 #include "commands.hpp"
+#include "control_client.hpp"
 #include "executor/agent_table.hpp"
 #include "executor/recovery.hpp"
 #include "executor/screen_memory.hpp"
@@ -15,6 +16,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -99,6 +101,27 @@ std::string age_text(long long age_ms) {
         std::chrono::duration_cast<std::chrono::seconds>(util::Millis(age_ms)));
 }
 
+/// What only the running daemon knows: why it waits to type into an agent (design §19.3).
+/// Nothing when no daemon answers within a second.
+void note_typing_held(const std::string& town, json& rows) {
+    auto reply = control_request(town, {{"cmd", "status"}}, util::Millis(1000));
+    if (!reply || !reply->value("ok", false) || !reply->contains("agents") ||
+        !(*reply)["agents"].is_array()) {
+        return;
+    }
+    std::map<std::string, std::string> held;
+    for (const auto& a : (*reply)["agents"]) {
+        if (a.is_object() && a.contains("typing_held") && a["typing_held"].is_string()) {
+            held[a.value("identity", "")] = a["typing_held"].get<std::string>();
+        }
+    }
+    for (auto& r : rows) {
+        if (auto it = held.find(r.value("identity", "")); it != held.end()) {
+            r["typing_held"] = it->second;
+        }
+    }
+}
+
 /// The human form of the agent table (executor::agent_table_json()).
 void print_table(const json& rows) {
     std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8s %-10s %s\n", "IDENTITY", "ROLE",
@@ -118,11 +141,16 @@ void print_table(const json& rows) {
         if (r.contains("blocked_until")) {
             gate += " until " + r["blocked_until"].get<std::string>();
         }
-        std::printf("%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8d %-10s %s\n",
-                    r["identity"].get<std::string>().c_str(), r["role"].get<std::string>().c_str(),
-                    r["session"].get<std::string>().c_str(), alive.c_str(), st.c_str(), age.c_str(),
-                    hook.empty() ? "-" : hook.c_str(), r["restarts"].get<int>(), gate.c_str(),
-                    conflict ? conflict_text(r).c_str() : condition_text(r).c_str());
+        std::printf(
+            "%-28s %-9s %-24s %-7s %-9s %-8s %-14s %-8d %-10s %s\n",
+            r["identity"].get<std::string>().c_str(), r["role"].get<std::string>().c_str(),
+            r["session"].get<std::string>().c_str(), alive.c_str(), st.c_str(), age.c_str(),
+            hook.empty() ? "-" : hook.c_str(), r["restarts"].get<int>(), gate.c_str(),
+            conflict ? conflict_text(r).c_str()
+            : r.contains("typing_held")
+                ? (condition_text(r) + "; waits to type: " + r["typing_held"].get<std::string>())
+                      .c_str()
+                : condition_text(r).c_str());
     }
 }
 
@@ -211,6 +239,7 @@ int list_agents(const std::string& town, bool as_json) {
     }
     json rows = executor::agent_table_json(
         executor::agent_rows(in, supervised, tmux_known ? &*snap : nullptr, tracker));
+    note_typing_held(town, rows);
     if (as_json) {
         std::cout << rows.dump(2) << "\n";
     } else {

@@ -17,13 +17,6 @@ using state::AgentStatus;
 using state::Identity;
 using Failure = Outcome::Failure;
 
-namespace {
-
-constexpr const char* k_health_check =
-    "HEALTH_CHECK: heartbeat stale, respond to confirm responsiveness";
-
-} // namespace
-
 void Recovery::carry_out(const Action& a, const state::TownConfig& config, HeartbeatSummary& out) {
     Outcome outcome = execute(a, config, out);
     if (a.request) {
@@ -75,14 +68,7 @@ Outcome Recovery::execute(const Action& a, const state::TownConfig& config, Hear
         }
         break;
     case ActionKind::nudge:
-        if (auto r = client().send_line(a.id.session(), k_health_check); r.ok()) {
-            m_typed_at[id] = wall();
-            spdlog::info("{}: nudged: {}", id, a.reason);
-            m_events.record("nudged", id, a.id.session(), a.reason);
-        } else {
-            spdlog::warn("{}: nudge failed: {}", id, r.message);
-        }
-        break;
+        break; // typed before the other actions, with the resume text (type_keys())
     case ActionKind::mark_dead:
         mark_dead(a, out);
         break;
@@ -109,7 +95,7 @@ Outcome Recovery::execute(const Action& a, const state::TownConfig& config, Hear
         }
         break;
     case ActionKind::resume:
-        break; // typed into all such agents at once, before the other actions (resume())
+        break; // typed into all such agents at once, before the other actions (type_keys())
     case ActionKind::degraded:
         spdlog::warn("degraded mode: {}: nothing is started or killed", a.reason);
         if (!m_was_degraded) {
@@ -118,34 +104,6 @@ Outcome Recovery::execute(const Action& a, const state::TownConfig& config, Hear
         break;
     }
     return {true};
-}
-
-void Recovery::resume(const std::vector<Action>& actions, const state::TownConfig& config) {
-    std::vector<std::string> sessions;
-    for (const auto& a : actions) {
-        if (a.kind == ActionKind::resume) {
-            sessions.push_back(a.id.session());
-        }
-    }
-    if (sessions.empty() || m_stop_requested) {
-        return;
-    }
-    const std::string& text = config.daemon.screens.resume_text;
-    auto typed = client().type_into(sessions, text);
-    for (const auto& a : actions) {
-        if (a.kind != ActionKind::resume) {
-            continue;
-        }
-        const std::string id = a.id.str();
-        if (std::find(typed.begin(), typed.end(), a.id.session()) == typed.end()) {
-            spdlog::warn("{}: typing the resume text failed (session gone?)", id);
-            continue;
-        }
-        m_screens.resume_sent(id, wall());
-        m_typed_at[id] = wall();
-        spdlog::info("{}: {}: typed '{}'", id, a.reason, text);
-        m_events.record("resume_sent", id, a.id.session(), a.reason + "; typed '" + text + "'");
-    }
 }
 
 void Recovery::log_blocked(const Action& a) {

@@ -135,6 +135,9 @@ json agent_table_json(const std::vector<AgentRow>& rows) {
             j["exit_status"] = row.exit_status ? json(*row.exit_status) : json(nullptr);
             j["exit_signal"] = row.exit_signal;
         }
+        if (!row.typing_held.empty()) {
+            j["typing_held"] = row.typing_held;
+        }
         table.push_back(std::move(j));
     }
     return table;

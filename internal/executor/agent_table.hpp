@@ -43,6 +43,9 @@ struct AgentRow {
     screen::Condition cause = screen::Condition::unknown; ///< of an exit
     std::optional<int> exit_status;                       ///< of an exit
     int exit_signal = 0;                                  ///< of an exit
+    /// Why the daemon did not type what it meant to into it (design §19.3); "" when nothing
+    /// waits.
+    std::string typing_held;
 };
 
 /// The agent table, one row per agent of `in.agents` (`supervised`, what
@@ -57,7 +60,8 @@ std::vector<AgentRow> agent_rows(const policy::TickInput& in,
 /// unknown), conflict_town (only when another town's session has its name), state, updated_at and
 /// age_ms of the report (or report_error), hook, restarts, gate, blocked_until, last_exit_status,
 /// last_exit_reason, and the condition its screen shows (condition, condition_since, evidence,
-/// resets_at; cause, exit_status, exit_signal of an exit; design §16).
+/// resets_at; cause, exit_status, exit_signal of an exit; design §16), and typing_held when
+/// the daemon waits to type into it (design §19.3).
 nlohmann::json agent_table_json(const std::vector<AgentRow>& rows);
 
 } // namespace gt::executor

@@ -3,8 +3,11 @@
 // command the sessions carry, and the pane processes the daemon watches after a pass.
 #include "agent_table.hpp"
 #include "policy/exit_report.hpp"
+#include "policy/ownership.hpp"
 #include "proc/process.hpp"
 #include "recovery.hpp"
+
+#include "policy/ownership.hpp"
 
 #include <algorithm>
 #include <spdlog/spdlog.h>
@@ -44,9 +47,17 @@ void put_table(std::vector<AgentRow> rows, HeartbeatSummary& out) {
 void Recovery::collect_pane_pids(const TickInput& in,
                                  const std::vector<state::Identity>& supervised,
                                  HeartbeatSummary& out) {
+    auto rows = [&](const tmux::Snapshot* snap) {
+        auto table = agent_rows(in, supervised, snap, m_tracker);
+        for (auto& row : table) {
+            if (auto held = m_typing_held.find(row.id.str()); held != m_typing_held.end()) {
+                row.typing_held = held->second;
+            }
+        }
+        return table;
+    };
     if (!in.snapshot || m_stop_requested) {
-        put_table(agent_rows(in, supervised, in.snapshot ? &*in.snapshot : nullptr, m_tracker),
-                  out);
+        put_table(rows(in.snapshot ? &*in.snapshot : nullptr), out);
         return;
     }
     const tmux::Snapshot* snap = &*in.snapshot;
@@ -56,10 +67,13 @@ void Recovery::collect_pane_pids(const TickInput& in,
         if (auto again = client().snapshot(); again && again->tmux_available) {
             fresh = std::move(*again);
             mark_liveness(*fresh, in.config->process_names, &m_exits);
+            // Only the town's own (design §19.1): what was adopted is marked by now.
+            policy::sort_owners(*fresh, tmux::town_mark(m_root),
+                                [](const std::string&, const tmux::Pane&) { return false; });
             snap = &*fresh;
         }
     }
-    put_table(agent_rows(in, supervised, snap, m_tracker), out); // as things stand after the pass
+    put_table(rows(snap), out); // as things stand after the pass
     for (const auto& id : supervised) {
         auto it = snap->sessions.find(id.session());
         if (it != snap->sessions.end() && it->second.agent_alive) {

@@ -138,7 +138,7 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     m_storms = std::move(decision.storms);
     m_start_failed = decision.start_failed;
     out.wake_at = decision.wake_at;
-    resume(decision.actions, config);
+    type_keys(decision.actions, in, config);
     for (const auto& a : decision.actions) {
         if (m_stop_requested) {
             spdlog::info("stopping: {} remaining actions of this heartbeat abandoned",
@@ -215,6 +215,7 @@ TickInput Recovery::gather(const state::TownConfig& config, const std::vector<st
     in.active_conditions = m_conditions;
     in.start_failed = m_start_failed;
     in.started = m_started;
+    in.typed_at = m_typed_at;
     in.storms = &m_storms;
     // The files are read on a thread of their own while tmux answers on this one: the heartbeat
     // costs the longer of the two, not their sum (design §5.3). tmux, the longer, starts first.

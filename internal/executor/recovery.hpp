@@ -125,6 +125,11 @@ public:
     /// The server an earlier daemon recorded the agents on (state.json, design §19.2).
     void recall_server(state::TmuxServer server) { m_server = std::move(server); }
 
+    /// How long typing waits between its keystrokes (tests shorten it).
+    void set_type_pause(util::Millis pause) { m_type_pause = pause; }
+    /// Why the daemon did not type into each agent it meant to, by identity (design §19.3).
+    const std::map<std::string, std::string>& typing_held() const { return m_typing_held; }
+
     /// Agent files answered from what an earlier pass read (util::StampedCache).
     std::uint64_t reports_kept() const { return m_reports.hits(); }
 
@@ -184,9 +189,21 @@ private:
     /// back), then the session killed.
     Outcome shutdown(const Action& a, HeartbeatSummary& out);
     void mark_dead(const Action& a, HeartbeatSummary& out);
-    /// Types the resume text into every usage-limited agent whose limit has reset, all at once
-    /// (a whole town's agents share a limit and reset together).
-    void resume(const std::vector<Action>& actions, const state::TownConfig& config);
+
+    // Typing (typing.cpp, design §19.3).
+    /// Types the HEALTH_CHECK of the nudges and the resume text of the resumes (all of a kind
+    /// at once: a whole town's agents share a limit and reset together), each where nothing
+    /// stands in the way.
+    void type_keys(const std::vector<Action>& actions, const TickInput& in,
+                   const state::TownConfig& config);
+    /// Types `text` into the agents `ids` where policy::keystroke_block() allows it (Escape
+    /// first when `escape_first`, and the rule checked again after it), then Enter as a key of
+    /// its own where the input line holds the text and nothing else; returns the sessions that
+    /// took it (not left in the input line after Enter). Why the others were not typed into is
+    /// kept for `agent list` (typing_held()).
+    std::vector<std::string> type_carefully(const std::vector<state::Identity>& ids,
+                                            const std::string& text, bool escape_first,
+                                            const TickInput& in, const state::TownConfig& config);
     void log_blocked(const Action& a);
     void apply(const Action& a, const policy::FollowUp& f, HeartbeatSummary& out);
     void log_start(const Action& a, const policy::FollowUp& f, const state::TownConfig& config);
@@ -278,7 +295,9 @@ private:
     std::map<std::string, int> m_request_attempts; ///< claimed requests that failed, by file
     std::map<std::string, EnvCheck> m_env_checked; ///< older_gt_session(), by session
     state::TmuxServer m_server;                    ///< where the town's agents live (design §19.2)
-    std::map<std::string, std::string> m_logged;   ///< warn_once() and changed() memory
+    std::map<std::string, std::string> m_typing_held; ///< type_carefully(), by identity
+    util::Millis m_type_pause{500};                   ///< between keystrokes
+    std::map<std::string, std::string> m_logged;      ///< warn_once() and changed() memory
     /// Bad files read outside a pass (restart_state.json, screens.json): counted by the next.
     std::uint64_t m_unread_files = 0;
     bool m_was_degraded = false;

@@ -170,7 +170,13 @@ private:
             return true;
         }
         auto it = m_in.started.find(id.str());
-        return it != m_in.started.end() && m_in.now - it->second < m_cfg.start_grace;
+        if (it != m_in.started.end() && m_in.now - it->second < m_cfg.start_grace) {
+            return true;
+        }
+        // Resumed after a usage limit: its report is as old as the limit; it gets the time a
+        // started agent gets to report again.
+        const ScreenState* s = screen(id);
+        return s && s->resume_sent_at && m_in.now - *s->resume_sent_at < m_cfg.start_grace;
     }
     /// The second witness (design §17): the session is gone or its agent is not alive, or its
     /// pane has printed nothing for `timeout` (by tmux's activity time).
@@ -218,6 +224,16 @@ private:
         default:
             return nullptr;
         }
+    }
+    /// Why the agent's screen shows it alive, whatever its report says (design §19.4): idle at
+    /// its prompt, or held by its screen (held_by_screen()); nullptr otherwise. Such an agent
+    /// may be nudged or told of, never marked dead or killed as dead.
+    const char* alive_on_screen(const Identity& id) const {
+        if (const char* why = held_by_screen(id)) {
+            return why;
+        }
+        const ScreenState* s = screen(id);
+        return s && healthy(id) && s->condition == Condition::idle ? "idle at its prompt" : nullptr;
     }
     void add(Action a) { m_out.actions.push_back(std::move(a)); }
     bool requested(const Identity& id) const { return m_requested.count(id.str()) != 0; }
@@ -333,7 +349,7 @@ private:
     void ensure_running(const Identity& id) {
         AgentStatus s = status(id);
         if (s == AgentStatus::dead) {
-            if (const char* why = held_by_screen(id)) {
+            if (const char* why = alive_on_screen(id)) {
                 add({ActionKind::leave, id,
                      std::string("marked dead, but its screen shows it ") + why +
                          ": a restart cannot help"});
@@ -371,14 +387,20 @@ private:
         }
         auto age = *m_in.deacon_heartbeat_age;
         auto age_text = util::format_duration(age);
-        if (age > m_cfg.deacon_kill && pane_silent(id, m_cfg.deacon_kill)) {
+        const char* idle = alive_on_screen(id);
+        if (age > m_cfg.deacon_kill && pane_silent(id, m_cfg.deacon_kill) && !idle) {
             start(id, ActionKind::restart, "deacon heartbeat stale for " + age_text);
             return;
         }
         if (age > m_cfg.deacon_kill) {
-            stale_report(id, "wrote no heartbeat", age);
+            stale_report(id, idle ? "wrote no heartbeat, idle at its prompt" : "wrote no heartbeat",
+                         age);
         }
-        if (age > m_cfg.deacon_stale) {
+        auto typed = m_in.typed_at.find(id.str());
+        bool typed_lately = typed != m_in.typed_at.end() && typed->second <= m_in.now &&
+                            m_in.now - typed->second < m_cfg.deacon_stale;
+        if (age > m_cfg.deacon_stale && !typed_lately) {
+            // Once per deacon_stale at most: typing on every pass filled its input with them.
             add({ActionKind::nudge, id, "deacon heartbeat stale for " + age_text});
         }
     }
@@ -391,7 +413,7 @@ private:
         std::vector<const AgentFacts*> stale;
         for (const auto& [key, f] : m_in.agents) {
             if (!f.report || !busy(f.report->status) || in_grace(f.id) || requested(f.id) ||
-                held_by_screen(f.id) || conflicted(f.id)) {
+                alive_on_screen(f.id) || conflicted(f.id)) {
                 continue;
             }
             ++reporting;

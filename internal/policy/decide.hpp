@@ -67,6 +67,9 @@ struct TickInput {
     /// Each agent's last pane output that was not the echo of the daemon's own typing (a nudge,
     /// a resume), by identity; an agent missing here is judged by its pane's activity.
     std::map<std::string, util::TimePoint> last_output;
+    /// When the daemon last typed into each agent (a nudge, a resume), by identity: two
+    /// HEALTH_CHECKs are at least `deacon_stale` apart (design §19.3).
+    std::map<std::string, util::TimePoint> typed_at;
     /// Notification conditions already reported (sent once per condition, design §5.3).
     std::set<std::string> active_conditions;
     /// Pane processes that tmux still shows alive (or dead without a status) though they ended,

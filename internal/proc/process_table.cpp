@@ -18,13 +18,25 @@ bool parse_stat(const std::string& text, ProcessEntry& out) {
     }
     char* end = nullptr;
     long pid = std::strtol(text.c_str(), &end, 10);
-    // After ") " come the state (one character), a space, then the parent's pid.
-    long ppid = std::strtol(text.c_str() + close + 4, &end, 10);
+    // After ") " come the state (one character), a space, then the parent's pid, the process
+    // group, the session, the terminal and the terminal's foreground process group.
+    const char* at = text.c_str() + close + 4;
+    long fields[5] = {-1, -1, -1, -1, -1};
+    for (long& f : fields) {
+        f = std::strtol(at, &end, 10);
+        if (end == at) {
+            break;
+        }
+        at = end;
+    }
+    long ppid = fields[0];
     if (pid <= 0 || ppid < 0) {
         return false;
     }
     out.pid = static_cast<pid_t>(pid);
     out.ppid = static_cast<pid_t>(ppid);
+    out.pgrp = static_cast<pid_t>(fields[1]);
+    out.tpgid = static_cast<pid_t>(fields[4]);
     out.comm = text.substr(open + 1, close - open - 1);
     return true;
 }
@@ -89,6 +101,53 @@ ProcessTable ProcessTable::read() {
     }
     ::closedir(dir);
     return ProcessTable(std::move(entries));
+}
+
+std::string ProcessTable::not_the_agent_in_front(pid_t pane_pid) const {
+    auto pane = m_entries.find(pane_pid);
+    if (pane == m_entries.end()) {
+        return "the pane's process is not known";
+    }
+    const pid_t front = pane->second.tpgid;
+    if (front <= 0) {
+        return ""; // no terminal at all: nothing there reads a keyboard
+    }
+    auto named = [&](const ProcessEntry& e) {
+        return e.comm + " (pid " + std::to_string(e.pid) + ")";
+    };
+    if (front != pane->second.pgrp) {
+        // A shell with job control, or the agent itself, gave the terminal to another group.
+        for (const auto& [pid, e] : m_entries) {
+            if (e.pgrp == front && (pid == front || m_entries.count(front) == 0)) {
+                return named(e) + " has the terminal";
+            }
+        }
+        return "process group " + std::to_string(front) + " has the terminal";
+    }
+    // The pane's group has it: none of its members but the pane's own process may be a
+    // program that reads the keyboard for itself.
+    for (const auto& [pid, e] : m_entries) {
+        if (e.pgrp == front && pid != pane_pid && reads_the_keyboard(e.comm)) {
+            return named(e) + " has the terminal";
+        }
+    }
+    return "";
+}
+
+bool reads_the_keyboard(const std::string& comm) {
+    // Not interpreters such as python or node: an agent's own helpers (MCP servers) are those.
+    static const char* const programs[] = {
+        "bash", "zsh",  "sh",   "dash",  "fish",    "tcsh",  "ksh", "csh",   "vi",
+        "vim",  "nvim", "view", "nano",  "pico",    "emacs", "mg",  "micro", "hx",
+        "kak",  "ed",   "less", "more",  "most",    "man",   "top", "htop",  "watch",
+        "tmux", "ssh",  "psql", "mysql", "sqlite3", "fzf",   "tig", "mc"};
+    std::string name = !comm.empty() && comm.front() == '-' ? comm.substr(1) : comm;
+    for (const char* p : programs) {
+        if (name == p) {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool ProcessTable::tree_has(pid_t root, const std::vector<std::string>& names) const {

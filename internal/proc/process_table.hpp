@@ -13,7 +13,14 @@ struct ProcessEntry {
     pid_t pid = 0;
     pid_t ppid = 0;
     std::string comm; ///< the kernel's name for it (at most 15 characters)
+    pid_t pgrp = -1;  ///< its process group
+    pid_t tpgid = -1; ///< the foreground process group of its terminal (-1: none)
 };
+
+/// True for programs that read the keyboard for themselves when they run in a terminal: shells,
+/// editors, pagers and other interactive tools. Keystrokes meant for an agent must not reach
+/// them.
+bool reads_the_keyboard(const std::string& comm);
 
 /// A snapshot of every process's parent and name, read once from /proc.
 class ProcessTable {
@@ -26,6 +33,11 @@ public:
     /// True when `root` or one of its descendants has a name in `names`.
     bool tree_has(pid_t root, const std::vector<std::string>& names) const;
     std::size_t size() const { return m_entries.size(); }
+    /// Why the agent in the pane whose process is `pane_pid` is not the one reading its
+    /// terminal's keyboard ("vim (pid 12) has the terminal"); "" when it is: its terminal's
+    /// foreground group is the pane process's own, and no other member of it is a program that
+    /// reads the keyboard (reads_the_keyboard()).
+    std::string not_the_agent_in_front(pid_t pane_pid) const;
 
 private:
     std::map<pid_t, ProcessEntry> m_entries;

@@ -158,6 +158,7 @@ void read_daemon(FieldReader& in, DaemonConfig& d) {
     in.duration("dead_agent_timeout", d.dead_agent_timeout);
     in.duration("gupp_timeout", d.gupp_timeout);
     in.duration("deacon_stale", d.deacon_stale);
+    in.boolean("type_when_attached", d.type_when_attached);
     in.duration("deacon_kill", d.deacon_kill);
     in.duration("start_grace", d.start_grace, util::Millis(0));
     in.duration("lifecycle_max_age", d.lifecycle_max_age);
@@ -316,6 +317,7 @@ std::string default_town_json(const std::string& name) {
                 {"dead_agent_timeout", "15m"},
                 {"gupp_timeout", "30m"},
                 {"deacon_stale", "15m"},
+                {"type_when_attached", false},
                 {"deacon_kill", "30m"},
                 {"start_grace", "5m"},
                 {"lifecycle_max_age", "6h"},

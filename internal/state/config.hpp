@@ -56,6 +56,9 @@ struct DaemonConfig {
     util::Millis dead_agent_timeout = 15min;
     util::Millis gupp_timeout = 30min;
     util::Millis deacon_stale = 15min;
+    /// Type into a pane (HEALTH_CHECK, the resume text) even while a client is attached to its
+    /// session (design §19.3). Off: someone attached may be typing.
+    bool type_when_attached = false;
     util::Millis deacon_kill = 30min;
     util::Millis start_grace = 5min;
     util::Millis lifecycle_max_age = 6h;

@@ -10,7 +10,6 @@
 #include <iterator>
 #include <random>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 namespace gt::tmux {
@@ -397,43 +396,56 @@ util::Result<std::optional<std::string>> TmuxClient::environment(const std::stri
     return std::optional<std::string>(std::move(value));
 }
 
-Reply TmuxClient::send_line(const std::string& session, const std::string& text) const {
-    return run({"send-keys", "-t", exact_window(session), "-l", "--", escape_argument(text), ";",
-                "send-keys", "-t", exact_window(session), "Enter"});
+util::Result<InputState> TmuxClient::input_state(const std::string& session) const {
+    Reply r = run({"display-message", "-p", "-t", exact_window(session),
+                   "#{cursor_x}\t#{cursor_y}\t#{session_attached}\t#{pane_in_mode}", ";",
+                   "capture-pane", "-p", "-t", exact_window(session)});
+    if (!r.ok()) {
+        return util::err("tmux display-message " + session + ": " + r.message);
+    }
+    std::istringstream in(r.out);
+    std::string head;
+    std::getline(in, head);
+    auto f = split_tabs(head);
+    long x = 0, y = 0, attached = 0, mode = 0;
+    if (f.size() != 4 || !to_long(f[0], x) || !to_long(f[1], y) || !to_long(f[2], attached) ||
+        !to_long(f[3], mode) || x < 0 || y < 0 || x > 100'000 || y > 100'000) {
+        return util::err("tmux display-message " + session + ": unexpected answer '" + head + "'");
+    }
+    InputState s;
+    s.cursor_x = static_cast<int>(x);
+    s.cursor_y = static_cast<int>(y);
+    s.attached = static_cast<int>(attached);
+    s.in_mode = mode != 0;
+    for (std::string line; std::getline(in, line);) {
+        s.lines.push_back(std::move(line));
+    }
+    return s;
 }
 
-std::vector<std::string> TmuxClient::type_into(const std::vector<std::string>& sessions,
-                                               const std::string& text,
-                                               std::chrono::milliseconds pause) const {
-    auto keys = [&](const std::string& session, int step) -> std::vector<std::string> {
-        if (step == 1) {
-            return {"send-keys", "-t", exact_window(session), "-l", "--", escape_argument(text)};
-        }
-        return {"send-keys", "-t", exact_window(session), step == 0 ? "Escape" : "Enter"};
+std::vector<std::string> TmuxClient::send_keys(const std::vector<std::string>& sessions,
+                                               const std::vector<std::string>& keys) const {
+    auto command = [&](const std::string& session) {
+        std::vector<std::string> args{"send-keys", "-t", exact_window(session)};
+        args.insert(args.end(), keys.begin(), keys.end());
+        return args;
     };
-    std::vector<std::string> left = sessions;
-    for (int step = 0; step < 3 && !left.empty(); ++step) {
-        if (step > 0) {
-            std::this_thread::sleep_for(pause);
+    std::vector<std::string> took;
+    for (std::size_t first = 0; first < sessions.size();) {
+        std::size_t end = 0;
+        auto args = batch(
+            first, sessions.size(), [&](std::size_t i) { return command(sessions[i]); }, end);
+        if (run(args).ok()) {
+            took.insert(took.end(), sessions.begin() + first, sessions.begin() + end);
+        } else {
+            // tmux stops at a session that is gone: each one on its own, keeping those that
+            // took it.
+            std::copy_if(sessions.begin() + first, sessions.begin() + end, std::back_inserter(took),
+                         [&](const std::string& s) { return run(command(s)).ok(); });
         }
-        std::vector<std::string> took;
-        for (std::size_t first = 0; first < left.size();) {
-            std::size_t end = 0;
-            auto args = batch(
-                first, left.size(), [&](std::size_t i) { return keys(left[i], step); }, end);
-            if (run(args).ok()) {
-                took.insert(took.end(), left.begin() + first, left.begin() + end);
-            } else {
-                // tmux stops at a session that is gone: each one on its own, keeping those
-                // that took it.
-                std::copy_if(left.begin() + first, left.begin() + end, std::back_inserter(took),
-                             [&](const std::string& s) { return run(keys(s, step)).ok(); });
-            }
-            first = end;
-        }
-        left = std::move(took);
+        first = end;
     }
-    return left;
+    return took;
 }
 
 namespace {

@@ -53,6 +53,15 @@ struct Snapshot {
     bool has(const std::string& session) const { return sessions.count(session) != 0; }
 };
 
+/// What the daemon looks at before it types into a pane (design §19.3).
+struct InputState {
+    int cursor_x = 0;     ///< in cells, from the left
+    int cursor_y = 0;     ///< the line of `lines` the cursor is on
+    int attached = 0;     ///< clients attached to the session
+    bool in_mode = false; ///< the pane is in copy mode (keys go to tmux, not to the agent)
+    std::vector<std::string> lines; ///< the visible screen, one entry per row
+};
+
 /// What a new agent session runs (design §5.4).
 struct SessionSpec {
     std::string name;
@@ -136,19 +145,17 @@ public:
     /// when it is not set there.
     util::Result<std::optional<std::string>> environment(const std::string& session,
                                                          const std::string& name) const;
+    /// The cursor, the attached clients and the visible screen of the session's current pane,
+    /// in one tmux call.
+    util::Result<InputState> input_state(const std::string& session) const;
     /// `kill-session -t =name`; a session that is already gone is success.
     Reply kill_session(const std::string& session) const;
-    /// Types `text` literally into the session's first pane, then Enter.
-    Reply send_line(const std::string& session, const std::string& text) const;
-    /// Into each session's current pane: Escape (closes a menu such as "Stop and wait for limit
-    /// to reset", so Enter cannot pick an option), `text` literally, then Enter, each step one
-    /// tmux call for all sessions (one per 12 KiB of arguments) with `pause` between them (Codex
-    /// takes text and Enter arriving together as a paste and does not submit it). A session that
-    /// vanished is dropped (the step is then retried one session at a time). Returns the sessions
-    /// that got all three.
-    std::vector<std::string>
-    type_into(const std::vector<std::string>& sessions, const std::string& text,
-              std::chrono::milliseconds pause = std::chrono::milliseconds(500)) const;
+    /// `send-keys -t =<session>: keys...` into each session's current pane: one tmux call for
+    /// all (one per 12 KiB of arguments). A session that vanished is dropped (the call is then
+    /// made one session at a time). Returns the sessions that got the keys. Literal text goes
+    /// as `{"-l", "--", escape_argument(text)}`.
+    std::vector<std::string> send_keys(const std::vector<std::string>& sessions,
+                                       const std::vector<std::string>& keys) const;
     /// The visible screen of each session's current pane (`capture-pane -p -J`: wrapped lines
     /// joined), keyed by session: all in one tmux call, or one per 12 KiB of arguments (about a
     /// hundred sessions), since tmux refuses a longer command. The sessions in `dead` are captured

@@ -5,9 +5,12 @@
 #include "control_helpers.hpp"
 #include "support/harness.hpp"
 #include "support/tmux_town.hpp"
+#include "util/time.hpp"
 
 #include <gtest/gtest.h>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 using namespace gt;
 using namespace gt::test;
@@ -185,4 +188,65 @@ TEST(Ownership, ADaemonPointedAtAnotherServerStartsNoSecondSetOfAgents) {
     EXPECT_EQ(t.state().value("server_changed", ""), "");
     EXPECT_TRUE(has(t.state()["tmux_server"]["socket"].get<std::string>(), first + "-other"));
     EXPECT_EQ(t.events("server_changed").size(), 1u);
+}
+
+// Issue 22 point 4: HEALTH_CHECK was typed into a pane on every pass while the deacon's
+// heartbeat was stale: into a pager, and after someone's unsent draft (which it submitted). One
+// rule for every keystroke: the agent in the foreground, an empty input line, a quiet pane, at
+// most once per deacon_stale; the text and Enter as keystrokes of their own.
+TEST(Keystrokes, NothingIsTypedIntoAPagerOrAfterSomeonesDraft) {
+    TmuxTown t;
+    setup(t);
+    // The deacon's pane: a pager in front of a line reader (what a person or a tool may open).
+    t.configure(
+        {{"roles",
+          {{"deacon",
+            {{"command", {"perl", "-e", "system('less', '/etc/hostname'); exec('cat')"}}}}}},
+         {"daemon",
+          {{"deacon_stale", "30s"}, {"deacon_kill", "1h"}, {"screens", {{"quiet_after", "1s"}}}}}});
+    t.write_file(
+        "deacon/heartbeat.json",
+        nlohmann::json({{"timestamp", gt::util::format_time(gt::util::now() - 2h)}, {"cycle", 1}})
+            .dump());
+    ASSERT_EQ(t.gt({"daemon", "start"}).exit_code, 0);
+    ASSERT_TRUE(eventually([&] { return t.pane_pid("gt-deacon").has_value(); }, 15s));
+    auto beat_when_quiet = [&] {
+        std::this_thread::sleep_for(1500ms); // the pane quiet for quiet_after
+        return t.gt({"daemon", "heartbeat"}).success();
+    };
+
+    ASSERT_TRUE(beat_when_quiet());
+    ASSERT_TRUE(eventually([&] { return !t.events("typing_held", "deacon").empty(); }, 5s))
+        << t.log();
+    EXPECT_TRUE(has(t.events("typing_held", "deacon").back().value("detail", ""), "less (pid "))
+        << t.log();
+    EXPECT_TRUE(t.events("nudged").empty());
+    auto list = t.gt({"agent", "list"});
+    EXPECT_TRUE(has(list.out, "waits to type: less (pid ")) << list.out;
+
+    // The person leaves the pager and starts a line of their own, unsent.
+    ASSERT_TRUE(t.tmux({"send-keys", "-t", "=gt-deacon:", "q"}).success());
+    ASSERT_TRUE(eventually([&] { return !has(t.capture("gt-deacon"), "(END)"); }, 5s));
+    ASSERT_TRUE(t.tmux({"send-keys", "-t", "=gt-deacon:", "-l", "note to self"}).success());
+    ASSERT_TRUE(beat_when_quiet());
+    ASSERT_TRUE(eventually(
+        [&] {
+            auto held = t.events("typing_held", "deacon");
+            return !held.empty() && has(held.back().value("detail", ""), "note to self");
+        },
+        5s))
+        << t.log();
+    EXPECT_TRUE(t.events("nudged").empty());
+    EXPECT_FALSE(has(t.capture("gt-deacon"), "HEALTH_CHECK")) << t.capture("gt-deacon");
+
+    // The line cleared: typed once, and taken (cat prints it back on a line of its own).
+    ASSERT_TRUE(t.tmux({"send-keys", "-t", "=gt-deacon:", "C-u"}).success());
+    ASSERT_TRUE(beat_when_quiet());
+    ASSERT_TRUE(eventually([&] { return t.events("nudged", "deacon").size() == 1; }, 5s))
+        << t.log();
+    EXPECT_FALSE(has(t.capture("gt-deacon"), "note to self")) << t.capture("gt-deacon");
+    EXPECT_TRUE(t.events("typing_not_taken").empty()) << t.log();
+    ASSERT_TRUE(beat_when_quiet());
+    ASSERT_TRUE(t.gt({"daemon", "heartbeat"}).success());
+    EXPECT_EQ(t.events("nudged", "deacon").size(), 1u) << "at most once per deacon_stale";
 }

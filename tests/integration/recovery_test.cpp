@@ -290,9 +290,12 @@ TEST(Recovery, HeartbeatOverTwoHundredHealthyAgentsRunsTmuxAtMostTwice) {
 TEST(Recovery, StaleDeaconIsNudgedBetweenThresholdsKilledAboveAndSparedInGrace) {
     TmuxTown t;
     quick(t, "200ms");
-    t.configure(
-        {{"roles", {{"deacon", {{"command", {"cat"}}}}}},
-         {"daemon", {{"start_grace", "1500ms"}, {"deacon_stale", "5s"}, {"deacon_kill", "1h"}}}});
+    t.configure({{"roles", {{"deacon", {{"command", {"cat"}}}}}},
+                 {"daemon",
+                  {{"start_grace", "1500ms"},
+                   {"deacon_stale", "5s"},
+                   {"deacon_kill", "1h"},
+                   {"screens", {{"quiet_after", "1s"}}}}}});
     t.write_file(
         "deacon/heartbeat.json",
         json({{"timestamp", gt::util::format_time(gt::util::now() - 10s)}, {"cycle", 1}}).dump());

@@ -89,13 +89,33 @@ TEST(ScreenPolicy, HeldAgentsAreNotRestartedNudgedOrReportedStuck) {
     }
 }
 
+// Issue 22 point 5: an agent that reported `working`, then sat idle at its prompt (its turn
+// done), was marked dead and killed: a stale report and a silent pane are both true of an agent
+// waiting at its prompt.
+TEST(ScreenPolicy, AnIdleAgentIsAliveWhateverItsReportSays) {
+    Town t;
+    t.report("gastown/witness", AgentStatus::dead, 40min);
+    t.report("gastown/refinery", AgentStatus::working, 40min);
+    t.in.deacon_heartbeat_age = 40min;
+    show(t, "gastown/witness", Condition::idle);
+    show(t, "gastown/refinery", Condition::idle);
+    show(t, "deacon", Condition::idle);
+    auto actions = t.actions();
+    EXPECT_EQ(count(actions, ActionKind::restart, "gastown/witness"), 0u);
+    EXPECT_EQ(count(actions, ActionKind::leave, "gastown/witness"), 1u);
+    EXPECT_EQ(count(actions, ActionKind::mark_dead, "gastown/refinery"), 0u);
+    EXPECT_EQ(count(actions, ActionKind::restart, "deacon"), 0u);
+    EXPECT_EQ(count(actions, ActionKind::nudge, "deacon"), 1u) << "it may be nudged";
+}
+
 TEST(ScreenPolicy, TheSameFactsWithoutAScreenStillRecover) {
     Town t;
     t.report("gastown/witness", AgentStatus::dead, 40min);
+    t.report("gastown/refinery", AgentStatus::working, 40min);
     t.in.deacon_heartbeat_age = 40min;
-    show(t, "gastown/witness", Condition::idle); // idle is no reason to hold back
     auto actions = t.actions();
     EXPECT_EQ(count(actions, ActionKind::restart, "gastown/witness"), 1u);
+    EXPECT_EQ(count(actions, ActionKind::mark_dead, "gastown/refinery"), 1u);
     EXPECT_EQ(count(actions, ActionKind::restart, "deacon"), 1u);
 }
 

@@ -59,6 +59,20 @@ struct ExecutorTown {
         EXPECT_TRUE(util::make_dirs(dir.path() + "/daemon/requests", 0700, true));
         EXPECT_TRUE(events.open());
         show({"gt-deacon", "gt-r1-witness", "gt-r1-refinery"});
+        recovery.set_type_pause(util::Millis(0));
+        input({"", "❯ ", ""}, 2, 1);
+    }
+    /// What every pane shows before the daemon types into it (design §19.3): `lines`, the cursor
+    /// at (`x`, `y`), `attached` clients.
+    void input(std::vector<std::string> lines, int x, int y, int attached = 0) {
+        runner.on_call("display-message", [=](const std::vector<std::string>&) {
+            std::string out = std::to_string(x) + "\t" + std::to_string(y) + "\t" +
+                              std::to_string(attached) + "\t0\n";
+            for (const auto& l : lines) {
+                out += l + "\n";
+            }
+            return test::ok_reply(out);
+        });
     }
     /// Sessions whose agent is alive (the pane process is this test: it exists, and its
     /// command is not a shell).

@@ -91,7 +91,7 @@ TEST(TmuxClient, WithoutASocketThereIsNoDashL) {
     SessionSpec spec = basic_spec();
     ASSERT_TRUE(client.new_session(spec).ok());
     ASSERT_TRUE(client.kill_session("gt-x").ok());
-    ASSERT_TRUE(client.send_line("gt-x", "hello").ok());
+    ASSERT_EQ(client.send_keys({"gt-x"}, {"-l", "--", "hello"}).size(), 1u);
     ASSERT_TRUE(client.snapshot().ok());
     auto argvs = runner.argvs();
     ASSERT_EQ(argvs.size(), 4u);
@@ -113,7 +113,7 @@ TEST(TmuxClient, EverySubcommandGetsTheSocketAndTheTimeout) {
     TmuxClient client(runner, "my sock", 1234ms);
     ASSERT_TRUE(client.new_session(basic_spec()).ok());
     ASSERT_TRUE(client.kill_session("gt-x").ok());
-    ASSERT_TRUE(client.send_line("gt-x", "hello").ok());
+    ASSERT_EQ(client.send_keys({"gt-x"}, {"-l", "--", "hello"}).size(), 1u);
     ASSERT_TRUE(client.snapshot().ok());
     ASSERT_TRUE(client.run({"has-session", "-t", "=gt-x"}).ok());
     auto calls = runner.calls();
@@ -136,15 +136,15 @@ TEST(TmuxClient, TargetsAreExactNames) {
     RecordingRunner runner;
     TmuxClient client(runner, "s", 1s);
     ASSERT_TRUE(client.kill_session("gt-r1-witness").ok());
-    ASSERT_TRUE(client.send_line("gt-r1-witness", "gt prime").ok());
+    ASSERT_EQ(client.send_keys({"gt-r1-witness"}, {"-l", "--", "gt prime"}).size(), 1u);
     SessionSpec spec = basic_spec();
     spec.pane_died_hook = "run-shell -b \"'x'\"";
     ASSERT_TRUE(client.new_session(spec).ok());
     EXPECT_EQ(runner.calls_of("kill-session").at(0).argv,
               (Argv{"tmux", "-L", "s", "kill-session", "-t", "=gt-r1-witness"}));
-    EXPECT_EQ(runner.calls_of("send-keys").at(0).argv,
-              (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-r1-witness:", "-l", "--", "gt prime",
-                    ";", "send-keys", "-t", "=gt-r1-witness:", "Enter"}));
+    EXPECT_EQ(
+        runner.calls_of("send-keys").at(0).argv,
+        (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-r1-witness:", "-l", "--", "gt prime"}));
     // Every -t in new-session's command list names the session exactly.
     auto argv = runner.calls_of("new-session").at(0).argv;
     int targets = 0;
@@ -281,50 +281,42 @@ TEST(TmuxClient, EscapeArgumentOnlyTouchesATrailingSemicolon) {
     EXPECT_EQ(escape_argument("it's $(id) #{x}"), "it's $(id) #{x}");
 }
 
-TEST(TmuxClient, SendLineKeepsTheTextOneLiteralArgument) {
+TEST(TmuxClient, SendKeysKeepsTheTextOneLiteralArgument) {
     RecordingRunner runner;
     TmuxClient client(runner, "s", 1s);
     for (const auto& text : k_hostile) {
         // `--` first: a text starting with `-` is not taken for a flag.
         runner.clear_calls();
-        ASSERT_TRUE(client.send_line("gt-x", text).ok());
-        EXPECT_EQ(only_call(runner).argv,
-                  (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "-l", "--",
-                        escape_argument(text), ";", "send-keys", "-t", "=gt-x:", "Enter"}))
+        ASSERT_EQ(client.send_keys({"gt-x"}, {"-l", "--", escape_argument(text)}).size(), 1u);
+        EXPECT_EQ(only_call(runner).argv, (Argv{"tmux", "-L", "s", "send-keys", "-t",
+                                                "=gt-x:", "-l", "--", escape_argument(text)}))
             << text;
     }
 }
 
-TEST(TmuxClient, TypeIntoSendsEscapeTextAndEnterOneCallEach) {
+TEST(TmuxClient, SendKeysIsOneCallForEverySession) {
     RecordingRunner runner;
     TmuxClient client(runner, "s", 1s);
-    auto typed = client.type_into({"gt-x", "gt-y"}, "-continue;", 0ms);
+    auto typed = client.send_keys({"gt-x", "gt-y"}, {"-l", "--", escape_argument("-continue;")});
     EXPECT_EQ(typed, (std::vector<std::string>{"gt-x", "gt-y"}));
     auto calls = runner.calls_of("send-keys");
-    ASSERT_EQ(calls.size(), 3u);
-    EXPECT_EQ(calls[0].argv, (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "Escape", ";",
-                                   "send-keys", "-t", "=gt-y:", "Escape"}));
-    EXPECT_EQ(calls[1].argv,
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].argv,
               (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "-l", "--", "-continue\\;", ";",
                     "send-keys", "-t", "=gt-y:", "-l", "--", "-continue\\;"}));
-    EXPECT_EQ(calls[2].argv, (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "Enter", ";",
-                                   "send-keys", "-t", "=gt-y:", "Enter"}));
 }
 
-TEST(TmuxClient, TypeIntoDropsAVanishedSessionAndTypesIntoTheRest) {
+TEST(TmuxClient, SendKeysDropsAVanishedSessionAndReachesTheRest) {
     RecordingRunner runner;
     TmuxClient client(runner, "s", 1s);
     auto names = [](const std::vector<std::string>& argv) {
         return std::count(argv.begin(), argv.end(), "=gt-gone:") > 0;
     };
     runner.on(names, failed_reply(1, "can't find session: =gt-gone\n"));
-    auto typed = client.type_into({"gt-x", "gt-gone", "gt-y"}, "continue", 0ms);
+    auto typed = client.send_keys({"gt-x", "gt-gone", "gt-y"}, {"Enter"});
     EXPECT_EQ(typed, (std::vector<std::string>{"gt-x", "gt-y"}));
-    auto calls = runner.calls_of("send-keys");
-    // Escape for all (fails), then one by one (3), then text and Enter for the two left.
-    ASSERT_EQ(calls.size(), 6u);
-    EXPECT_EQ(calls.back().argv, (Argv{"tmux", "-L", "s", "send-keys", "-t", "=gt-x:", "Enter", ";",
-                                       "send-keys", "-t", "=gt-y:", "Enter"}));
+    // All at once (fails), then one by one.
+    EXPECT_EQ(runner.calls_of("send-keys").size(), 4u);
 }
 
 TEST(TmuxClient, CaptureReadsEveryScreenInOneCall) {
@@ -582,14 +574,14 @@ TEST(TmuxClient, TypingIntoManySessionsIsSplitUnderTmuxsCommandSizeLimit) {
     for (int i = 0; i < 500; ++i) {
         sessions.push_back("gt-rig-with-a-long-name-" + std::to_string(i) + "-witness");
     }
-    auto typed = client.type_into(sessions, std::string(200, 'x'), 0ms);
+    auto typed = client.send_keys(sessions, {"-l", "--", std::string(200, 'x')});
     EXPECT_EQ(typed, sessions);
     auto calls = runner.calls_of("send-keys");
-    EXPECT_GT(calls.size(), 3u);
+    EXPECT_GT(calls.size(), 1u);
     std::size_t targets = 0;
     for (const auto& c : calls) {
         EXPECT_LE(command_bytes(c.argv), 12u * 1024);
         targets += std::count(c.argv.begin(), c.argv.end(), "-t");
     }
-    EXPECT_EQ(targets, 3 * sessions.size()); // Escape, text and Enter, each session once
+    EXPECT_EQ(targets, sessions.size()); // each session once
 }
