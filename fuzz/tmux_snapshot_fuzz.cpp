@@ -12,8 +12,8 @@ std::string line_of(const Pane& p, long server_pid) {
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(p.activity.time_since_epoch());
     return p.session + "\t" + std::to_string(p.index) + "\t" + std::to_string(p.pid) + "\t" +
            (p.dead ? "1" : "0") + "\t" + std::to_string(p.dead_status) + "\t" +
-           std::to_string(p.dead_signal) + "\t" + std::to_string(seconds.count()) + "\t" + p.owner +
-           "\t" + p.command + "\n";
+           std::to_string(p.dead_signal) + "\t" + std::to_string(seconds.count()) + "\t" +
+           std::to_string(server_pid) + "\t" + p.owner + "\t" + p.command + "\n";
 }
 
 } // namespace
