@@ -7,8 +7,6 @@
 #include "proc/process.hpp"
 #include "recovery.hpp"
 
-#include "policy/ownership.hpp"
-
 #include <algorithm>
 #include <spdlog/spdlog.h>
 

@@ -8,6 +8,7 @@
 #include "policy/restart_tracker.hpp"
 #include "policy/screen_watch.hpp"
 #include "proc/exit_watch.hpp"
+#include "proc/process_table.hpp"
 #include "screen/screen.hpp"
 #include "state/config.hpp"
 #include "state/daemon_state.hpp"
@@ -127,8 +128,6 @@ public:
 
     /// How long typing waits between its keystrokes (tests shorten it).
     void set_type_pause(util::Millis pause) { m_type_pause = pause; }
-    /// Why the daemon did not type into each agent it meant to, by identity (design §19.3).
-    const std::map<std::string, std::string>& typing_held() const { return m_typing_held; }
 
     /// Agent files answered from what an earlier pass read (util::StampedCache).
     std::uint64_t reports_kept() const { return m_reports.hits(); }
@@ -198,12 +197,15 @@ private:
                    const state::TownConfig& config);
     /// Types `text` into the agents `ids` where policy::keystroke_block() allows it (Escape
     /// first when `escape_first`, and the rule checked again after it), then Enter as a key of
-    /// its own where the input line holds the text and nothing else; returns the sessions that
+    /// its own where the input line holds the text and nothing else; returns the agents that
     /// took it (not left in the input line after Enter). Why the others were not typed into is
-    /// kept for `agent list` (typing_held()).
-    std::vector<std::string> type_carefully(const std::vector<state::Identity>& ids,
-                                            const std::string& text, bool escape_first,
-                                            const TickInput& in, const state::TownConfig& config);
+    /// kept for `agent list` (m_typing_held). `table`: the process table, read at the first
+    /// look and kept for the pass.
+    std::vector<state::Identity> type_carefully(const std::vector<state::Identity>& ids,
+                                                const std::string& text, bool escape_first,
+                                                const TickInput& in,
+                                                const state::TownConfig& config,
+                                                std::optional<proc::ProcessTable>& table);
     void log_blocked(const Action& a);
     void apply(const Action& a, const policy::FollowUp& f, HeartbeatSummary& out);
     void log_start(const Action& a, const policy::FollowUp& f, const state::TownConfig& config);

@@ -4,6 +4,7 @@
 
 #include "policy/keystrokes.hpp"
 #include "proc/process_table.hpp"
+#include "screen/screen.hpp"
 
 #include <algorithm>
 #include <spdlog/spdlog.h>
@@ -13,36 +14,29 @@ namespace gt::executor {
 
 namespace {
 
-/// `s` with every run of spaces one space: the screen wraps and pads what was typed.
-std::string squeezed(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c != ' ' || (!out.empty() && out.back() != ' ')) {
-            out += c;
-        }
-    }
-    while (!out.empty() && out.back() == ' ') {
-        out.pop_back();
-    }
-    return out;
+/// The text in the input line of `session`'s pane, or "?" when tmux could not show it.
+std::string typed_in(const tmux::TmuxClient& tmux, const std::string& session) {
+    auto state = tmux.input_state(session);
+    return state ? screen::typed_text(state->lines, state->cursor_x, state->cursor_y) : "?";
 }
 
 } // namespace
 
-std::vector<std::string> Recovery::type_carefully(const std::vector<state::Identity>& ids,
-                                                  const std::string& text, bool escape_first,
-                                                  const TickInput& in,
-                                                  const state::TownConfig& config) {
+std::vector<state::Identity> Recovery::type_carefully(const std::vector<state::Identity>& ids,
+                                                      const std::string& text, bool escape_first,
+                                                      const TickInput& in,
+                                                      const state::TownConfig& config,
+                                                      std::optional<proc::ProcessTable>& table) {
+    if (ids.empty() || !in.snapshot || m_stop_requested) {
+        return {};
+    }
     const policy::KeystrokeRules rules{config.daemon.screens.quiet_after,
                                        config.daemon.type_when_attached};
-    std::optional<proc::ProcessTable> table;
     tmux::TmuxClient tmux = client();
-    const auto pause = m_type_pause;
     // Why an agent must not be typed into now, "" when it may; `input`: its input state.
     auto blocked = [&](const state::Identity& id, bool check_input, tmux::InputState* input) {
-        auto pane = in.snapshot ? in.snapshot->sessions.find(id.session())
-                                : decltype(in.snapshot->sessions.find(""))();
-        if (!in.snapshot || pane == in.snapshot->sessions.end()) {
+        auto pane = in.snapshot->sessions.find(id.session());
+        if (pane == in.snapshot->sessions.end()) {
             return std::string("its session is gone");
         }
         auto state = tmux.input_state(id.session());
@@ -50,7 +44,7 @@ std::vector<std::string> Recovery::type_carefully(const std::vector<state::Ident
             return state.error();
         }
         if (!table) {
-            table = proc::ProcessTable::read();
+            table = proc::ProcessTable::read(); // once a pass, and only when typing is due
         }
         policy::KeystrokeFacts f;
         auto out = in.last_output.find(id.str());
@@ -70,21 +64,7 @@ std::vector<std::string> Recovery::type_carefully(const std::vector<state::Ident
             m_events.record("typing_held", id.str(), id.session(), why);
         }
     };
-    std::vector<state::Identity> left, menus;
-    for (const auto& id : ids) {
-        tmux::InputState input;
-        if (std::string why = blocked(id, false, &input); !why.empty()) {
-            hold(id, why);
-        } else if (escape_first && policy::menu_open(input)) {
-            menus.push_back(id);
-        } else if (why = policy::keystroke_block({util::Millis::max(), "", input}, {});
-                   !why.empty()) {
-            hold(id, why); // someone's text in its input line
-        } else {
-            left.push_back(id);
-        }
-    }
-    // One step for all the agents left: one tmux call (tmux::TmuxClient::send_keys()).
+    // One step for all the agents `to`: one tmux call (tmux::TmuxClient::send_keys()).
     auto keys = [&](const std::vector<state::Identity>& to, const std::vector<std::string>& k) {
         if (m_stop_requested || to.empty()) {
             return std::vector<state::Identity>{};
@@ -95,17 +75,33 @@ std::vector<std::string> Recovery::type_carefully(const std::vector<state::Ident
         }
         auto took = tmux.send_keys(sessions, k);
         std::vector<state::Identity> out;
-        for (const auto& id : to) {
-            if (std::find(took.begin(), took.end(), id.session()) != took.end()) {
-                out.push_back(id);
-            }
-        }
+        std::copy_if(to.begin(), to.end(), std::back_inserter(out), [&](const state::Identity& id) {
+            return std::find(took.begin(), took.end(), id.session()) != took.end();
+        });
         return out;
     };
+
+    std::vector<state::Identity> left, menus;
+    for (const auto& id : ids) {
+        tmux::InputState input;
+        std::string why = blocked(id, false, &input);
+        if (why.empty() && escape_first && screen::menu_open(input.lines, input.cursor_y)) {
+            menus.push_back(id);
+            continue;
+        }
+        if (why.empty()) {
+            why = policy::input_block(input); // someone's text in its input line
+        }
+        if (why.empty()) {
+            left.push_back(id);
+        } else {
+            hold(id, why);
+        }
+    }
     if (!menus.empty()) {
         // Closes the menu (a usage limit's) so that what follows lands in the input line.
         menus = keys(menus, {"Escape"});
-        std::this_thread::sleep_for(pause);
+        std::this_thread::sleep_for(m_type_pause);
         for (const auto& id : menus) {
             if (std::string why = blocked(id, true, nullptr); !why.empty()) {
                 hold(id, why);
@@ -115,19 +111,15 @@ std::vector<std::string> Recovery::type_carefully(const std::vector<state::Ident
         }
     }
     left = keys(left, {"-l", "--", tmux::escape_argument(text)});
-    for (const auto& id : left) {
-        m_typed_at[id.str()] = wall();
-    }
     if (left.empty()) {
         return {};
     }
-    std::this_thread::sleep_for(pause);
+    std::this_thread::sleep_for(m_type_pause);
     // Enter only where the input line holds the daemon's text and nothing else (or nothing:
     // an agent that does not echo): never submit what someone typed meanwhile.
     std::erase_if(left, [&](const state::Identity& id) {
-        auto state = tmux.input_state(id.session());
-        std::string there = state ? squeezed(policy::typed_text(*state)) : "?";
-        if (!there.empty() && there != squeezed(text)) {
+        std::string there = typed_in(tmux, id.session());
+        if (!there.empty() && !screen::holds_only(there, text)) {
             hold(id,
                  "its input line holds more than the daemon typed (" + there + "): not submitted");
             return true;
@@ -135,17 +127,16 @@ std::vector<std::string> Recovery::type_carefully(const std::vector<state::Ident
         return false;
     });
     left = keys(left, {"Enter"}); // a key of its own: with the text, it is taken as a paste
-    if (left.empty()) {
-        return {};
-    }
     for (const auto& id : left) {
         m_typed_at[id.str()] = wall(); // what the pane prints now is the echo of this
     }
-    std::this_thread::sleep_for(pause);
-    std::vector<std::string> taken;
+    if (left.empty()) {
+        return {};
+    }
+    std::this_thread::sleep_for(m_type_pause);
+    std::vector<state::Identity> taken;
     for (const auto& id : left) {
-        auto state = tmux.input_state(id.session());
-        if (state && squeezed(policy::typed_text(*state)) == squeezed(text)) {
+        if (screen::holds_only(typed_in(tmux, id.session()), text)) {
             // Still in its input line after Enter: the agent did not take it.
             spdlog::warn("{}: typed '{}', but it is still in its input line after Enter", id.str(),
                          text);
@@ -155,7 +146,7 @@ std::vector<std::string> Recovery::type_carefully(const std::vector<state::Ident
         }
         m_typing_held.erase(id.str());
         m_logged.erase("typing:" + id.str());
-        taken.push_back(id.session());
+        taken.push_back(id);
     }
     return taken;
 }
@@ -163,38 +154,27 @@ std::vector<std::string> Recovery::type_carefully(const std::vector<state::Ident
 void Recovery::type_keys(const std::vector<Action>& actions, const TickInput& in,
                          const state::TownConfig& config) {
     std::vector<state::Identity> nudge, resume;
+    std::map<std::string, const Action*> by_id;
     for (const auto& a : actions) {
-        if (a.kind == ActionKind::nudge) {
-            nudge.push_back(a.id);
-        } else if (a.kind == ActionKind::resume) {
-            resume.push_back(a.id);
+        if (a.kind == ActionKind::nudge || a.kind == ActionKind::resume) {
+            (a.kind == ActionKind::nudge ? nudge : resume).push_back(a.id);
+            by_id[a.id.str()] = &a;
         }
     }
     // What nothing wants to type into any more waits for nothing.
-    std::erase_if(m_typing_held, [&](const auto& held) {
-        auto wanted = [&](const state::Identity& id) { return id.str() == held.first; };
-        return std::none_of(nudge.begin(), nudge.end(), wanted) &&
-               std::none_of(resume.begin(), resume.end(), wanted);
-    });
-    if (m_stop_requested) {
-        return;
-    }
-    for (const auto& session : type_carefully(nudge, policy::k_health_check, false, in, config)) {
-        auto a = std::find_if(actions.begin(), actions.end(), [&](const Action& x) {
-            return x.kind == ActionKind::nudge && x.id.session() == session;
-        });
-        spdlog::info("{}: nudged: {}", a->id.str(), a->reason);
-        m_events.record("nudged", a->id.str(), session, a->reason);
+    std::erase_if(m_typing_held, [&](const auto& held) { return !by_id.count(held.first); });
+    std::optional<proc::ProcessTable> table;
+    for (const auto& id : type_carefully(nudge, policy::k_health_check, false, in, config, table)) {
+        const Action& a = *by_id.at(id.str());
+        spdlog::info("{}: nudged: {}", id.str(), a.reason);
+        m_events.record("nudged", id.str(), id.session(), a.reason);
     }
     const std::string& text = config.daemon.screens.resume_text;
-    for (const auto& session : type_carefully(resume, text, true, in, config)) {
-        auto a = std::find_if(actions.begin(), actions.end(), [&](const Action& x) {
-            return x.kind == ActionKind::resume && x.id.session() == session;
-        });
-        const std::string id = a->id.str();
-        m_screens.resume_sent(id, wall());
-        spdlog::info("{}: {}: typed '{}'", id, a->reason, text);
-        m_events.record("resume_sent", id, session, a->reason + "; typed '" + text + "'");
+    for (const auto& id : type_carefully(resume, text, true, in, config, table)) {
+        const Action& a = *by_id.at(id.str());
+        m_screens.resume_sent(id.str(), wall());
+        spdlog::info("{}: {}: typed '{}'", id.str(), a.reason, text);
+        m_events.record("resume_sent", id.str(), id.session(), a.reason + "; typed '" + text + "'");
     }
 }
 

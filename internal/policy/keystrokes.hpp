@@ -29,16 +29,9 @@ struct KeystrokeRules {
     bool type_when_attached = false;
 };
 
-/// The text in the agent's input line as the screen shows it: the cursor's line (and, inside an
-/// input box drawn between two rules, the lines above it up to the box's top), a prompt mark
-/// (`❯`, `>`, `›`, `│`) taken off, placeholder text that agents show in an empty box taken as
-/// empty. "" when the line is empty.
-std::string typed_text(const tmux::InputState& input);
-
-/// True when the cursor is on an option of a numbered menu (`❯ 1. Stop and wait for limit to
-/// reset`): Escape closes it before anything is typed. Escape is sent for nothing else: a
-/// program that reads lines would take it as text.
-bool menu_open(const tmux::InputState& input);
+/// Why the agent's input line is not free for the daemon's text (screen::typed_text() finds
+/// someone's text in it), or "" when it is empty.
+std::string input_block(const tmux::InputState& input);
 
 /// Why the daemon must not type into the pane now ("a client is attached", "vim (pid 12) has the
 /// terminal", "someone's text is in its input line: …"), or "" when it may. `check_input`:

@@ -45,6 +45,20 @@ std::optional<AgentKind> parse_kind(std::string_view text);
 /// otherwise.
 AgentKind kind_of_command(const std::vector<std::string>& argv);
 
+/// The text in an agent's input line as the visible screen `lines` shows it with the cursor at
+/// cell `x` of line `y` (design §19.3): the cursor's line (and, inside an input box drawn
+/// between two rules, the lines above it up to the box's top), the prompt mark and box borders
+/// taken off, blanks squeezed, the placeholder text agents show in an empty box (Codex's `Ask
+/// Codex to do anything`, Claude Code's `Resend your message to try again` and `Try "…"`, Gemini
+/// CLI's `Type your message or @path/to/file`) taken as empty. "" when the line is empty.
+std::string typed_text(const std::vector<std::string>& lines, int x, int y);
+
+/// True when line `y` is an option of a numbered menu (`❯ 1. Stop and wait for limit to reset`).
+bool menu_open(const std::vector<std::string>& lines, int y);
+
+/// True when `typed` (typed_text()) is `text` and nothing else, blanks squeezed.
+bool holds_only(const std::string& typed, const std::string& text);
+
 /// A pattern added by the town (town.json `screens.patterns`).
 struct UserPattern {
     std::optional<AgentKind> kind;            ///< nullopt: agents of every kind

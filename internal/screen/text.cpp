@@ -254,3 +254,84 @@ unsigned kind_bits(AgentKind kind) {
 }
 
 } // namespace gt::screen::detail
+
+namespace gt::screen {
+
+namespace {
+
+/// What agents print in an empty input box, dimmed (a plain capture cannot tell it from text).
+constexpr std::string_view k_placeholders[] = {
+    "Ask Codex to do anything",           // Codex
+    "Resend your message to try again",   // Claude Code after an API error
+    "Type your message or @path/to/file", // Gemini CLI
+};
+
+bool placeholder(std::string_view text) {
+    return std::find(std::begin(k_placeholders), std::end(k_placeholders), text) !=
+               std::end(k_placeholders) ||
+           (text.starts_with("Try \"") && text.ends_with('"')); // Claude Code's suggestions
+}
+
+/// `s` without its prompt mark, borders and surrounding blanks, blanks squeezed.
+std::string cleaned(std::string_view s) {
+    return detail::squeeze_blanks(detail::strip_glyphs(s));
+}
+
+/// The bytes of `line` that the first `cells` cells take (one cell per character).
+std::size_t bytes_of_cells(std::string_view line, int cells) {
+    std::size_t i = 0;
+    for (int c = 0; c < cells && i < line.size(); ++c) {
+        i += detail::decode(line, i).len;
+    }
+    return std::min(i, line.size());
+}
+
+/// `a` and `b` joined by one blank, either may be empty.
+std::string joined(std::string a, const std::string& b) {
+    return a.empty() ? b : b.empty() ? a : a + " " + b;
+}
+
+} // namespace
+
+std::string typed_text(const std::vector<std::string>& lines, int x, int y) {
+    if (y < 0 || static_cast<std::size_t>(y) >= lines.size()) {
+        return "";
+    }
+    const std::string_view line = lines[static_cast<std::size_t>(y)];
+    const std::size_t at = bytes_of_cells(line, x);
+    std::string before = cleaned(line.substr(0, at));
+    std::string after = cleaned(line.substr(at));
+    if (before.empty() && placeholder(after)) {
+        after.clear();
+    }
+    std::string text = joined(before, after);
+    // Inside a box drawn between rules, what was typed may go on over the lines above.
+    for (int top = y - 1; top >= 0 && top >= y - 20; --top) {
+        if (lines[static_cast<std::size_t>(top)].find("───") != std::string::npos) {
+            std::string above;
+            for (int i = top + 1; i < y; ++i) {
+                above = joined(above, cleaned(lines[static_cast<std::size_t>(i)]));
+            }
+            return joined(above, text);
+        }
+    }
+    return text;
+}
+
+bool menu_open(const std::vector<std::string>& lines, int y) {
+    if (y < 0 || static_cast<std::size_t>(y) >= lines.size()) {
+        return false;
+    }
+    const std::string line = cleaned(lines[static_cast<std::size_t>(y)]);
+    std::size_t digits = 0;
+    while (digits < line.size() && line[digits] >= '0' && line[digits] <= '9') {
+        ++digits;
+    }
+    return digits > 0 && digits + 1 < line.size() && line[digits] == '.' && line[digits + 1] == ' ';
+}
+
+bool holds_only(const std::string& typed, const std::string& text) {
+    return typed == cleaned(text);
+}
+
+} // namespace gt::screen

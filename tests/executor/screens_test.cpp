@@ -192,3 +192,21 @@ TEST(ExecutorScreens, ARestartedDaemonRemembersTheResumeItTyped) {
     forgetful->run(t.config, {"r1"});
     EXPECT_EQ(limits(), before + 3);
 }
+
+// design §19.3: with a client attached nothing is typed, unless the town allows it
+// (daemon.type_when_attached); then the input line is still checked.
+TEST(ExecutorScreens, AnAttachedClientHoldsTheResumeUnlessTheTownAllowsIt) {
+    for (bool allowed : {false, true}) {
+        ExecutorTown t;
+        t.config.daemon.type_when_attached = allowed;
+        t.now = test::t0();
+        t.show(k_sessions, t.now - 1min);
+        t.screens("❯ hello\n  ⎿  You've hit your session limit · resets 10:30am (UTC)\n❯ \n");
+        t.input({"", "❯ ", ""}, 2, 1, 1);
+        t.pass();
+        t.now += 32min;
+        t.pass();
+        EXPECT_EQ(t.events_of("resume_sent"), allowed ? 3u : 0u) << allowed;
+        EXPECT_EQ(t.events_of("typing_held"), allowed ? 0u : 3u) << allowed;
+    }
+}

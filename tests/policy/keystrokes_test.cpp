@@ -1,6 +1,7 @@
 // The keystroke rule (design §19.3) on real screens: what is in an agent's input line, and
 // what keeps the daemon from typing.
 #include "policy/keystrokes.hpp"
+#include "screen/screen.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +18,15 @@ tmux::InputState input(std::vector<std::string> lines, int x, int y, int attache
     s.cursor_y = y;
     s.attached = attached;
     return s;
+}
+
+/// The input line of `s` as the daemon reads it (screen::typed_text()).
+std::string typed_text(const tmux::InputState& s) {
+    return screen::typed_text(s.lines, s.cursor_x, s.cursor_y);
+}
+
+bool menu_open(const tmux::InputState& s) {
+    return screen::menu_open(s.lines, s.cursor_y);
 }
 
 std::string rule() {
