@@ -156,7 +156,7 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
                            session_env(m_root, a.id),
                            config.command_for(state::role_name(a.id.role)),
                            pane_died_hook(id),
-                           tmux::town_mark(m_root)};
+                           m_mark};
     auto created = tmux.new_session(spec, launcher(config));
     if (!created.launcher_error.empty() && changed("tmux_scope", created.launcher_error)) {
         std::string why = "could not give the tmux server a systemd scope of its own (" +
@@ -190,9 +190,6 @@ Outcome Recovery::start(const Action& a, const state::TownConfig& config, Heartb
     }
     m_server_up = true;
     m_started[id] = now;
-    if (auto here = tmux::socket_path(m_tmux_socket); m_server.socket != here) {
-        m_server = {here, 0}; // its PID comes with the next snapshot
-    }
     if (!a.request) {
         m_storms.starts.push_back(now); // a requested restart does not draw on the budget
         save_storms();                  // at once: a daemon killed now must not start again

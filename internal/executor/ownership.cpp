@@ -10,7 +10,7 @@
 namespace gt::executor {
 
 void Recovery::sort_owners(tmux::Snapshot& snap, TickInput& in) {
-    const std::string mark = tmux::town_mark(m_root);
+    const std::string& mark = m_mark;
     std::map<std::string, EnvCheck> checked;
     auto owners =
         policy::sort_owners(snap, mark, [&](const std::string& name, const tmux::Pane& p) {
@@ -56,7 +56,7 @@ std::optional<policy::ServerMove> Recovery::server_moved(const std::string& conf
     if (m_server.socket.empty() || m_server.socket == configured) {
         return std::nullopt;
     }
-    auto there = tmux::TmuxClient(m_runner, m_server.socket, m_tmux_timeout).snapshot();
+    auto there = tmux::TmuxClient::at_path(m_runner, m_server.socket, m_tmux_timeout).snapshot();
     if (!there) {
         // Hung or broken: it may hold them still, and nothing may be started twice.
         warn_once("server_probe", "cannot tell what the tmux server " + m_server.socket +
@@ -64,10 +64,9 @@ std::optional<policy::ServerMove> Recovery::server_moved(const std::string& conf
         return policy::ServerMove{m_server.socket, m_server.pid, 0, configured};
     }
     m_logged.erase("server_probe");
-    const std::string mark = tmux::town_mark(m_root);
     std::size_t ours = 0;
     for (const auto& [name, pane] : there->sessions) {
-        ours += pane.owner == mark ? 1 : 0;
+        ours += pane.owner == m_mark ? 1 : 0;
     }
     if (ours == 0) {
         return std::nullopt; // gone, or it holds none of the town's: the town may move
@@ -75,11 +74,11 @@ std::optional<policy::ServerMove> Recovery::server_moved(const std::string& conf
     return policy::ServerMove{m_server.socket, there->server_pid, ours, configured};
 }
 
-void Recovery::note_server(const TickInput& in) {
-    if (!in.snapshot || in.server_moved || in.snapshot->sessions.empty()) {
+void Recovery::note_server(const tmux::Snapshot& snap) {
+    if (snap.sessions.empty()) {
         return;
     }
-    state::TmuxServer now{tmux::socket_path(m_tmux_socket), in.snapshot->server_pid};
+    state::TmuxServer now{m_tmux_socket_path, snap.server_pid};
     if (now != m_server) {
         spdlog::info("the town's agents live on the tmux server {} (PID {})", now.socket, now.pid);
         m_server = std::move(now);

@@ -66,12 +66,15 @@ void Recovery::collect_pane_pids(const TickInput& in,
             fresh = std::move(*again);
             mark_liveness(*fresh, in.config->process_names, &m_exits);
             // Only the town's own (design §19.1): what was adopted is marked by now.
-            policy::sort_owners(*fresh, tmux::town_mark(m_root),
+            policy::sort_owners(*fresh, m_mark,
                                 [](const std::string&, const tmux::Pane&) { return false; });
             snap = &*fresh;
         }
     }
     put_table(rows(snap), out); // as things stand after the pass
+    if (!in.server_moved) {
+        note_server(*snap); // the fresh look, when the pass started sessions: it has their server
+    }
     for (const auto& id : supervised) {
         auto it = snap->sessions.find(id.session());
         if (it != snap->sessions.end() && it->second.agent_alive) {

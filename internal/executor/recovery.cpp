@@ -77,8 +77,8 @@ std::vector<std::pair<std::string, std::string>> session_env(const std::string& 
 
 Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog& events,
                    std::string env_socket, Clock clock, std::string gt_binary)
-    : m_root(std::move(town_root)), m_runner(runner), m_events(events),
-      m_env_socket(std::move(env_socket)),
+    : m_root(std::move(town_root)), m_mark(tmux::town_mark(m_root)), m_runner(runner),
+      m_events(events), m_env_socket(std::move(env_socket)),
       m_clock(clock ? std::move(clock) : Clock(util::read_clocks)),
       m_gt_binary(gt_binary.empty() ? util::self_exe() : std::move(gt_binary)),
       m_tracker(state::RestartConfig{}), m_zones(cached_zones()),
@@ -108,7 +108,11 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
                                const std::vector<std::string>& rigs, bool rigs_loaded) {
     m_tracker.set_config(config.daemon.restart);
     m_tmux_timeout = config.daemon.tmux_timeout;
-    m_tmux_socket = state::choose_tmux_socket(config, m_env_socket);
+    if (auto socket = state::choose_tmux_socket(config, m_env_socket);
+        socket != m_tmux_socket || m_tmux_socket_path.empty()) {
+        m_tmux_socket_path = tmux::socket_path(socket); // a realpath: only when it changes
+        m_tmux_socket = std::move(socket);
+    }
     if (m_reload_requested.exchange(false)) {
         reload_restart_state(); // not every pass: saving merges clears from the file anyway
     }
@@ -150,7 +154,6 @@ HeartbeatSummary Recovery::run(const state::TownConfig& config,
     }
     collect_pane_pids(in, supervised, out);
     save_storms();
-    note_server(in);
     out.server = m_server;
     if (in.server_moved) {
         out.server_changed = policy::server_moved_text(*in.server_moved);
@@ -437,7 +440,7 @@ void Recovery::take_snapshot(TickInput& in, util::Result<tmux::Snapshot> snap) {
     }
     m_server_up = snap->server_running;
     sort_owners(*snap, in);
-    in.server_moved = server_moved(tmux::socket_path(m_tmux_socket));
+    in.server_moved = server_moved(m_tmux_socket_path);
     // A pane process that ended while tmux has not reaped it yet (the pane still shows alive, or
     // dead without a status): the policy gives tmux a moment to report how it ended.
     std::map<long, util::TimePoint> gone;

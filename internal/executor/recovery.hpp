@@ -165,8 +165,8 @@ private:
     /// When the recorded server is not the one the daemon is set to use and still holds the
     /// town's sessions: what policy::ServerMove says of it (one list-panes of that server).
     std::optional<policy::ServerMove> server_moved(const std::string& configured);
-    /// Records the server of `snap` once it holds the town's sessions.
-    void note_server(const TickInput& in);
+    /// Records the server of `snap` (the pass's last look) once it holds the town's sessions.
+    void note_server(const tmux::Snapshot& snap);
     /// True when the unmarked session `name` was started for this town (its environment's
     /// GT_TOWN_ROOT): asked of tmux once per pane process.
     bool older_gt_session(const std::string& name, long pane_pid,
@@ -261,13 +261,15 @@ private:
     util::TimePoint wall() const { return m_clock().wall; }
 
     std::string m_root;
+    const std::string m_mark;              ///< tmux::town_mark() of the root (design §19.1)
     mutable proc::CountingRunner m_runner; ///< every tmux call of the passes, counted
     EventLog& m_events;
     std::string m_env_socket;
     Clock m_clock;
-    std::string m_gt_binary;      ///< for the pane-died hook
-    std::string m_tmux_socket;    ///< this heartbeat's choice
-    bool m_under_systemd = false; ///< the daemon runs as a systemd service
+    std::string m_gt_binary;        ///< for the pane-died hook
+    std::string m_tmux_socket;      ///< this heartbeat's choice
+    std::string m_tmux_socket_path; ///< tmux::socket_path() of it
+    bool m_under_systemd = false;   ///< the daemon runs as a systemd service
     bool m_server_up = true; ///< the tmux server ran at the last look, and none was killed since
     unsigned m_scopes = 0;   ///< scopes asked for: part of their names
     util::Millis m_tmux_timeout{5000};

@@ -153,7 +153,7 @@ Reply TmuxClient::run_via(const std::vector<std::string>& launcher,
     o.argv = launcher;
     o.argv.push_back("tmux");
     if (!m_socket.empty()) {
-        o.argv.push_back(m_socket.find('/') == std::string::npos ? "-L" : "-S");
+        o.argv.push_back(m_by_path ? "-S" : "-L");
         o.argv.push_back(m_socket);
     }
     o.argv.insert(o.argv.end(), args.begin(), args.end());

@@ -114,12 +114,20 @@ ErrorKind classify(const std::string& stderr_text);
 /// finds it for this process: `$TMUX_TMPDIR` (else /tmp) resolved, `tmux-<uid>/<socket>`.
 std::string socket_path(const std::string& socket);
 
-/// The one place that runs tmux: `-L <socket>` when configured (`-S <socket>` for a path: a
-/// name with a `/`), exact `=name` targets, a timeout on every call.
+/// The one place that runs tmux: `-L <socket>` when configured (`-S <path>` for a client made
+/// with at_path()), exact `=name` targets, a timeout on every call.
 class TmuxClient {
 public:
     TmuxClient(proc::ProcessRunner& runner, std::string socket, std::chrono::milliseconds timeout)
         : m_runner(runner), m_socket(std::move(socket)), m_timeout(timeout) {}
+    /// A client of the server that listens at the socket path `path` (`-S`), whatever its
+    /// `-L` name (socket_path()).
+    static TmuxClient at_path(proc::ProcessRunner& runner, std::string path,
+                              std::chrono::milliseconds timeout) {
+        TmuxClient c(runner, std::move(path), timeout);
+        c.m_by_path = true;
+        return c;
+    }
 
     /// Runs `tmux [-L socket] args...`.
     Reply run(const std::vector<std::string>& args) const { return run_via({}, args); }
@@ -166,12 +174,13 @@ public:
     /// (no server, timeout).
     util::Result<std::map<std::string, std::string>>
     capture(const std::vector<std::string>& sessions, const std::set<std::string>& dead = {}) const;
-    /// The `-L` socket name ("" for the default server).
+    /// The `-L` socket name ("" for the default server), or the path of at_path().
     const std::string& socket() const { return m_socket; }
 
 private:
     proc::ProcessRunner& m_runner;
     std::string m_socket;
+    bool m_by_path = false; ///< m_socket is a path (`-S`), not a `-L` name
     std::chrono::milliseconds m_timeout;
 };
 
