@@ -151,15 +151,14 @@ void Recovery::save_screens() {
 }
 
 void Recovery::save_storms() {
-    std::string text = storms_json(m_storms);
-    if (text == m_storms_saved) {
+    if (m_storms_saved && *m_storms_saved == m_storms) {
         return;
     }
     const std::string path = state::TownPaths(m_root).storms_file();
-    auto saved = util::write_file_atomic(path, text);
+    auto saved = util::write_file_atomic(path, storms_json(m_storms));
     report_save("storms_save", path, saved, "the storm and the start budget");
     if (saved) {
-        m_storms_saved = std::move(text);
+        m_storms_saved = m_storms;
     }
 }
 

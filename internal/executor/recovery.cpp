@@ -96,7 +96,7 @@ Recovery::Recovery(std::string town_root, proc::ProcessRunner& runner, EventLog&
     // The storm and the budget window of the daemon before this one (design §17.3).
     if (auto storms = load_storms(state::TownPaths(m_root).storms_file())) {
         m_storms = std::move(*storms);
-        m_storms_saved = storms_json(m_storms);
+        m_storms_saved = m_storms;
     } else {
         ++m_unread_files;
         spdlog::warn("{}; the storm in progress and the start budget are counted afresh",

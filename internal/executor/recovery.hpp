@@ -282,7 +282,7 @@ private:
     std::map<std::string, util::TimePoint> m_last_output; ///< policy::last_output(), by id
     std::optional<ClockNote> m_last_shift;
     policy::StormState m_storms; ///< deaths, the storm in progress, recent starts
-    std::string m_storms_saved;  ///< what storms.json holds (save_storms())
+    std::optional<policy::StormState> m_storms_saved; ///< what storms.json holds (save_storms())
     screen::ZoneLookup m_zones;
     util::TimeZone m_local_zone;
     state::RestartStateFile m_restart_file;

@@ -15,6 +15,7 @@ struct Death {
     bool server_gone = false; ///< the tmux server was gone when it was found
     std::string exit;         ///< how its pane ended (`exit 1`, `signal 9`), "" when unknown
     std::string screen;       ///< the last line its screen showed, "" when unread
+    bool operator==(const Death&) const = default;
 };
 
 /// Many agents dead at once (design §17).
@@ -22,6 +23,7 @@ struct Storm {
     util::TimePoint since{};
     std::vector<std::string> agents; ///< in the order they were found
     std::string cause;               ///< a common cause when one shows, else ""
+    bool operator==(const Storm&) const = default;
 };
 
 /// What the daemon remembers between passes to tell a storm and to spread starts: the deaths
@@ -30,6 +32,7 @@ struct StormState {
     std::map<std::string, Death> dead; ///< by identity
     std::optional<Storm> storm;
     std::vector<util::TimePoint> starts; ///< the daemon's starts within the budget window
+    bool operator==(const StormState&) const = default;
 
     /// The wall clock was set by `by`: the times kept move with it.
     void shift(util::Millis by);
