@@ -47,7 +47,7 @@ void mark_liveness(tmux::Snapshot& snap, const std::vector<std::string>& process
         if (pane.dead || pane.process_gone) {
             // tmux can be slow to notice a death: a vanished pane process is dead too.
             pane.agent_alive = false;
-        } else if (!tmux::is_shell(pane.command)) {
+        } else if (!proc::is_shell(pane.command)) {
             pane.agent_alive = true;
         } else {
             if (!table) {

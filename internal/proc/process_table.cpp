@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <dirent.h>
+#include <iterator>
+#include <string_view>
 
 namespace gt::proc {
 
@@ -134,20 +136,32 @@ std::string ProcessTable::not_the_agent_in_front(pid_t pane_pid) const {
     return "";
 }
 
+namespace {
+
+/// `name` is one of `names`, also with a leading `-` (a login shell).
+template <std::size_t N>
+bool named(const std::string& name, const char* const (&names)[N]) {
+    std::string_view n = name;
+    if (!n.empty() && n.front() == '-') {
+        n.remove_prefix(1);
+    }
+    return std::find(std::begin(names), std::end(names), n) != std::end(names);
+}
+
+} // namespace
+
+bool is_shell(const std::string& comm) {
+    static const char* const shells[] = {"bash", "zsh", "sh", "dash", "fish", "tcsh", "ksh"};
+    return named(comm, shells);
+}
+
 bool reads_the_keyboard(const std::string& comm) {
     // Not interpreters such as python or node: an agent's own helpers (MCP servers) are those.
     static const char* const programs[] = {
-        "bash", "zsh",  "sh",   "dash",  "fish",    "tcsh",  "ksh", "csh",   "vi",
-        "vim",  "nvim", "view", "nano",  "pico",    "emacs", "mg",  "micro", "hx",
-        "kak",  "ed",   "less", "more",  "most",    "man",   "top", "htop",  "watch",
-        "tmux", "ssh",  "psql", "mysql", "sqlite3", "fzf",   "tig", "mc"};
-    std::string name = !comm.empty() && comm.front() == '-' ? comm.substr(1) : comm;
-    for (const char* p : programs) {
-        if (name == p) {
-            return true;
-        }
-    }
-    return false;
+        "csh",  "vi",  "vim",  "nvim",  "view",    "nano", "pico", "emacs", "mg",   "micro",
+        "hx",   "kak", "ed",   "less",  "more",    "most", "man",  "top",   "htop", "watch",
+        "tmux", "ssh", "psql", "mysql", "sqlite3", "fzf",  "tig",  "mc"};
+    return is_shell(comm) || named(comm, programs);
 }
 
 bool ProcessTable::tree_has(pid_t root, const std::vector<std::string>& names) const {

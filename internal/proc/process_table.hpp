@@ -17,6 +17,10 @@ struct ProcessEntry {
     pid_t tpgid = -1; ///< the foreground process group of its terminal (-1: none)
 };
 
+/// True for the idle shells of design §5.5 (bash zsh sh dash fish tcsh ksh, also as login
+/// shells, `-bash`), by a process's name.
+bool is_shell(const std::string& comm);
+
 /// True for programs that read the keyboard for themselves when they run in a terminal: shells,
 /// editors, pagers and other interactive tools. Keystrokes meant for an agent must not reach
 /// them.

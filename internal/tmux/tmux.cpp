@@ -241,19 +241,6 @@ std::string socket_path(const std::string& socket) {
     return dir + "/" + (socket.empty() ? "default" : socket);
 }
 
-bool is_shell(const std::string& command) {
-    std::string name = command;
-    if (!name.empty() && name.front() == '-') {
-        name.erase(0, 1); // a login shell
-    }
-    for (const char* shell : {"bash", "zsh", "sh", "dash", "fish", "tcsh", "ksh"}) {
-        if (name == shell) {
-            return true;
-        }
-    }
-    return false;
-}
-
 std::string run_shell_hook(const std::vector<HookArg>& args) {
     std::string sh;
     for (const auto& a : args) {

@@ -101,9 +101,6 @@ std::string escape_argument(const std::string& arg);
 /// expands (new-session's start directory), so that no path reaches format expansion.
 std::string format_literal(const std::string& text);
 
-/// True for the idle shells of design §5.5 (bash zsh sh dash fish tcsh ksh, also as login shells).
-bool is_shell(const std::string& command);
-
 /// Parses `list-panes -a -F` output in the format TmuxClient uses; malformed lines are skipped.
 Snapshot parse_snapshot(const std::string& output);
 

@@ -1,3 +1,4 @@
+#include "proc/process_table.hpp"
 #include "tmux/tmux.hpp"
 
 #include <gtest/gtest.h>
@@ -51,10 +52,10 @@ TEST(Snapshot, ClassifiesErrors) {
 
 TEST(Snapshot, ShellsAndSeparatorEscaping) {
     for (const char* sh : {"bash", "-bash", "zsh", "sh", "dash", "fish", "tcsh", "ksh"}) {
-        EXPECT_TRUE(is_shell(sh)) << sh;
+        EXPECT_TRUE(gt::proc::is_shell(sh)) << sh;
     }
     for (const char* cmd : {"claude", "node", "gt", "bashful", ""}) {
-        EXPECT_FALSE(is_shell(cmd)) << cmd;
+        EXPECT_FALSE(gt::proc::is_shell(cmd)) << cmd;
     }
     EXPECT_EQ(escape_argument("a;"), "a\\;");
     EXPECT_EQ(escape_argument(";"), "\\;");
