@@ -149,13 +149,8 @@ private:
     /// Never killed, started over, typed into or adopted: one event and one mail while it
     /// lasts.
     void session_conflict(const Identity& id) {
-        std::string text = foreign_session(id) + ": left alone, " + id.str() + " is not started";
-        if (!m_in.active_conditions.count("SESSION_CONFLICT:" + id.str())) {
-            Action w{ActionKind::warn, id, text};
-            w.event = "session_conflict";
-            add(std::move(w));
-        }
-        notify(id, "SESSION_CONFLICT", "SESSION_CONFLICT: " + text);
+        agent_alarm(id, "session_conflict", "SESSION_CONFLICT",
+                    foreign_session(id) + ": left alone, " + id.str() + " is not started");
     }
     bool session_exists(const Identity& id) const {
         return m_in.snapshot && m_in.snapshot->has(id.session());
@@ -192,14 +187,20 @@ private:
     }
     /// A stale report beside a busy pane: one event and one mail per condition, no kill.
     void stale_report(const Identity& id, const std::string& what, util::Millis age) {
-        std::string text = id.str() + " " + what + " for " + util::format_duration(age) +
-                           ", but its pane is printing: left running";
-        if (!m_in.active_conditions.count("STALE_REPORT:" + id.str())) {
+        agent_alarm(id, "stale_report", "STALE_REPORT",
+                    id.str() + " " + what + " for " + util::format_duration(age) +
+                        ", but its pane is printing: left running");
+    }
+    /// A condition of one agent: while it holds, one event `event` and one mail,
+    /// `<kind>: <text>`, when it begins (the twin of town_alarm()).
+    void agent_alarm(const Identity& id, const char* event, const std::string& kind,
+                     const std::string& text) {
+        if (!m_in.active_conditions.count(kind + ":" + id.str())) {
             Action w{ActionKind::warn, id, text};
-            w.event = "stale_report";
+            w.event = event;
             add(std::move(w));
         }
-        notify(id, "STALE_REPORT", "STALE_REPORT: " + text);
+        notify(id, kind, kind + ": " + text);
     }
     const ScreenState* screen(const Identity& id) const {
         const AgentFacts* f = facts(id);
